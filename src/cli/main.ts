@@ -1,0 +1,33 @@
+/**
+ * `hardy-mer` command line. Each command lives in its own file under `commands/` and exports
+ * `register(program)`; this file only wires them and turns errors into a clean non-zero exit.
+ */
+import { Command, CommanderError } from 'commander';
+import { HardyError } from '../util/errors.ts';
+
+/** Each command module's `register`; add one line per command. */
+const COMMANDS: Array<(program: Command) => void> = [];
+
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command();
+  program
+    .name('hardy-mer')
+    .description('Hardness-aware multimodal emotion recognition that stays accurate with missing modalities.')
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)');
+  for (const register of COMMANDS) register(program);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version exit through here with code 0; usage errors with 1.
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    if (err instanceof HardyError) {
+      process.stderr.write(`hardy-mer: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}
