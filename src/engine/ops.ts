@@ -1,0 +1,45 @@
+/**
+ * Ops the models need that tfjs lacks or gets wrong, all differentiable through tfjs autograd.
+ * Shapes: B batch, H heads, S query length, T key length.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Rng } from '../util/rng.ts';
+
+const SQRT1_2 = Math.SQRT1_2;
+
+/** Exact GELU, 0.5 x (1 + erf(x / sqrt 2)) (tfjs has no GELU op; Erf has a gradient). */
+export function gelu(x: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, SQRT1_2)))));
+}
+
+/**
+ * Softmax over the last axis where `keyMask` (1 = keep, broadcastable to `scores`, e.g. [B, 1, 1, T])
+ * selects the keys. A row whose keys are all masked yields zeros, and gradients stay finite.
+ *
+ * Why not `where(mask, scores, -inf)`: tfjs's Select gradient multiplies by the mask, so -inf rows
+ * give 0 * inf = NaN that spreads to every parameter. A finite additive bias (-1e9) keeps everything
+ * finite; multiplying by "row has any key" zeroes the fully masked rows.
+ */
+export function maskedSoftmax(scores: tf.Tensor, keyMask: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const bias = tf.mul(tf.sub(1, keyMask), -1e9);
+    const p = tf.softmax(tf.add(scores, bias));
+    const rowAny = tf.cast(tf.greater(tf.max(keyMask, -1, true), 0), 'float32');
+    return tf.mul(p, rowAny);
+  });
+}
+
+/** Inverted dropout with a seed drawn from the project's generator (deterministic per run). */
+export function dropout(x: tf.Tensor, rate: number, rng: Rng, training: boolean): tf.Tensor {
+  if (!training || rate <= 0) return x;
+  return tf.dropout(x, rate, undefined, rng.nextUint32());
+}
+
+/** Glorot/Xavier uniform init drawn from `rng`: U(-l, l), l = sqrt(6 / (fanIn + fanOut)). */
+export function glorotUniform(shape: [number, number], rng: Rng): tf.Tensor2D {
+  const [fanIn, fanOut] = shape;
+  const lim = Math.sqrt(6 / (fanIn + fanOut));
+  const vals = new Float32Array(fanIn * fanOut);
+  for (let i = 0; i < vals.length; i++) vals[i] = (rng.next() * 2 - 1) * lim;
+  return tf.tensor2d(vals, shape);
+}
