@@ -1,0 +1,82 @@
+/**
+ * Masked multi-head attention across the S utterances of a dialogue (spec §3).
+ * Shapes: B dialogues, S utterances, D hidden, H heads, dh = D / H.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { maskedSoftmax } from '../engine/ops.ts';
+import { drop, GeluMlp, Linear, type Ctx } from './layers.ts';
+import type { ParamStore } from './params.ts';
+
+/**
+ * Scaled dot-product attention with H heads; q from `xq`, k and v from `xkv`; `keyMask` [B, S]
+ * (1 = the key may be attended). A query whose keys are all masked gets zeros. Heads concatenated,
+ * no output projection.
+ */
+export class MultiHeadAttention {
+  private readonly q: Linear;
+  private readonly k: Linear;
+  private readonly v: Linear;
+
+  constructor(params: ParamStore, name: string, private readonly dim: number, private readonly heads: number) {
+    if (dim % heads !== 0) throw new Error(`hidden size ${dim} is not divisible by ${heads} heads`);
+    this.q = new Linear(params, `${name}.q`, dim, dim);
+    this.k = new Linear(params, `${name}.k`, dim, dim);
+    this.v = new Linear(params, `${name}.v`, dim, dim);
+  }
+
+  /** xq [B, S, D], xkv [B, T, D], keyMask [B, T] -> [B, S, D] */
+  apply(xq: tf.Tensor, xkv: tf.Tensor, keyMask: tf.Tensor): tf.Tensor {
+    const [B, S] = xq.shape as [number, number, number];
+    const T = xkv.shape[1]!;
+    const H = this.heads;
+    const dh = this.dim / H;
+    const split = (x: tf.Tensor, n: number): tf.Tensor => tf.transpose(tf.reshape(x, [B, n, H, dh]), [0, 2, 1, 3]); // [B, H, n, dh]
+    const q = split(this.q.apply(xq), S);
+    const k = split(this.k.apply(xkv), T);
+    const v = split(this.v.apply(xkv), T);
+    const scores = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(dh)); // [B, H, S, T]
+    const p = maskedSoftmax(scores, tf.reshape(keyMask, [B, 1, 1, T]));
+    const out = tf.matMul(p, v); // [B, H, S, dh]
+    return tf.reshape(tf.transpose(out, [0, 2, 1, 3]), [B, S, this.dim]);
+  }
+}
+
+/** A'(z) = A(z) + MLP(A(z)): masked self-attention followed by the GELU MLP (spec §3). */
+export class AttentionBlock {
+  private readonly attn: MultiHeadAttention;
+  private readonly mlp: GeluMlp;
+
+  constructor(params: ParamStore, name: string, dim: number, heads: number, dropout: number) {
+    this.attn = new MultiHeadAttention(params, `${name}.attn`, dim, heads);
+    this.mlp = new GeluMlp(params, `${name}.mlp`, dim, dropout);
+  }
+
+  /** z [B, S, D], mask [B, S] -> [B, S, D] */
+  apply(z: tf.Tensor, mask: tf.Tensor, ctx: Ctx): tf.Tensor {
+    const a = this.attn.apply(z, z, mask);
+    return tf.add(a, this.mlp.apply(a, ctx));
+  }
+}
+
+/**
+ * CA(q_from -> kv_from): queries from one modality, keys/values from another, key mask = OR of
+ * the two availabilities, output projection Linear + Dropout, then x + MLP(x) (spec §3).
+ */
+export class CrossAttention {
+  private readonly attn: MultiHeadAttention;
+  private readonly proj: Linear;
+  private readonly mlp: GeluMlp;
+
+  constructor(params: ParamStore, name: string, dim: number, heads: number, private readonly p: number) {
+    this.attn = new MultiHeadAttention(params, `${name}.attn`, dim, heads);
+    this.proj = new Linear(params, `${name}.proj`, dim, dim);
+    this.mlp = new GeluMlp(params, `${name}.mlp`, dim, p);
+  }
+
+  /** qFrom, kvFrom [B, S, D]; maskQ, maskKv [B, S] -> [B, S, D] */
+  apply(qFrom: tf.Tensor, kvFrom: tf.Tensor, maskQ: tf.Tensor, maskKv: tf.Tensor, ctx: Ctx): tf.Tensor {
+    const keyMask = tf.maximum(maskQ, maskKv);
+    const x = drop(this.proj.apply(this.attn.apply(qFrom, kvFrom, keyMask)), this.p, ctx);
+    return tf.add(x, this.mlp.apply(x, ctx));
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * The training objective of each model and stage (spec §4, §7):
+ * - stage 1 (complete inputs): task loss on the fused output + task loss of each unimodal head;
+ *   the teacher adds 0.001 * MI term.
+ * - stage 2 (the condition's masks): task loss + L_rec against the batch's true features for the
+ *   student and the teacher; task loss alone for MoMKE (no decoder).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { MODALITIES, type Batch } from '../data/types.ts';
+import type { Rng } from '../util/rng.ts';
+import { batchInputs, batchLabels } from './inputs.ts';
+import { miLoss, recLoss, taskLoss } from './losses.ts';
+import type { MerModel, ModelInputs, Stage } from './types.ts';
+
+export const MI_WEIGHT = 0.001;
+
+export interface LossOpts {
+  stage: Stage;
+  /** Dropout on (default true); needs `rng` when on. */
+  training?: boolean;
+  rng?: Rng;
+}
+
+/** Loss of `model` on tensors already built (stage 1 callers pass complete availability). */
+export function objective(model: MerModel, inputs: ModelInputs, labels: tf.Tensor, opts: LossOpts): tf.Scalar {
+  return tf.tidy(() => {
+    const training = opts.training ?? true;
+    const out = model.forward(inputs, { stage: opts.stage, training, rng: opts.rng });
+    const task = model.config.task;
+    const terms: tf.Tensor[] = [taskLoss(task, out.logits, labels, inputs.umask)];
+    if (opts.stage === 1) {
+      for (const m of MODALITIES) terms.push(taskLoss(task, out.unimodal![m], labels, inputs.umask));
+      if (out.joint) terms.push(tf.mul(miLoss(out.reps, out.joint, inputs.umask), MI_WEIGHT));
+    } else if (out.recon) {
+      terms.push(recLoss(out.recon, inputs));
+    }
+    return tf.addN(terms) as tf.Scalar;
+  });
+}
+
+/** The training loss of `model` on one batch: builds the tensors (complete in stage 1) and frees them. */
+export function trainingLoss(model: MerModel, batch: Batch, opts: LossOpts): tf.Scalar {
+  return tf.tidy(() => objective(model, batchInputs(batch, opts.stage === 1), batchLabels(batch), opts));
+}
