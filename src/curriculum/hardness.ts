@@ -1,0 +1,75 @@
+/**
+ * Multi-view hardness (spec: method.md §5) from per-utterance scores of the frozen teacher:
+ *   direct   D = D_rec[b, s]  (reconstruction error of the missing modalities vs the TRUE features)
+ *   indirect I = I_at + I_av + I_tv  (entropy surrogate of mutual information, tau = 1)
+ * each min-max normalised over the REAL utterances of the batch (a range below 1e-5 gives 0), then
+ *   h = sigmoid(beta (alpha_1 D_norm + alpha_2 I_term)),  I_term = I_norm ('shared') or 1 - I_norm ('complement').
+ *
+ * Alignment (fixes defect 3 of the published code): the teacher's outputs are [B, S] tensors read
+ * back row-major, so position b * S + s is utterance `batch.uttIds[b][s]`; hardness leaves this
+ * module keyed by utterance id, never by position.
+ */
+import type { Batch } from '../data/types.ts';
+import type { CurriculumConfig } from '../train/config.ts';
+
+/** Below this range a batch's scores are treated as constant and normalise to 0. */
+export const MIN_RANGE = 1e-5;
+
+/** Min-max over the positions where `umask` is 1; padding positions get 0. */
+export function minMaxNormalise(x: Float32Array, umask: Float32Array): Float32Array {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < x.length; i++) {
+    if (!umask[i]) continue;
+    lo = Math.min(lo, x[i]!);
+    hi = Math.max(hi, x[i]!);
+  }
+  const out = new Float32Array(x.length);
+  const range = hi - lo;
+  if (!(range >= MIN_RANGE)) return out;
+  for (let i = 0; i < x.length; i++) if (umask[i]) out[i] = (x[i]! - lo) / range;
+  return out;
+}
+
+export type HardnessWeights = Pick<CurriculumConfig, 'beta' | 'alpha1' | 'alpha2' | 'miTerm'>;
+
+/** h at every position ([B * S]); padding positions get 0. */
+export function combineHardness(D: Float32Array, I: Float32Array, umask: Float32Array, w: HardnessWeights): Float32Array {
+  const dn = minMaxNormalise(D, umask);
+  const iNorm = minMaxNormalise(I, umask);
+  const h = new Float32Array(D.length);
+  for (let i = 0; i < D.length; i++) {
+    if (!umask[i]) continue;
+    const iTerm = w.miTerm === 'shared' ? iNorm[i]! : 1 - iNorm[i]!;
+    h[i] = 1 / (1 + Math.exp(-w.beta * (w.alpha1 * dn[i]! + w.alpha2 * iTerm)));
+  }
+  return h;
+}
+
+export interface UtteranceHardness {
+  h: number;
+  /** Raw scores, kept for diagnostics. */
+  direct: number;
+  indirect: number;
+}
+
+/**
+ * Hardness of every real utterance of `batch` keyed by utterance id, from the teacher's per-position
+ * scores D, I ([B, S] row-major, as read back from [B, S] tensors).
+ */
+export function batchHardness(batch: Batch, D: Float32Array, I: Float32Array, w: HardnessWeights): Map<string, UtteranceHardness> {
+  const { B, S, umask, uttIds } = batch;
+  if (D.length !== B * S || I.length !== B * S) {
+    throw new Error(`batchHardness: scores of length ${D.length}/${I.length}, expected B*S = ${B * S}`);
+  }
+  const h = combineHardness(D, I, umask, w);
+  const out = new Map<string, UtteranceHardness>();
+  for (let b = 0; b < B; b++) {
+    for (let s = 0; s < S; s++) {
+      const i = b * S + s;
+      if (!umask[i]) continue;
+      out.set(uttIds[b]![s]!, { h: h[i]!, direct: D[i]!, indirect: I[i]! });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,296 @@
+/**
+ * Retrieval indexes for the curriculum (spec: method.md §6): one per fold and modality, over that
+ * fold's TRAINING utterances only. The default is exact search as a batched matrix product:
+ *   L2 (audio, video):  ||q - x||^2 = ||q||^2 - 2 q.x + ||x||^2
+ *   cosine (text):      1 - q.x over L2-normalised vectors
+ * followed by `tf.topk`. At this project's scale (thousands of utterances) that is as fast as faiss
+ * (engine-notes.md, "Retrieval"). `RetrievalIndex` is the seam for an approximate index later.
+ *
+ * Ranking rule (defined here, relied on by the curriculum and its tests): smaller distance first;
+ * equal distances go to the lower row, i.e. the utterance added to the index first.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Fold, Modality } from '../data/types.ts';
+import type { UtteranceTable } from './table.ts';
+import { MODALITIES } from '../data/types.ts';
+import { HardyError } from '../util/errors.ts';
+import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
+
+export type Metric = 'l2' | 'cosine';
+
+/** The spec's metrics: L2 for audio and video, cosine for text. */
+export const DEFAULT_METRICS: Record<Modality, Metric> = { a: 'l2', t: 'cosine', v: 'l2' };
+
+/** Result of a search: row-major [nq, k]; a row with fewer than k neighbours is padded with -1 / Infinity. */
+export interface Neighbours {
+  k: number;
+  /** [nq, k] rows of the index. */
+  rows: Int32Array;
+  /** [nq, k] distance, smaller = closer: squared L2, or 1 - cosine similarity. */
+  dists: Float32Array;
+}
+
+export interface RetrievalIndex {
+  readonly kind: string;
+  readonly metric: Metric;
+  readonly dim: number;
+  /** Utterance id of each row, in insertion order. */
+  readonly ids: readonly string[];
+  /** Fold the index was built for (its training utterances). */
+  readonly fold: number;
+  rowOf(id: string): number | undefined;
+  /**
+   * Top-k neighbours of each query (`queries` is [nq, dim] row-major). `excludeRows[i]` (>= 0)
+   * is a row never returned for query i (the query itself); -1 excludes nothing.
+   */
+  search(queries: Float32Array, k: number, excludeRows?: Int32Array): Neighbours;
+  /** Writes `<dir>/<name>.json` (metadata) and `<dir>/<name>.f32` (vectors), atomically. */
+  save(dir: string, name: string): void;
+  dispose(): void;
+}
+
+export interface IndexSpec {
+  metric: Metric;
+  dim: number;
+  fold: number;
+  ids: string[];
+  /** [n, dim] row-major. */
+  vectors: Float32Array;
+}
+
+/** Builds an index from vectors; the pluggable part (an approximate index registers here). */
+export type IndexFactory = (spec: IndexSpec) => RetrievalIndex;
+
+interface IndexMeta {
+  kind: string;
+  metric: Metric;
+  dim: number;
+  fold: number;
+  size: number;
+  ids: string[];
+}
+
+/** Score matrix entries per chunk of queries: bounds the [chunk, N] products to ~64 MB. */
+const MAX_SCORE_ELEMS = 16 * 1024 * 1024;
+
+/** Exact search by matrix product + topk. */
+export class ExactIndex implements RetrievalIndex {
+  readonly kind = 'exact';
+  readonly metric: Metric;
+  readonly dim: number;
+  readonly fold: number;
+  readonly ids: readonly string[];
+  private readonly raw: Float32Array;
+  private readonly rowById = new Map<string, number>();
+  private readonly db: tf.Tensor2D; // [N, dim], L2-normalised for cosine
+  private readonly dbSq: tf.Tensor2D; // [1, N] squared norms (L2 only)
+  /** Queries per matrix product; exposed so tests can force chunking. */
+  chunkSize: number;
+
+  constructor(spec: IndexSpec) {
+    const { metric, dim, fold, ids, vectors } = spec;
+    if (vectors.length !== ids.length * dim) {
+      throw new HardyError(
+        `retrieval index (fold ${fold}): expected ${ids.length} x ${dim} = ${ids.length * dim} values, got ${vectors.length}`,
+      );
+    }
+    ids.forEach((id, r) => {
+      if (this.rowById.has(id)) throw new HardyError(`retrieval index (fold ${fold}): utterance id '${id}' added twice`);
+      this.rowById.set(id, r);
+    });
+    this.metric = metric;
+    this.dim = dim;
+    this.fold = fold;
+    this.ids = ids.slice();
+    this.raw = vectors;
+    const n = Math.max(ids.length, 1);
+    this.chunkSize = Math.max(1, Math.floor(MAX_SCORE_ELEMS / n));
+    const x = metric === 'cosine' ? l2NormaliseRows(vectors, dim) : vectors;
+    this.db = tf.tensor2d(x, [ids.length, dim]);
+    this.dbSq = tf.tidy(() => tf.sum(tf.square(this.db), 1).reshape([1, ids.length]) as tf.Tensor2D);
+  }
+
+  get size(): number {
+    return this.ids.length;
+  }
+
+  rowOf(id: string): number | undefined {
+    return this.rowById.get(id);
+  }
+
+  search(queries: Float32Array, k: number, excludeRows?: Int32Array): Neighbours {
+    const { dim } = this;
+    if (queries.length % dim !== 0) {
+      throw new HardyError(`retrieval index (fold ${this.fold}): query length ${queries.length} is not a multiple of dim ${dim}`);
+    }
+    const nq = queries.length / dim;
+    if (excludeRows && excludeRows.length !== nq) {
+      throw new HardyError(`retrieval index (fold ${this.fold}): ${excludeRows.length} exclusions for ${nq} queries`);
+    }
+    const rows = new Int32Array(nq * k).fill(-1);
+    const dists = new Float32Array(nq * k).fill(Infinity);
+    // One extra candidate so that dropping the excluded row still leaves k.
+    const kk = Math.min(k + (excludeRows ? 1 : 0), this.size);
+    if (kk === 0 || nq === 0) return { k, rows, dists };
+    const q = this.metric === 'cosine' ? l2NormaliseRows(queries, dim) : queries;
+    for (let start = 0; start < nq; start += this.chunkSize) {
+      const n = Math.min(this.chunkSize, nq - start);
+      const qs = q.subarray(start * dim, (start + n) * dim);
+      const { values, indices } = this.topScores(qs, n, kk);
+      for (let i = 0; i < n; i++) {
+        const qi = start + i;
+        const qSq = this.metric === 'l2' ? sqNorm(qs, i * dim, dim) : 0;
+        const excl = excludeRows ? excludeRows[qi]! : -1;
+        const cand: { row: number; dist: number }[] = [];
+        for (let j = 0; j < kk; j++) {
+          const row = indices[i * kk + j]!;
+          if (row === excl) continue;
+          const s = values[i * kk + j]!;
+          // Rounding can make a squared distance slightly negative; it is at least 0.
+          const dist = this.metric === 'l2' ? Math.max(0, qSq - s) : 1 - s;
+          cand.push({ row, dist });
+        }
+        cand.sort((x, y) => x.dist - y.dist || x.row - y.row);
+        for (let j = 0; j < Math.min(k, cand.length); j++) {
+          rows[qi * k + j] = cand[j]!.row;
+          dists[qi * k + j] = cand[j]!.dist;
+        }
+      }
+    }
+    return { k, rows, dists };
+  }
+
+  /** Top-kk scores (larger = closer) for n queries: L2 gives 2 q.x - ||x||^2, cosine gives q.x. */
+  private topScores(qs: Float32Array, n: number, kk: number): { values: Float32Array; indices: Int32Array } {
+    const [values, indices] = tf.tidy(() => {
+      const qt = tf.tensor2d(qs, [n, this.dim]);
+      const dot = tf.matMul(qt, this.db, false, true); // [n, N]
+      const score = this.metric === 'l2' ? tf.sub(tf.mul(dot, 2), this.dbSq) : dot;
+      const top = tf.topk(score, kk, true);
+      return [top.values, top.indices];
+    });
+    const out = { values: values.dataSync() as Float32Array, indices: indices.dataSync() as Int32Array };
+    values.dispose();
+    indices.dispose();
+    return out;
+  }
+
+  save(dir: string, name: string): void {
+    const meta: IndexMeta = {
+      kind: this.kind,
+      metric: this.metric,
+      dim: this.dim,
+      fold: this.fold,
+      size: this.size,
+      ids: [...this.ids],
+    };
+    // Vectors first: a reader only trusts the pair once the metadata (written last) exists.
+    writeFileAtomic(join(dir, `${name}.f32`), new Uint8Array(this.raw.buffer, this.raw.byteOffset, this.raw.byteLength));
+    writeJsonAtomic(join(dir, `${name}.json`), meta);
+  }
+
+  dispose(): void {
+    this.db.dispose();
+    this.dbSq.dispose();
+  }
+}
+
+export const exactIndexFactory: IndexFactory = (spec) => new ExactIndex(spec);
+
+const FACTORIES = new Map<string, IndexFactory>([['exact', exactIndexFactory]]);
+
+/** Makes an index kind loadable by `loadIndex` (for an approximate index added later). */
+export function registerIndexKind(kind: string, factory: IndexFactory): void {
+  FACTORIES.set(kind, factory);
+}
+
+/** Reloads an index written by `save`. */
+export function loadIndex(dir: string, name: string): RetrievalIndex {
+  const metaPath = join(dir, `${name}.json`);
+  const binPath = join(dir, `${name}.f32`);
+  if (!existsSync(metaPath) || !existsSync(binPath)) {
+    throw new HardyError(`retrieval index '${name}': expected ${metaPath} and ${binPath}`);
+  }
+  const meta = JSON.parse(readFileSync(metaPath, 'utf8')) as IndexMeta;
+  const factory = FACTORIES.get(meta.kind);
+  if (!factory) throw new HardyError(`${metaPath}: unknown index kind '${meta.kind}' (known: ${[...FACTORIES.keys()].join(', ')})`);
+  const buf = readFileSync(binPath);
+  if (buf.byteLength !== meta.size * meta.dim * 4 || meta.ids.length !== meta.size) {
+    throw new HardyError(
+      `${binPath}: expected ${meta.size} x ${meta.dim} float32 (${meta.size * meta.dim * 4} bytes) and ${meta.size} ids, got ${buf.byteLength} bytes and ${meta.ids.length} ids`,
+    );
+  }
+  // Copy: a Buffer may sit at an offset not aligned to 4 bytes.
+  const vectors = new Float32Array(new Uint8Array(buf).buffer);
+  return factory({ metric: meta.metric, dim: meta.dim, fold: meta.fold, ids: meta.ids, vectors });
+}
+
+/** Throws unless every id of the index belongs to the fold's training dialogues. */
+export function assertTrainingOnly(index: RetrievalIndex, fold: Fold): void {
+  const train = new Set(fold.train.flatMap((d) => d.utterances.map((u) => u.id)));
+  const heldOut = new Set([...fold.valid, ...fold.test].flatMap((d) => d.utterances.map((u) => u.id)));
+  if (index.fold !== fold.index) {
+    throw new HardyError(`retrieval index: built for fold ${index.fold}, used with fold ${fold.index}`);
+  }
+  for (const id of index.ids) {
+    if (heldOut.has(id)) throw new HardyError(`retrieval index (fold ${fold.index}): utterance '${id}' is a validation/test utterance`);
+    if (!train.has(id)) throw new HardyError(`retrieval index (fold ${fold.index}): utterance '${id}' is not a training utterance`);
+  }
+}
+
+export type FoldIndexes = Record<Modality, RetrievalIndex>;
+
+/**
+ * One index per modality over the fold's training utterances (the table's rows, in its order, so
+ * row r of every index is row r of the table).
+ */
+export function buildFoldIndexes(
+  table: UtteranceTable,
+  fold: Fold,
+  factory: IndexFactory = exactIndexFactory,
+  metrics: Record<Modality, Metric> = DEFAULT_METRICS,
+): FoldIndexes {
+  const out = {} as FoldIndexes;
+  for (const m of MODALITIES) {
+    out[m] = factory({ metric: metrics[m], dim: table.dims[m], fold: fold.index, ids: table.ids, vectors: table.features[m] });
+    assertTrainingOnly(out[m], fold);
+  }
+  return out;
+}
+
+export function saveFoldIndexes(indexes: FoldIndexes, dir: string): void {
+  for (const m of MODALITIES) indexes[m].save(dir, `index-${m}`);
+}
+
+/** Reloads the three indexes and checks again that they hold only the fold's training utterances. */
+export function loadFoldIndexes(dir: string, fold: Fold): FoldIndexes {
+  const out = {} as FoldIndexes;
+  for (const m of MODALITIES) {
+    out[m] = loadIndex(dir, `index-${m}`);
+    assertTrainingOnly(out[m], fold);
+  }
+  return out;
+}
+
+export function disposeFoldIndexes(indexes: FoldIndexes): void {
+  for (const m of MODALITIES) indexes[m].dispose();
+}
+
+function sqNorm(x: Float32Array, off: number, dim: number): number {
+  let s = 0;
+  for (let j = 0; j < dim; j++) s += x[off + j]! * x[off + j]!;
+  return s;
+}
+
+/** Row-wise L2 normalisation; an all-zero row stays zero. */
+export function l2NormaliseRows(x: Float32Array, dim: number): Float32Array {
+  const out = new Float32Array(x.length);
+  for (let off = 0; off < x.length; off += dim) {
+    const n = Math.sqrt(sqNorm(x, off, dim));
+    const inv = n > 0 ? 1 / n : 0;
+    for (let j = 0; j < dim; j++) out[off + j] = x[off + j]! * inv;
+  }
+  return out;
+}
