@@ -1,0 +1,71 @@
+/**
+ * The contract between the transport (HTTP server, CLI `predict`) and a trained run. The server
+ * and the CLI only validate input and format output; everything model-specific sits behind
+ * `Predictor`, so the same validated request gives the same answer on both paths.
+ */
+import type { Condition, Modality, Task } from '../data/types.ts';
+
+/** One trained model a predictor can use (the fixed-condition protocol: one model per condition). */
+export interface ModelInfo {
+  condition: Condition;
+  /** Free-form extras shown by `GET /models` (method, fold, seed, checkpoint epoch, teacher...). */
+  [key: string]: unknown;
+}
+
+export interface PredictorInfo {
+  task: Task;
+  /** Class names in label order; empty for regression. */
+  classNames: string[];
+  /** Feature length per modality the models expect. */
+  dims: Record<Modality, number>;
+  models: ModelInfo[];
+}
+
+/** One validated utterance. Features hold only the modalities the chosen model uses. */
+export interface RequestUtterance {
+  id: string;
+  speaker?: string;
+  /** The model to use: the modalities given, or the request's explicit `condition`. */
+  condition: Condition;
+  /** Keys are exactly the modalities of `condition`; each has length dims[m], all finite. */
+  features: Partial<Record<Modality, Float32Array>>;
+}
+
+export interface RequestDialogue {
+  id: string;
+  /** In conversation order (the models use the dialogue context). */
+  utterances: RequestUtterance[];
+}
+
+/** A request after `validatePredictRequest`: ids unique, shapes checked, values finite. */
+export interface PredictRequest {
+  dialogues: RequestDialogue[];
+}
+
+export interface UtterancePrediction {
+  id: string;
+  dialogue: string;
+  /** Class probabilities in `classNames` order (classification only). */
+  probs?: number[];
+  /** Class name (classification) or the score (regression). */
+  label: string | number;
+  /** Regression score. */
+  score?: number;
+  /** Modalities the model used, in canonical a, t, v order. */
+  used: Modality[];
+  condition: Condition;
+  /** The teacher's hardness estimate in [0, 1], when the run has a teacher. */
+  hardness?: number;
+}
+
+export interface PredictResponse {
+  task: Task;
+  /** One entry per request utterance, in request order (dialogue by dialogue). */
+  utterances: UtterancePrediction[];
+}
+
+export interface Predictor {
+  info(): PredictorInfo;
+  /** Must not mutate `req`. May reject with a HardyError for a request it cannot serve. */
+  predict(req: PredictRequest): Promise<PredictResponse>;
+}

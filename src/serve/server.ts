@@ -1,0 +1,200 @@
+/**
+ * HTTP JSON API over a Predictor, on node:http (three routes do not need a framework):
+ *   POST /predict  body = a prediction request (see validate.ts) -> PredictResponse
+ *   GET  /health   -> { status, inFlight, uptimeSeconds }
+ *   GET  /models   -> PredictorInfo (task, classNames, dims, models)
+ * Errors are JSON `{ error, message }`: 400 invalid request (the message says what and where),
+ * 404, 405 (with Allow), 413 body too large, 500 predictor failure (details go to the log only).
+ * Requests are data only: nothing in them is ever used as a file path.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { HardyError } from '../util/errors.ts';
+import type { Predictor } from './predictor.ts';
+import { InvalidRequestError, validatePredictRequest, DEFAULT_MAX_UTTERANCES } from './validate.ts';
+
+export interface ServerOptions {
+  /** Default 127.0.0.1: loopback only unless told otherwise. */
+  host?: string;
+  /** 0 = a free port chosen by the OS. Default 8080. */
+  port?: number;
+  /** Largest accepted request body. Default 16 MiB. */
+  maxBodyBytes?: number;
+  /** Most utterances in one request. Default 4096. */
+  maxUtterances?: number;
+  /** How long close() waits for in-flight requests before cutting connections. Default 10 s. */
+  shutdownGraceMs?: number;
+  /** Where request failures are logged; default console.error. */
+  log?: (line: string) => void;
+}
+
+export interface RunningServer {
+  server: http.Server;
+  host: string;
+  port: number;
+  /** e.g. http://127.0.0.1:43125 */
+  url: string;
+  /** Stops accepting, lets in-flight requests finish (up to the grace period), then closes. Idempotent. */
+  close(): Promise<void>;
+}
+
+export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+class HttpError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': String(Buffer.byteLength(text)),
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+    ...headers,
+  });
+  res.end(text);
+}
+
+/**
+ * Reads the body up to `limit` bytes. Past the limit (or when Content-Length declares more) it
+ * rejects at once so the 413 goes out while the client is still writing; the rest is discarded and
+ * the connection closed after the answer (`connection: close`).
+ */
+function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const tooBig = () => reject(new HttpError(413, 'payload_too_large', `request body exceeds ${limit} bytes`));
+    let size = 0;
+    let chunks: Buffer[] | null = [];
+    if (Number(req.headers['content-length']) > limit) {
+      chunks = null;
+      tooBig();
+    }
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (chunks && size > limit) chunks = null;
+      if (chunks) chunks.push(chunk);
+      else tooBig();
+    });
+    req.on('end', () => (chunks ? resolve(Buffer.concat(chunks)) : tooBig()));
+    req.on('error', reject);
+    req.on('close', () => reject(new HttpError(400, 'aborted', 'request body was cut off')));
+  });
+}
+
+export function createServer(predictor: Predictor, opts: ServerOptions = {}): Promise<RunningServer> {
+  const host = opts.host ?? '127.0.0.1';
+  const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const log = opts.log ?? ((line: string) => console.error(line));
+  const started = Date.now();
+  let inFlight = 0;
+  let closing = false;
+  let drained: (() => void) | null = null;
+
+  async function predict(req: http.IncomingMessage): Promise<unknown> {
+    const raw = await readBody(req, maxBody);
+    let body: unknown;
+    try {
+      body = JSON.parse(raw.toString('utf8'));
+    } catch (err) {
+      throw new InvalidRequestError(`body is not valid JSON: ${(err as Error).message}`);
+    }
+    const info = predictor.info();
+    const request = validatePredictRequest(body, {
+      dims: info.dims,
+      conditions: info.models.map((m) => m.condition),
+      maxUtterances: opts.maxUtterances ?? DEFAULT_MAX_UTTERANCES,
+    });
+    return predictor.predict(request);
+  }
+
+  const routes: Record<string, Record<string, (req: http.IncomingMessage) => Promise<unknown> | unknown>> = {
+    '/predict': { POST: predict },
+    '/health': { GET: () => ({ status: closing ? 'closing' : 'ok', inFlight, uptimeSeconds: (Date.now() - started) / 1000 }) },
+    '/models': { GET: () => predictor.info() },
+  };
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const headers: Record<string, string> = {};
+    // Decided when the answer is sent: after close() every answer tells the client not to reuse the connection.
+    const reply = (status: number, body: unknown) => send(res, status, body, closing ? { ...headers, connection: 'close' } : headers);
+    try {
+      const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+      const route = routes[path];
+      if (!route) throw new HttpError(404, 'not_found', `no route ${path} (routes: ${Object.keys(routes).join(', ')})`);
+      const fn = route[req.method ?? ''];
+      if (!fn) {
+        headers.allow = Object.keys(route).join(', ');
+        throw new HttpError(405, 'method_not_allowed', `${req.method} not allowed on ${path} (allowed: ${headers.allow})`);
+      }
+      reply(200, await fn(req));
+    } catch (err) {
+      if (err instanceof HttpError) {
+        if (err.status === 413) headers.connection = 'close';
+        reply(err.status, { error: err.code, message: err.message });
+      } else if (err instanceof HardyError) {
+        reply(400, { error: 'invalid_request', message: err.message });
+      } else {
+        log(`hardy-mer serve: ${req.method} ${req.url} failed: ${(err as Error)?.stack ?? String(err)}`);
+        reply(500, { error: 'internal_error', message: 'prediction failed; see the server log' });
+      }
+    }
+  }
+
+  const server = http.createServer((req, res) => {
+    inFlight++;
+    res.on('close', () => {
+      inFlight--;
+      if (inFlight === 0 && drained) drained();
+    });
+    if (req.method !== 'POST') req.resume(); // discard any body a GET may carry
+    void handle(req, res).catch((err) => {
+      log(`hardy-mer serve: response failed: ${String(err)}`);
+      res.destroy();
+    });
+  });
+  server.requestTimeout = 60_000;
+  server.headersTimeout = 20_000;
+
+  let closed: Promise<void> | null = null;
+  function close(): Promise<void> {
+    closed ??= new Promise<void>((resolve) => {
+      closing = true;
+      server.close(() => resolve());
+      server.closeIdleConnections();
+      const grace = setTimeout(() => server.closeAllConnections(), opts.shutdownGraceMs ?? 10_000);
+      grace.unref();
+      const finish = () => {
+        clearTimeout(grace);
+        // In-flight answers carried `connection: close`; cut whatever keep-alive sockets remain.
+        server.closeAllConnections();
+      };
+      if (inFlight === 0) finish();
+      else drained = finish;
+    });
+    return closed;
+  }
+
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 8080, host, () => {
+      server.off('error', reject);
+      const { port } = server.address() as AddressInfo;
+      const shown = host.includes(':') ? `[${host}]` : host;
+      resolve({ server, host, port, url: `http://${shown}:${port}`, close });
+    });
+  });
+}
+
+/** Wires SIGINT/SIGTERM to a graceful close (for `hardy-mer serve`); returns an unsubscribe. */
+export function closeOnSignals(running: RunningServer, onClosed: () => void = () => process.exit(0)): () => void {
+  const handler = () => void running.close().then(onClosed);
+  process.once('SIGINT', handler);
+  process.once('SIGTERM', handler);
+  return () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
+}

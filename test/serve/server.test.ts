@@ -1,0 +1,151 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { createServer, type RunningServer } from '../../src/serve/server.ts';
+import { validatePredictRequest } from '../../src/serve/validate.ts';
+import { makeFakePredictor, type FakeOptions } from './fake-predictor.ts';
+
+const dims = { a: 16, t: 24, v: 8 };
+const vec = (n: number, s: number) => Array.from({ length: n }, (_, i) => Math.sin(i * 0.7 + s));
+
+async function withServer(fake: FakeOptions, opts: Parameters<typeof createServer>[1], fn: (s: RunningServer, p: ReturnType<typeof makeFakePredictor>) => Promise<void>) {
+  const p = makeFakePredictor(fake);
+  const s = await createServer(p, { port: 0, log: () => {}, ...opts });
+  try {
+    await fn(s, p);
+  } finally {
+    await s.close();
+  }
+}
+
+async function call(s: RunningServer, method: string, path: string, body?: string) {
+  const res = await fetch(s.url + path, { method, body, headers: body ? { 'content-type': 'application/json' } : {} });
+  return { status: res.status, headers: res.headers, json: (await res.json()) as any };
+}
+
+const body = {
+  dialogues: [
+    { id: 'd1', utterances: [{ id: 'u1', speaker: 'F', features: { a: vec(16, 1), t: vec(24, 2) } }, { id: 'u2', features: { t: vec(24, 3) } }] },
+    { id: 'd2', utterances: [{ id: 'u3', features: { v: vec(8, 4), a: vec(16, 5) } }] },
+  ],
+};
+
+test('POST /predict round trip equals calling the predictor directly; binds loopback', async () => {
+  await withServer({}, {}, async (s, p) => {
+    assert.equal(s.host, '127.0.0.1');
+    assert.ok(s.port > 0);
+    const r = await call(s, 'POST', '/predict', JSON.stringify(body));
+    assert.equal(r.status, 200);
+    assert.match(r.headers.get('content-type') ?? '', /application\/json/);
+    const info = p.info();
+    const direct = await p.predict(validatePredictRequest(body, { dims: info.dims, conditions: info.models.map((m) => m.condition) }));
+    assert.deepEqual(r.json, JSON.parse(JSON.stringify(direct)));
+    assert.deepEqual(r.json.utterances.map((u: any) => [u.id, u.dialogue, u.condition, u.used.join('')]), [
+      ['u1', 'd1', 'at', 'at'],
+      ['u2', 'd1', 't', 't'],
+      ['u3', 'd2', 'av', 'av'],
+    ]);
+    for (const u of r.json.utterances) {
+      assert.equal(u.probs.length, 4);
+      assert.ok(Math.abs(u.probs.reduce((a: number, b: number) => a + b, 0) - 1) < 1e-9);
+      assert.equal(u.label, info.classNames[u.probs.indexOf(Math.max(...u.probs))]);
+    }
+  });
+});
+
+test('GET /health and GET /models', async () => {
+  await withServer({ conditions: ['a', 'at'] }, {}, async (s) => {
+    const h = await call(s, 'GET', '/health');
+    assert.equal(h.status, 200);
+    assert.equal(h.json.status, 'ok');
+    const m = await call(s, 'GET', '/models');
+    assert.equal(m.status, 200);
+    assert.equal(m.json.task, 'classification');
+    assert.deepEqual(m.json.dims, dims);
+    assert.deepEqual(m.json.models.map((x: any) => x.condition), ['a', 'at']);
+  });
+});
+
+test('404 for unknown paths, 405 with Allow for wrong methods', async () => {
+  await withServer({}, {}, async (s) => {
+    const r = await call(s, 'GET', '/etc/passwd');
+    assert.equal(r.status, 404);
+    assert.equal(r.json.error, 'not_found');
+    const g = await call(s, 'GET', '/predict');
+    assert.equal(g.status, 405);
+    assert.equal(g.headers.get('allow'), 'POST');
+    const d = await call(s, 'DELETE', '/health');
+    assert.equal(d.status, 405);
+  });
+});
+
+test('malformed requests are 400 with a reason', async () => {
+  await withServer({}, {}, async (s, p) => {
+    const cases: [string, RegExp][] = [
+      ['{"utterances": [', /body is not valid JSON/],
+      ['', /body is not valid JSON/],
+      ['{"utterances":[{"id":"u1","features":{"a":[NaN]}}]}', /not valid JSON/],
+      ['{"utterances":[{"id":"w1","features":{"a":[1,2]}}]}', /utterance 'w1': modality 'a' has 2 values, expected 16/],
+      [`{"utterances":[{"id":"big","features":{"v":[${[1e999, ...vec(7, 0)].join(',')}]}}]}`.replace('Infinity', '1e999'), /utterance 'big': modality 'v' value 0 is Infinity/],
+      ['{"condition":"xz","utterances":[{"id":"u1","features":{"a":[1]}}]}', /unknown modality 'x'/],
+      [JSON.stringify({ utterances: [{ id: 'all', features: { a: vec(16, 0), t: vec(24, 0), v: vec(8, 0) } }] }), /no model trained for condition 'atv'/],
+      ['{"utterances":[]}', /no utterances/],
+      ['{"utterances":[{"id":"e","features":{}}]}', /utterance 'e': no features given/],
+    ];
+    for (const [text, reason] of cases) {
+      const r = await call(s, 'POST', '/predict', text);
+      assert.equal(r.status, 400, text.slice(0, 60));
+      assert.equal(r.json.error, 'invalid_request');
+      assert.match(r.json.message, reason);
+    }
+    assert.equal(p.calls, 0, 'an invalid request never reaches the predictor');
+  });
+});
+
+test('too many utterances is 400; a body over the limit is 413 and the server keeps serving', async () => {
+  await withServer({}, { maxBodyBytes: 4096, maxUtterances: 2 }, async (s) => {
+    const many = { utterances: [1, 2, 3].map((i) => ({ id: `u${i}`, features: { v: vec(8, i) } })) };
+    const r = await call(s, 'POST', '/predict', JSON.stringify(many));
+    assert.equal(r.status, 400);
+    assert.match(r.json.message, /too many utterances \(at most 2/);
+    const huge = JSON.stringify({ utterances: [{ id: 'h', features: { a: Array(20000).fill(0.123456) } }] });
+    const big = await call(s, 'POST', '/predict', huge);
+    assert.equal(big.status, 413);
+    assert.equal(big.json.error, 'payload_too_large');
+    assert.match(big.json.message, /exceeds 4096 bytes/);
+    const after = await call(s, 'POST', '/predict', JSON.stringify({ utterances: [{ id: 'ok', features: { v: vec(8, 1) } }] }));
+    assert.equal(after.status, 200);
+  });
+});
+
+test('close() lets an in-flight request finish, then refuses new connections', async () => {
+  const p = makeFakePredictor({ delayMs: 300 });
+  const s = await createServer(p, { port: 0, log: () => {} });
+  const pending = call(s, 'POST', '/predict', JSON.stringify(body));
+  while (p.calls === 0) await new Promise((r) => setTimeout(r, 5));
+  const t0 = Date.now();
+  await Promise.all([s.close(), s.close()]);
+  assert.ok(Date.now() - t0 >= 200, 'close waited for the in-flight request');
+  const r = await pending;
+  assert.equal(r.status, 200);
+  assert.equal(r.json.utterances.length, 3);
+  await assert.rejects(fetch(s.url + '/health'));
+});
+
+test('SIGTERM in a real process: in-flight request answered, clean exit', async () => {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/serve/serve-child.ts', '400'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  const url = (await lines.next()).value as string;
+  assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
+  const pending = fetch(url + '/predict', { method: 'POST', body: JSON.stringify(body) });
+  await new Promise((r) => setTimeout(r, 150));
+  child.kill('SIGTERM');
+  const res = await pending;
+  assert.equal(res.status, 200);
+  assert.equal(((await res.json()) as any).utterances.length, 3);
+  assert.equal((await lines.next()).value, 'closed');
+  const [code] = await once(child, 'exit');
+  assert.equal(code, 0);
+});
