@@ -9,7 +9,11 @@
  * back row-major, so position b * S + s is utterance `batch.uttIds[b][s]`; hardness leaves this
  * module keyed by utterance id, never by position.
  */
+import * as tf from '@tensorflow/tfjs';
 import type { Batch } from '../data/types.ts';
+import { batchInputs } from '../model/inputs.ts';
+import { mutualInfo, recPerUtterance } from '../model/losses.ts';
+import type { MerModel } from '../model/types.ts';
 import type { CurriculumConfig } from '../train/config.ts';
 
 /** Below this range a batch's scores are treated as constant and normalise to 0. */
@@ -70,6 +74,38 @@ export function batchHardness(batch: Batch, D: Float32Array, I: Float32Array, w:
       if (!umask[i]) continue;
       out.set(uttIds[b]![s]!, { h: h[i]!, direct: D[i]!, indirect: I[i]! });
     }
+  }
+  return out;
+}
+
+/** Temperature of the entropy surrogate (spec §5). */
+export const MI_TAU = 1;
+
+/**
+ * The frozen teacher's raw scores on `batch` under the batch's own availability (the condition):
+ * D = D_rec [B, S] against the true features, I = I_at + I_av + I_tv [B, S]. Eval mode (no dropout),
+ * stage 2 (experts mixing, the teacher's final form).
+ */
+export function teacherScores(teacher: MerModel, batch: Batch): { D: Float32Array; I: Float32Array } {
+  const [d, i] = tf.tidy(() => {
+    const inputs = batchInputs(batch);
+    const out = teacher.forward(inputs, { stage: 2, training: false });
+    if (!out.recon || !out.joint) throw new Error(`hardness needs a model with a decoder and joint representations, got '${teacher.kind}'`);
+    const mi = mutualInfo(out.reps, out.joint, MI_TAU);
+    return [recPerUtterance(out.recon, inputs), tf.addN([mi.at, mi.av, mi.tv])];
+  });
+  const D = d.dataSync() as Float32Array;
+  const I = i.dataSync() as Float32Array;
+  tf.dispose([d, i]);
+  return { D, I };
+}
+
+/** Hardness of every real utterance of `batches` (one epoch's batches), each normalised within its batch. */
+export function epochHardness(teacher: MerModel, batches: Batch[], w: HardnessWeights): Map<string, UtteranceHardness> {
+  const out = new Map<string, UtteranceHardness>();
+  for (const batch of batches) {
+    const { D, I } = teacherScores(teacher, batch);
+    for (const [id, h] of batchHardness(batch, D, I, w)) out.set(id, h);
   }
   return out;
 }

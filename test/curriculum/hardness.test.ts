@@ -62,3 +62,39 @@ test('hardness is keyed by utterance id and follows its utterance when dialogues
   assert.equal(h1.get('z1')!.direct, 21);
   assert.ok(h1.get('z1')!.h > h1.get('x0')!.h);
 });
+
+test("the real teacher's scores stay with their utterance across batch layouts", async () => {
+  const { initEngine } = await import('../../src/engine/backend.ts');
+  const { Teacher } = await import('../../src/model/teacher.ts');
+  const { teacherScores, epochHardness } = await import('../../src/curriculum/hardness.ts');
+  const { Rng } = await import('../../src/util/rng.ts');
+  await initEngine();
+  const teacher = new Teacher(
+    { hidden: 8, depth: 1, heads: 2, dropout: 0.5, dims: { a: 3, t: 2, v: 4 }, numClasses: 3, task: 'classification', decoderHidden: 6 },
+    11,
+  );
+  const rng = new Rng(4);
+  const vec = (n: number) => Array.from({ length: n }, () => rng.normal());
+  const dlg = (name: string, n: number) =>
+    dialogue(name, Array.from({ length: n }, (_, k) => ({ id: `${name}_${k}`, label: k % 3, a: vec(3), t: vec(2), v: vec(4) })));
+  const ds = [dlg('p', 3), dlg('q', 1), dlg('r', 2), dlg('s', 4)];
+  const avail: [number, number, number] = [0, 1, 0]; // text only: audio and video are reconstructed
+  const h1 = epochHardness(teacher, [makeBatch([ds[0]!, ds[1]!], avail), makeBatch([ds[2]!, ds[3]!], avail)], W);
+  const h2 = epochHardness(teacher, [makeBatch([ds[1]!, ds[0]!], avail), makeBatch([ds[3]!, ds[2]!], avail)], W);
+  assert.equal(h1.size, 10);
+  for (const [id, h] of h1) {
+    const g = h2.get(id)!;
+    assert.ok(Math.abs(g.h - h.h) < 1e-5 && Math.abs(g.direct - h.direct) < 1e-5, id);
+  }
+  // Each utterance's raw scores equal those of its dialogue scored alone: nothing is shifted.
+  for (const d of ds) {
+    const alone = makeBatch([d], avail);
+    const { D, I } = teacherScores(teacher, alone);
+    d.utterances.forEach((u, s) => {
+      assert.ok(Math.abs(h1.get(u.id)!.direct - D[s]!) < 1e-5, u.id);
+      assert.ok(Math.abs(h1.get(u.id)!.indirect - I[s]!) < 1e-4, u.id);
+      assert.ok(D[s]! > 0);
+    });
+  }
+  teacher.dispose();
+});
