@@ -13,7 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Fold, Modality } from '../data/types.ts';
-import type { UtteranceTable } from './table.ts';
+import { foldIdSets, type UtteranceTable } from './table.ts';
 import { MODALITIES } from '../data/types.ts';
 import { HardyError } from '../util/errors.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
@@ -229,8 +229,7 @@ export function loadIndex(dir: string, name: string): RetrievalIndex {
 
 /** Throws unless every id of the index belongs to the fold's training dialogues. */
 export function assertTrainingOnly(index: RetrievalIndex, fold: Fold): void {
-  const train = new Set(fold.train.flatMap((d) => d.utterances.map((u) => u.id)));
-  const heldOut = new Set([...fold.valid, ...fold.test].flatMap((d) => d.utterances.map((u) => u.id)));
+  const { train, heldOut } = foldIdSets(fold);
   if (index.fold !== fold.index) {
     throw new HardyError(`retrieval index: built for fold ${index.fold}, used with fold ${fold.index}`);
   }

@@ -18,9 +18,24 @@ export interface UtteranceTable {
   features: Record<Modality, Float32Array>;
 }
 
+/** Utterance ids of the fold's training dialogues and of its held-out (validation + test) ones. */
+export function foldIdSets(fold: Fold): { train: Set<string>; heldOut: Set<string> } {
+  const ids = (ds: Fold['train']) => ds.flatMap((d) => d.utterances.map((u) => u.id));
+  return { train: new Set(ids(fold.train)), heldOut: new Set(ids([...fold.valid, ...fold.test])) };
+}
+
+/** Throws if a training utterance is also a validation or test utterance of the fold. */
+export function assertDisjointFold(fold: Fold): void {
+  const { train, heldOut } = foldIdSets(fold);
+  for (const id of train) {
+    if (heldOut.has(id)) throw new HardyError(`fold ${fold.index}: utterance '${id}' is both a training and a validation/test utterance`);
+  }
+}
+
 export type FeatureSource = (u: Utterance) => Record<Modality, Float32Array>;
 
 export function trainingTable(fold: Fold, featuresOf: FeatureSource = (u) => u.features): UtteranceTable {
+  assertDisjointFold(fold);
   const utts = fold.train.flatMap((d) => d.utterances);
   const first = utts[0];
   const dims = {} as Record<Modality, number>;

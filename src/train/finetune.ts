@@ -1,0 +1,189 @@
+/**
+ * Stage 0, per fold (spec: method.md §3, §7, and defect 6 of §9): for each modality, train the
+ * fine-tuning MLP as a unimodal classifier/regressor on the fold's TRAINING utterances only
+ * (batches of 16 utterances, Adam with L2), keep the epoch with the best score on the fold's
+ * VALIDATION utterances, then replace every utterance's feature of the corpus by the MLP's
+ * second-layer output. Test utterances are only ever passed forward, for extraction.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Corpus, Dialogue, Fold, Modality, Utterance } from '../data/types.ts';
+import { MODALITIES } from '../data/types.ts';
+import { assertDisjointFold } from '../curriculum/table.ts';
+import { FinetuneMlp } from '../model/finetune.ts';
+import { taskLoss } from '../model/losses.ts';
+import type { MerModel } from '../model/types.ts';
+import { Rng } from '../util/rng.ts';
+import { HardyError } from '../util/errors.ts';
+import { Adam } from './adam.ts';
+import { stepOn } from './step.ts';
+
+export interface FinetuneOptions {
+  epochs: number;
+  /** Utterances per batch (spec: 16). */
+  batchSize: number;
+  lr: number;
+  weightDecay: number;
+  seed: number;
+}
+
+export interface ModalityFinetuneReport {
+  modality: Modality;
+  trainUtterances: number;
+  validUtterances: number;
+  /** `accuracy` (higher is better) for classification, `mse` (lower is better) for regression. */
+  metric: 'accuracy' | 'mse';
+  /** 1-based epoch kept; the last epoch when there is no validation utterance. */
+  bestEpoch: number;
+  trainLoss: number[];
+  validScore: number[];
+}
+
+export interface FinetuneResult {
+  /** New features of every utterance of the corpus, keyed by utterance id. */
+  features: Map<string, Record<Modality, Float32Array>>;
+  reports: Record<Modality, ModalityFinetuneReport>;
+}
+
+/** Rows extracted per forward pass. */
+const EXTRACT_CHUNK = 1024;
+
+function utterancesOf(ds: Dialogue[]): Utterance[] {
+  return ds.flatMap((d) => d.utterances);
+}
+
+/** [n, d] matrix of modality `m` of `utts`. */
+function matrix(utts: Utterance[], m: Modality): Float32Array {
+  const d = utts[0]?.features[m].length ?? 0;
+  const out = new Float32Array(utts.length * d);
+  utts.forEach((u, i) => out.set(u.features[m], i * d));
+  return out;
+}
+
+/** Validation score of `mlp`: accuracy or MSE over `x` [n, d]. */
+function score(mlp: FinetuneMlp, x: Float32Array, labels: Float32Array, task: Corpus['task']): number {
+  const n = labels.length;
+  return tf.tidy(() => {
+    const { out } = mlp.forward(tf.tensor2d(x, [n, mlp.dim]));
+    if (task === 'classification') {
+      const pred = tf.argMax(out, -1).dataSync();
+      let hit = 0;
+      for (let i = 0; i < n; i++) if (pred[i] === labels[i]) hit++;
+      return hit / n;
+    }
+    return tf.mean(tf.square(tf.sub(tf.reshape(out, [n]), tf.tensor1d(labels)))).dataSync()[0]!;
+  });
+}
+
+function trainModality(corpus: Corpus, fold: Fold, m: Modality, opts: FinetuneOptions, rng: Rng): { mlp: FinetuneMlp; report: ModalityFinetuneReport } {
+  const train = utterancesOf(fold.train);
+  const valid = utterancesOf(fold.valid);
+  if (!train.length) throw new HardyError(`fine-tuning (fold ${fold.index}): the fold has no training utterance`);
+  const d = corpus.dims[m];
+  const outDim = corpus.task === 'regression' ? 1 : corpus.numClasses;
+  const mlp = new FinetuneMlp(d, outDim, rng.nextUint32(), `ft.${m}`);
+  const adam = new Adam(mlp.params, { lr: opts.lr, weightDecay: opts.weightDecay });
+  // stepOn only reads `params`; the MLP is not a MerModel (request: widen stepOn to Pick<MerModel, 'params'>).
+  const asModel = { params: mlp.params } as unknown as MerModel;
+  const xTrain = matrix(train, m);
+  const yTrain = Float32Array.from(train, (u) => u.label);
+  const xValid = matrix(valid, m);
+  const yValid = Float32Array.from(valid, (u) => u.label);
+  const higherIsBetter = corpus.task === 'classification';
+  const report: ModalityFinetuneReport = {
+    modality: m,
+    trainUtterances: train.length,
+    validUtterances: valid.length,
+    metric: higherIsBetter ? 'accuracy' : 'mse',
+    bestEpoch: 0,
+    trainLoss: [],
+    validScore: [],
+  };
+  let best = mlp.params.getWeights();
+  let bestScore = higherIsBetter ? -Infinity : Infinity;
+  const order = Array.from({ length: train.length }, (_, i) => i);
+  const bx = new Float32Array(opts.batchSize * d);
+  for (let epoch = 1; epoch <= opts.epochs; epoch++) {
+    rng.shuffle(order);
+    let lossSum = 0;
+    for (let start = 0; start < order.length; start += opts.batchSize) {
+      const idx = order.slice(start, start + opts.batchSize);
+      const n = idx.length;
+      idx.forEach((r, i) => bx.set(xTrain.subarray(r * d, (r + 1) * d), i * d));
+      const by = Float32Array.from(idx, (r) => yTrain[r]!);
+      lossSum +=
+        n *
+        stepOn(asModel, adam, () =>
+          tf.tidy(() => {
+            const { out } = mlp.forward(tf.tensor2d(bx.subarray(0, n * d), [n, d]));
+            return taskLoss(corpus.task, out, tf.tensor1d(by), tf.ones([n]));
+          }),
+        );
+    }
+    report.trainLoss.push(lossSum / order.length);
+    if (!valid.length) {
+      report.bestEpoch = epoch;
+      continue;
+    }
+    const s = score(mlp, xValid, yValid, corpus.task);
+    report.validScore.push(s);
+    if (higherIsBetter ? s > bestScore : s < bestScore) {
+      bestScore = s;
+      best = mlp.params.getWeights();
+      report.bestEpoch = epoch;
+    }
+  }
+  if (valid.length) mlp.params.setWeights(best, `fine-tuning ${m} (fold ${fold.index})`);
+  adam.dispose();
+  return { mlp, report };
+}
+
+/** Fine-tunes the three modalities on `fold` and extracts new features for every utterance of `corpus`. */
+export function finetuneFold(corpus: Corpus, fold: Fold, opts: FinetuneOptions): FinetuneResult {
+  assertDisjointFold(fold);
+  const rng = new Rng(opts.seed);
+  const all = utterancesOf(corpus.dialogues);
+  const features = new Map<string, Record<Modality, Float32Array>>();
+  for (const u of all) features.set(u.id, {} as Record<Modality, Float32Array>);
+  const reports = {} as Record<Modality, ModalityFinetuneReport>;
+  for (const m of MODALITIES) {
+    const { mlp, report } = trainModality(corpus, fold, m, opts, rng.fork());
+    reports[m] = report;
+    const d = corpus.dims[m];
+    for (let start = 0; start < all.length; start += EXTRACT_CHUNK) {
+      const chunk = all.slice(start, start + EXTRACT_CHUNK);
+      const f = tf.tidy(() => mlp.forward(tf.tensor2d(matrix(chunk, m), [chunk.length, d])).feature);
+      const data = f.dataSync() as Float32Array;
+      f.dispose();
+      chunk.forEach((u, i) => (features.get(u.id)![m] = data.slice(i * d, (i + 1) * d)));
+    }
+    mlp.dispose();
+  }
+  return { features, reports };
+}
+
+/** A copy of `corpus` whose utterances carry `features` (every utterance must have an entry). */
+export function withFeatures(corpus: Corpus, features: Map<string, Record<Modality, Float32Array>>): Corpus {
+  const dialogues = corpus.dialogues.map((d) => ({
+    ...d,
+    utterances: d.utterances.map((u) => {
+      const f = features.get(u.id);
+      if (!f) throw new HardyError(`${corpus.source}: no fine-tuned feature for utterance '${u.id}'`);
+      return { ...u, features: f };
+    }),
+  }));
+  const first = dialogues[0]?.utterances[0]?.features;
+  const dims = first ? { a: first.a.length, t: first.t.length, v: first.v.length } : { ...corpus.dims };
+  return { ...corpus, dims, dialogues };
+}
+
+/** `fold` with its dialogues taken from `corpus` (by dialogue id), e.g. after `withFeatures`. */
+export function remapFold(fold: Fold, corpus: Corpus): Fold {
+  const byId = new Map(corpus.dialogues.map((d) => [d.id, d]));
+  const map = (ds: Dialogue[]) =>
+    ds.map((d) => {
+      const n = byId.get(d.id);
+      if (!n) throw new HardyError(`${corpus.source}: dialogue '${d.id}' of fold ${fold.index} is not in the corpus`);
+      return n;
+    });
+  return { index: fold.index, train: map(fold.train), valid: map(fold.valid), test: map(fold.test) };
+}
