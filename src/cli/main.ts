@@ -4,9 +4,11 @@
  */
 import { Command, CommanderError } from 'commander';
 import { HardyError } from '../util/errors.ts';
+import { register as synth } from './commands/synth.ts';
+import { register as inspect } from './commands/inspect.ts';
 
 /** Each command module's `register`; add one line per command. */
-const COMMANDS: Array<(program: Command) => void> = [];
+const COMMANDS: Array<(program: Command) => void> = [synth, inspect];
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command();

@@ -51,6 +51,8 @@ export interface Corpus {
    * `difficulty.json`). Used to validate the hardness scorer, never for training.
    */
   difficulty?: Map<string, number>;
+  /** Things the loader noticed that are not errors (e.g. utterances with no face track -> zero video). */
+  notes?: string[];
 }
 
 /** Availability of (a, t, v) for one utterance: 1 = available. */

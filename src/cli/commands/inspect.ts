@@ -1,0 +1,28 @@
+/** `hardy-mer inspect`: load a corpus and print what was found. */
+import { Command, Option } from 'commander';
+import { loadCorpus } from '../../data/load.ts';
+import { DATASET_NAMES } from '../../data/datasets.ts';
+import { inspectCorpus, formatReport } from '../../data/inspect.ts';
+import type { DatasetName, Modality } from '../../data/types.ts';
+
+export function register(program: Command): void {
+  program
+    .command('inspect')
+    .description('Load a corpus (GCNet/MERTools folder or MMSA pickle) and report dialogues, utterances, dims, labels and problems')
+    .requiredOption('--data <path>', 'corpus folder (or MMSA .pkl file)')
+    .addOption(new Option('--dataset <name>', 'dataset (default: detected from the files)').choices([...DATASET_NAMES]))
+    .option('--audio-dir <name>', 'audio feature folder under features/')
+    .option('--text-dir <name>', 'text feature folder under features/')
+    .option('--video-dir <name>', 'video feature folder under features/')
+    .option('--json', 'print the report as JSON')
+    .action((opts: { data: string; dataset?: DatasetName; audioDir?: string; textDir?: string; videoDir?: string; json?: boolean }) => {
+      const featureDirs: Partial<Record<Modality, string>> = {};
+      if (opts.audioDir) featureDirs.a = opts.audioDir;
+      if (opts.textDir) featureDirs.t = opts.textDir;
+      if (opts.videoDir) featureDirs.v = opts.videoDir;
+      const t0 = Date.now();
+      const corpus = loadCorpus(opts.data, opts.dataset, { featureDirs });
+      const report = { ...inspectCorpus(corpus), loadSeconds: (Date.now() - t0) / 1000 };
+      process.stdout.write(opts.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report) + `loaded in ${report.loadSeconds.toFixed(1)} s\n`);
+    });
+}

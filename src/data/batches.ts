@@ -1,0 +1,137 @@
+/**
+ * Batches of whole dialogues padded to the longest in the batch (method.md §1), seeded
+ * shuffling, and feature transforms (text L2 normalisation, per-modality standardisation).
+ * Features in a batch are always the true complete ones; `avail` says what the model may see.
+ */
+import { Rng } from '../util/rng.ts';
+import { HardyError } from '../util/errors.ts';
+import { conditionAvail, type MaskSet } from './masks.ts';
+import { MODALITIES, type Avail, type Batch, type Condition, type Corpus, type Dialogue, type Modality, type Utterance } from './types.ts';
+
+export interface BatchOptions {
+  /** Dialogues per batch. */
+  batchSize: number;
+  /** Shuffle dialogue order with `seed` (training); default false keeps the given order. */
+  shuffle?: boolean;
+  seed?: number;
+  /** Fixed condition for every utterance (default `atv`). */
+  condition?: Condition;
+  /** Per-utterance availability (random-missing protocol); overrides `condition`. */
+  masks?: MaskSet;
+}
+
+/** Availability of one utterance under the options. */
+function availFor(options: Pick<BatchOptions, 'condition' | 'masks'>): (u: Utterance) => Avail {
+  if (options.masks) {
+    const masks = options.masks;
+    return (u) => {
+      const a = masks.avail[u.id];
+      if (!a) throw new HardyError(`mask set (rate ${masks.rate}, seed ${masks.seed}) has no entry for utterance '${u.id}'`);
+      return a;
+    };
+  }
+  const fixed = conditionAvail(options.condition ?? 'atv');
+  return () => fixed;
+}
+
+/** Packs dialogues into one padded batch. */
+export function makeBatch(dialogues: readonly Dialogue[], options: Pick<BatchOptions, 'condition' | 'masks'> = {}): Batch {
+  if (dialogues.length === 0) throw new HardyError('cannot make a batch of zero dialogues');
+  const first = dialogues[0]!.utterances[0];
+  if (!first) throw new HardyError(`dialogue '${dialogues[0]!.id}' has no utterances`);
+  const dims = Object.fromEntries(MODALITIES.map((m) => [m, first.features[m].length])) as Record<Modality, number>;
+  const B = dialogues.length;
+  const S = Math.max(...dialogues.map((d) => d.utterances.length));
+  const features = Object.fromEntries(MODALITIES.map((m) => [m, new Float32Array(B * S * dims[m])])) as Record<Modality, Float32Array>;
+  const umask = new Float32Array(B * S);
+  const avail = new Float32Array(B * S * 3);
+  const labels = new Float32Array(B * S);
+  const speakers = new Float32Array(B * S);
+  const uttIds: string[][] = [];
+  const availOf = availFor(options);
+  dialogues.forEach((d, b) => {
+    const ids = new Array<string>(S).fill('');
+    d.utterances.forEach((u, s) => {
+      const i = b * S + s;
+      for (const m of MODALITIES) {
+        if (u.features[m].length !== dims[m]) throw new HardyError(`utterance '${u.id}' has a ${m} vector of length ${u.features[m].length}, expected ${dims[m]}`);
+        features[m].set(u.features[m], i * dims[m]); // [B, S, d_m]
+      }
+      umask[i] = 1;
+      avail.set(availOf(u), i * 3); // [B, S, 3]
+      labels[i] = u.label;
+      speakers[i] = u.speaker === 'M' ? 1 : 0;
+      ids[s] = u.id;
+    });
+    uttIds.push(ids);
+  });
+  return { B, S, dialogueIds: dialogues.map((d) => d.id), uttIds, features, umask, avail, labels, speakers };
+}
+
+/** All batches of one pass (epoch) over `dialogues`. */
+export function makeBatches(dialogues: readonly Dialogue[], options: BatchOptions): Batch[] {
+  if (!(options.batchSize >= 1)) throw new HardyError(`batch size must be at least 1, got ${options.batchSize}`);
+  const order = [...dialogues];
+  if (options.shuffle) new Rng(options.seed ?? 0).shuffle(order);
+  const out: Batch[] = [];
+  for (let i = 0; i < order.length; i += options.batchSize) out.push(makeBatch(order.slice(i, i + options.batchSize), options));
+  return out;
+}
+
+/** Returns a copy of the corpus with each utterance's vectors of `modalities` scaled to unit L2 norm (zero stays zero). */
+export function l2Normalize(corpus: Corpus, modalities: readonly Modality[] = ['t']): Corpus {
+  return mapFeatures(corpus, (m, x) => {
+    if (!modalities.includes(m)) return x;
+    let n = 0;
+    for (let i = 0; i < x.length; i++) n += x[i]! * x[i]!;
+    n = Math.sqrt(n);
+    return n > 0 ? x.map((v) => v / n) : x.slice();
+  });
+}
+
+export interface ModalityStats {
+  mean: Float32Array;
+  std: Float32Array;
+}
+
+/** Per-dimension mean and std of each modality over the given dialogues (e.g. a fold's training set). */
+export function modalityStats(dialogues: readonly Dialogue[]): Record<Modality, ModalityStats> {
+  const out = {} as Record<Modality, ModalityStats>;
+  const utts = dialogues.flatMap((d) => d.utterances);
+  if (utts.length === 0) throw new HardyError('cannot compute feature statistics of zero utterances');
+  for (const m of MODALITIES) {
+    const d = utts[0]!.features[m].length;
+    const sum = new Float64Array(d);
+    const sq = new Float64Array(d);
+    for (const u of utts) for (let j = 0; j < d; j++) { const x = u.features[m][j]!; sum[j]! += x; sq[j]! += x * x; }
+    const mean = new Float32Array(d);
+    const std = new Float32Array(d);
+    for (let j = 0; j < d; j++) {
+      mean[j] = sum[j]! / utts.length;
+      std[j] = Math.sqrt(Math.max(0, sq[j]! / utts.length - mean[j]! ** 2));
+    }
+    out[m] = { mean, std };
+  }
+  return out;
+}
+
+/** Returns a copy of the corpus with (x - mean) / (std + eps) per modality. */
+export function standardize(corpus: Corpus, stats: Record<Modality, ModalityStats>, eps = 1e-6): Corpus {
+  return mapFeatures(corpus, (m, x) => x.map((v, j) => (v - stats[m].mean[j]!) / (stats[m].std[j]! + eps)));
+}
+
+/** A copy of the corpus with every feature vector replaced by f(modality, vector). */
+export function mapFeatures(corpus: Corpus, f: (m: Modality, x: Float32Array) => Float32Array): Corpus {
+  return {
+    ...corpus,
+    dialogues: corpus.dialogues.map((d) => ({
+      ...d,
+      utterances: d.utterances.map((u) => ({ ...u, features: { a: f('a', u.features.a), t: f('t', u.features.t), v: f('v', u.features.v) } })),
+    })),
+  };
+}
+
+/** All utterances of the dialogues, in order. */
+export function utterancesOf(dialogues: readonly Dialogue[]): Utterance[] {
+  return dialogues.flatMap((d) => d.utterances);
+}

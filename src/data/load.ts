@@ -1,0 +1,51 @@
+/**
+ * `loadCorpus(dir, dataset, options)`: the one entry point for reading a corpus from disk.
+ * GCNet/MERTools folders (iemocap4/iemocap6/mosi/mosei) or an MMSA pickle (mmsa); with no dataset
+ * given, it is detected from the label pickle found in `dir` (or a `.pkl` path means MMSA).
+ * A `difficulty.json` next to the label pickle (synthetic corpora) fills `Corpus.difficulty`.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { HardyError } from '../util/errors.ts';
+import { DATASETS } from './datasets.ts';
+import { loadGcnet, type GcnetOptions } from './gcnet.ts';
+import { loadMmsa, type MmsaOptions } from './mmsa.ts';
+import type { Corpus, DatasetName } from './types.ts';
+
+export interface LoadOptions extends GcnetOptions, MmsaOptions {}
+
+export function detectDataset(dir: string): DatasetName {
+  if (existsSync(dir) && statSync(dir).isFile()) return 'mmsa';
+  for (const [name, info] of Object.entries(DATASETS)) if (existsSync(join(dir, info.labelFile))) return name as DatasetName;
+  for (const f of ['aligned_50.pkl', 'unaligned_50.pkl', 'unaligned_39.pkl']) if (existsSync(join(dir, f))) return 'mmsa';
+  throw new HardyError(`${dir}: no corpus found (expected one of ${Object.values(DATASETS).map((d) => d.labelFile).join(', ')}, or an MMSA aligned_50.pkl/unaligned_50.pkl)`);
+}
+
+export function loadCorpus(dir: string, dataset?: DatasetName, options: LoadOptions = {}): Corpus {
+  if (!existsSync(dir)) throw new HardyError(`${dir}: corpus folder not found`);
+  const name = dataset ?? detectDataset(dir);
+  const corpus = name === 'mmsa' ? loadMmsa(dir, options) : loadGcnet(dir, name, options);
+  const diffFile = join(statSync(dir).isDirectory() ? dir : join(dir, '..'), 'difficulty.json');
+  if (existsSync(diffFile)) corpus.difficulty = readDifficulty(diffFile, corpus);
+  return corpus;
+}
+
+/** `{uid: number in [0, 1]}` covering every utterance of the corpus. */
+export function readDifficulty(file: string, corpus: Corpus): Map<string, number> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new HardyError(`${file}: not valid JSON (${(err as Error).message})`);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new HardyError(`${file}: expected an object {uid: difficulty}`);
+  const out = new Map<string, number>();
+  for (const d of corpus.dialogues) {
+    for (const u of d.utterances) {
+      const v = (raw as Record<string, unknown>)[u.id];
+      if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw new HardyError(`${file}: utterance '${u.id}' has difficulty ${JSON.stringify(v)}, expected a number in [0, 1]`);
+      out.set(u.id, v);
+    }
+  }
+  return out;
+}

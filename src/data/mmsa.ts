@@ -1,0 +1,126 @@
+/**
+ * MMSA layout (data-formats.md §2): one pickle `{train|valid|test: {id, text, audio, vision,
+ * audio_lengths?, vision_lengths?, regression_labels, ...}}` with frame-level arrays [N, T, d].
+ * Utterance vector = mean over the valid frames: the first `lengths[i]` frames when lengths are
+ * given, and never a frame holding -inf/NaN (MMSA marks missing audio frames with -inf).
+ * Utterances are grouped into videos by the id prefix (`<video>$_$<clip>` or `<video>_<clip>`).
+ */
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { HardyError } from '../util/errors.ts';
+import { readPickle } from './formats/pickle.ts';
+import { isNdArray, type NdArray } from './formats/ndarray.ts';
+import { MODALITIES, type Corpus, type Dialogue, type Modality } from './types.ts';
+
+export interface MmsaOptions {
+  /** Pickle inside a folder; default the first of aligned_50.pkl, unaligned_50.pkl, unaligned_39.pkl. */
+  mmsaFile?: string;
+}
+
+const KEYS: Record<Modality, { data: string; lengths: string }> = {
+  a: { data: 'audio', lengths: 'audio_lengths' },
+  t: { data: 'text', lengths: 'text_lengths' },
+  v: { data: 'vision', lengths: 'vision_lengths' },
+};
+
+/** `<video>$_$<clip>` (MMSA) or `<video>_<clip>` (the last underscore). */
+export function videoOf(id: string): string {
+  const k = id.lastIndexOf('$_$');
+  if (k >= 0) return id.slice(0, k);
+  const j = id.lastIndexOf('_');
+  return j > 0 ? id.slice(0, j) : id;
+}
+
+function numeric(x: unknown, file: string, what: string): NdArray {
+  if (!isNdArray(x) || Array.isArray(x.data)) throw new HardyError(`${file}: ${what} is not a numeric NumPy array`);
+  return x;
+}
+
+/** Mean over valid frames of sample i of a [N, T, d] (or [N, d]) array. */
+function poolSample(arr: NdArray, i: number, length: number | undefined): Float32Array {
+  const data = arr.data as Float32Array | Float64Array;
+  const T = arr.shape.length === 3 ? arr.shape[1]! : 1;
+  const d = arr.shape[arr.shape.length - 1]!;
+  const limit = length === undefined ? T : Math.max(0, Math.min(T, Math.floor(length)));
+  const acc = new Float64Array(d);
+  let count = 0;
+  const base = i * T * d;
+  for (let t = 0; t < limit; t++) {
+    const off = base + t * d;
+    let ok = true;
+    for (let j = 0; j < d; j++) if (!Number.isFinite(data[off + j]!)) { ok = false; break; }
+    if (!ok) continue;
+    for (let j = 0; j < d; j++) acc[j]! += data[off + j]!;
+    count++;
+  }
+  const out = new Float32Array(d);
+  if (count > 0) for (let j = 0; j < d; j++) out[j] = acc[j]! / count;
+  return out;
+}
+
+export function loadMmsa(path: string, options: MmsaOptions = {}): Corpus {
+  let file = path;
+  if (statSync(path).isDirectory()) {
+    const names = options.mmsaFile ? [options.mmsaFile] : ['aligned_50.pkl', 'unaligned_50.pkl', 'unaligned_39.pkl'];
+    const found = names.map((n) => join(path, n)).find((f) => existsSync(f));
+    if (!found) throw new HardyError(`${path}: no MMSA pickle found (expected ${names.join(' or ')})`);
+    file = found;
+  }
+  const top = readPickle(file);
+  if (!(top instanceof Map)) throw new HardyError(`${file}: expected a dict {train, valid, test}`);
+  const dialogues: Dialogue[] = [];
+  const dims = { a: -1, t: -1, v: -1 } as Record<Modality, number>;
+  const seen = new Set<string>();
+  let zeroFrames = 0;
+  for (const split of ['train', 'valid', 'test'] as const) {
+    const part = top.get(split);
+    if (part === undefined) continue;
+    if (!(part instanceof Map)) throw new HardyError(`${file}: '${split}' is not a dict`);
+    const idsRaw = part.get('id');
+    const ids = (Array.isArray(idsRaw) ? idsRaw : isNdArray(idsRaw) ? (idsRaw.data as unknown[]) : null)?.map(String);
+    if (!ids) throw new HardyError(`${file}: '${split}' has no 'id' list`);
+    const N = ids.length;
+    const labels = numeric(part.get('regression_labels'), file, `${split}.regression_labels`);
+    if (labels.data.length !== N) throw new HardyError(`${file}: ${split}.regression_labels has ${labels.data.length} values for ${N} ids`);
+    const arrays = {} as Record<Modality, NdArray>;
+    const lengths = {} as Record<Modality, NdArray | undefined>;
+    for (const m of MODALITIES) {
+      const arr = numeric(part.get(KEYS[m].data), file, `${split}.${KEYS[m].data}`);
+      if ((arr.shape.length !== 3 && arr.shape.length !== 2) || arr.shape[0] !== N) {
+        throw new HardyError(`${file}: ${split}.${KEYS[m].data} has shape (${arr.shape.join(', ')}), expected [${N}, T, d]`);
+      }
+      const d = arr.shape[arr.shape.length - 1]!;
+      if (dims[m] >= 0 && dims[m] !== d) throw new HardyError(`${file}: ${split}.${KEYS[m].data} has dimension ${d}, expected ${dims[m]} like the other splits`);
+      dims[m] = d;
+      arrays[m] = arr;
+      const len = part.get(KEYS[m].lengths);
+      lengths[m] = len === undefined || len === null ? undefined : numeric(len, file, `${split}.${KEYS[m].lengths}`);
+      if (lengths[m] && lengths[m]!.data.length !== N) throw new HardyError(`${file}: ${split}.${KEYS[m].lengths} has ${lengths[m]!.data.length} values for ${N} ids`);
+    }
+    const byVideo = new Map<string, Dialogue>();
+    for (let i = 0; i < N; i++) {
+      const id = ids[i]!;
+      if (seen.has(id)) throw new HardyError(`${file}: utterance id '${id}' appears twice`);
+      seen.add(id);
+      const label = Number(labels.data[i]);
+      if (!Number.isFinite(label) || label < -3 || label > 3) throw new HardyError(`${file}: utterance '${id}' has label ${label}, expected a sentiment score in [-3, 3]`);
+      const features = {} as Record<Modality, Float32Array>;
+      for (const m of MODALITIES) {
+        const len = lengths[m] ? Number(lengths[m]!.data[i]) : undefined;
+        features[m] = poolSample(arrays[m], i, len);
+        if (features[m].every((x) => x === 0)) zeroFrames++;
+      }
+      const vid = videoOf(id);
+      let dlg = byVideo.get(vid);
+      if (!dlg) {
+        dlg = { id: vid, split, utterances: [] };
+        byVideo.set(vid, dlg);
+        dialogues.push(dlg);
+      }
+      dlg.utterances.push({ id, speaker: '', label, features });
+    }
+  }
+  if (dialogues.length === 0) throw new HardyError(`${file}: no train/valid/test data`);
+  const notes = zeroFrames ? [`${zeroFrames} modality vector(s) had no valid frame (zero vector)`] : [];
+  return { dataset: 'mmsa', task: 'regression', numClasses: 1, classNames: [], dims, dialogues, source: file, notes };
+}
