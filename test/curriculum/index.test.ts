@@ -112,9 +112,10 @@ test('fold indexes hold the training utterances only, survive save/load, and ref
   }
   // The same index used with another fold, or holding a test utterance, is refused.
   assert.throws(() => loadFoldIndexes(dir, { ...fold, index: 3 }), HardyError);
-  const leaky = { ...fold, train: [...fold.train, ...fold.test] };
-  const leakyIndex = new ExactIndex({ metric: 'l2', dim: 1, fold: 2, ids: trainingTable(leaky).ids, vectors: trainingTable(leaky).features.a });
+  const leakyIndex = new ExactIndex({ metric: 'l2', dim: 1, fold: 2, ids: [...table.ids, 'test0'], vectors: new Float32Array(7) });
   assert.throws(() => assertTrainingOnly(leakyIndex, fold), /test0.*validation\/test/);
+  // A fold whose training dialogues overlap its test dialogues never gets a table (nor an index).
+  assert.throws(() => trainingTable({ ...fold, train: [...fold.train, ...fold.test] }), HardyError);
   // Corrupt vectors file: a HardyError naming the file.
   writeFileSync(join(dir, 'index-a.f32'), readFileSync(join(dir, 'index-a.f32')).subarray(4));
   assert.throws(() => loadIndex(dir, 'index-a'), (e: unknown) => e instanceof HardyError && /index-a\.f32/.test(e.message));
