@@ -1,0 +1,100 @@
+// Renders a sample report, opens it in headless Chromium (Debian's /usr/bin/chromium), checks
+// the DOM the browser built (every chart is an inline SVG, the test-selection label is there, no
+// external resource), and saves a PNG screenshot to look at.
+//
+//   node scripts/check-report.mjs [OUT_DIR]        (default: .scratch-report/)
+//
+// Also imported by test/eval/report.test.ts for findChromium/dumpDom.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+export const CHROMIUM_CANDIDATES = [process.env.CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser'].filter(Boolean);
+
+/** Path of a Chromium binary, or null when none is installed. */
+export function findChromium() {
+  return CHROMIUM_CANDIDATES.find((p) => existsSync(p)) ?? null;
+}
+
+/** Runs headless Chromium on a local HTML file with a fresh profile; returns stdout. */
+function runChromium(chromium, htmlPath, extra) {
+  const profile = mkdtempSync(join(tmpdir(), 'hardy-chromium-'));
+  try {
+    const args = [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      `--user-data-dir=${profile}`,
+      ...extra,
+      pathToFileURL(resolve(htmlPath)).href,
+    ];
+    const r = spawnSync(chromium, args, { encoding: 'utf8', timeout: 120_000, maxBuffer: 64 * 1024 * 1024 });
+    if (r.error) throw r.error;
+    if (r.status !== 0) throw new Error(`chromium exited with ${r.status}: ${r.stderr.slice(-2000)}`);
+    return r.stdout;
+  } finally {
+    rmSync(profile, { recursive: true, force: true });
+  }
+}
+
+/** The DOM Chromium built for the page (serialised after load). */
+export function dumpDom(chromium, htmlPath) {
+  return runChromium(chromium, htmlPath, ['--dump-dom']);
+}
+
+export function screenshot(chromium, htmlPath, pngPath, size = '1280,5200') {
+  runChromium(chromium, htmlPath, ['--hide-scrollbars', `--window-size=${size}`, `--screenshot=${resolve(pngPath)}`]);
+  if (!existsSync(pngPath)) throw new Error(`chromium wrote no screenshot to ${pngPath}`);
+}
+
+async function main() {
+  const out = resolve(process.argv[2] ?? '.scratch-report');
+  mkdirSync(out, { recursive: true });
+  const { register } = await import('tsx/esm/api');
+  register();
+  const { renderReport, TEST_SELECTION_LABEL } = await import('../src/eval/report.ts');
+  const { sampleReportData } = await import('../test/eval/report-sample.ts');
+
+  const chromium = findChromium();
+  if (!chromium) throw new Error(`no Chromium found (looked at ${CHROMIUM_CANDIDATES.join(', ')}); apt-get install -y chromium`);
+
+  const failures = [];
+  for (const selection of ['test', 'val']) {
+    const data = sampleReportData({ selection });
+    const html = await renderReport(data);
+    const htmlPath = join(out, `report-${selection}.html`);
+    writeFileSync(htmlPath, html);
+    const svgsInHtml = (html.match(/<svg[\s>]/g) ?? []).length;
+    const dom = dumpDom(chromium, htmlPath);
+    const svgsInDom = (dom.match(/<svg[\s>]/g) ?? []).length;
+    const expected = 3 + 3 + data.confusion.length; // curves per kind + hardness, K, agreement + confusion
+    const labelShown = dom.includes(TEST_SELECTION_LABEL);
+    const external = dom.match(/\s(?:src|href)="(?!#)[^"]*"/g) ?? [];
+    console.log(`${selection}: ${svgsInDom} SVGs in the browser DOM (HTML has ${svgsInHtml}, expected ${expected}); test-selection label ${labelShown ? 'shown' : 'absent'}; external references: ${external.length}`);
+    if (svgsInDom !== expected || svgsInHtml !== expected) failures.push(`${selection}: expected ${expected} SVGs`);
+    if (labelShown !== (selection === 'test')) failures.push(`${selection}: test-selection label ${labelShown ? 'shown' : 'missing'}`);
+    if (external.length) failures.push(`${selection}: external references ${external.join(' ')}`);
+    const png = join(out, `report-${selection}.png`);
+    screenshot(chromium, htmlPath, png);
+    console.log(`  page: ${htmlPath}\n  screenshot: ${png}`);
+  }
+  if (failures.length) {
+    console.error('FAILED:\n  ' + failures.join('\n  '));
+    process.exit(1);
+  }
+  console.log('report check passed');
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main().catch((err) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  });
+}

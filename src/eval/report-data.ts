@@ -1,0 +1,167 @@
+/**
+ * Everything the HTML report can show for one run. Only `results` is required; every other
+ * section renders "not available for this run" when absent. Plain JSON-serialisable data, so a run
+ * folder can store it and `report` can re-render it without the models.
+ */
+import type { DatasetName, Task } from '../data/types.ts';
+import type { EpochDiagnostics } from '../curriculum/diagnostics.ts';
+
+/** metric name -> value. Classification: WA, UA, F1w, F1m; regression: ACC2, F1, ACC2_hz, F1_hz, ACC7, MAE, Corr. */
+export type MetricValues = Record<string, number>;
+
+export const CLASSIFICATION_METRICS = ['WA', 'UA', 'F1w', 'F1m'] as const;
+export const REGRESSION_METRICS = ['ACC2', 'F1', 'ACC2_hz', 'F1_hz', 'ACC7', 'MAE', 'Corr'] as const;
+/** Metrics that are not fractions in [0, 1] (shown as plain numbers, not percentages). */
+export const RAW_METRICS: readonly string[] = ['MAE', 'Corr'];
+
+export type Selection = 'val' | 'test';
+
+export interface FoldResult {
+  fold: number;
+  seed: number;
+  metrics: MetricValues;
+}
+
+export interface ConditionResult {
+  folds: FoldResult[];
+  /** Mean over folds (and seeds). */
+  mean: MetricValues;
+  /** Standard deviation over seeds (or folds). */
+  std: MetricValues;
+}
+
+/** The results object: `train --json` stdout, `RUNDIR/results.json`, and the report's core. */
+export interface RunResults {
+  dataset: DatasetName;
+  method: string;
+  /** `fixed` or `random:<rate>`. */
+  protocol: string;
+  selection: Selection;
+  /** Keyed by condition (`a`, `t`, `v`, `at`, `av`, `tv`, possibly `atv`). */
+  conditions: Record<string, ConditionResult>;
+  /** Mean over the six incomplete conditions. */
+  average: MetricValues;
+}
+
+export type ModelKind = 'teacher' | 'student' | 'momke';
+
+export interface CurvePoint {
+  epoch: number;
+  trainLoss: number;
+  /** Validation (or, under test selection, test) metric used for model selection. */
+  valMetric?: number;
+  /** Training stage (1 or 2) for staged schedules. */
+  stage?: number;
+}
+
+export interface TrainingCurve {
+  kind: ModelKind;
+  condition: string;
+  fold: number;
+  seed?: number;
+  /** Name of `valMetric`, e.g. `UA`. */
+  valMetricName?: string;
+  points: CurvePoint[];
+}
+
+/** Either raw per-utterance values in [0, 1] or a ready histogram with `edges.length = counts.length + 1`. */
+export type HardnessData = { values: number[] } | { edges: number[]; counts: number[] };
+
+export interface KDistribution {
+  epoch?: number;
+  /** counts[k] = number of utterances keeping k neighbours. */
+  counts: number[];
+}
+
+export interface NeighbourAgreement {
+  epoch: number;
+  /** Fraction of utterances with a same-label neighbour among the first 1 / 3 / 5. */
+  top1: number;
+  top3: number;
+  top5: number;
+  condition?: string;
+  fold?: number;
+}
+
+export interface ConfusionMatrix {
+  condition: string;
+  classNames: string[];
+  /** matrix[true][predicted] = count (summed over folds). */
+  matrix: number[][];
+}
+
+export interface CaseNeighbour {
+  id: string;
+  label: string | number;
+  distance?: number;
+}
+
+export interface CaseUtterance {
+  id: string;
+  label: string | number;
+  hardness: number;
+  /** Neighbours kept (K_i). */
+  k?: number;
+  neighbours: CaseNeighbour[];
+}
+
+export interface CaseStudy {
+  /** Where it was taken from, e.g. `condition at, fold 1, epoch 50`. */
+  context?: string;
+  hardest: CaseUtterance[];
+  easiest: CaseUtterance[];
+}
+
+export interface ReportData {
+  title: string;
+  dataset: DatasetName;
+  method: string;
+  protocol: string;
+  selection: Selection;
+  task: Task;
+  results: RunResults;
+  /** The MoMKE baseline run, same shape. */
+  baseline?: RunResults;
+  /** The resolved run configuration. */
+  config?: unknown;
+  curves?: TrainingCurve[];
+  hardness?: HardnessData;
+  kDistribution?: KDistribution[];
+  agreement?: NeighbourAgreement[];
+  confusion?: ConfusionMatrix[];
+  caseStudy?: CaseStudy;
+  /** Free text shown under the title (e.g. when and where the run was made). */
+  subtitle?: string;
+}
+
+/**
+ * The curriculum sections from the per-epoch diagnostics of one (condition, fold) run: hardness
+ * histogram and case study from the last epoch, K_i counts and neighbour agreement per epoch.
+ * `classNames` turns class indices into names (omit for regression).
+ */
+export function curriculumSections(
+  diags: EpochDiagnostics[],
+  where: { condition?: string; fold?: number } = {},
+  classNames?: string[],
+): Pick<ReportData, 'hardness' | 'kDistribution' | 'agreement' | 'caseStudy'> {
+  if (diags.length === 0) return {};
+  const last = diags[diags.length - 1];
+  const name = (label: number): string | number => classNames?.[label] ?? label;
+  const bins = last.hardnessHistogram.length;
+  const toCase = (u: EpochDiagnostics['hardest'][number]): CaseUtterance => ({
+    id: u.id,
+    label: name(u.label),
+    hardness: u.h,
+    k: u.K,
+    neighbours: u.neighbours.map((n) => ({ id: n.id, label: name(n.label), distance: n.dist })),
+  });
+  const context = [where.condition && `condition ${where.condition}`, where.fold !== undefined && `fold ${where.fold}`, `epoch ${last.epoch}`]
+    .filter(Boolean)
+    .join(', ');
+  return {
+    hardness: { edges: Array.from({ length: bins + 1 }, (_, i) => i / bins), counts: last.hardnessHistogram },
+    kDistribution: diags.map((d) => ({ epoch: d.epoch, counts: d.kCounts })),
+    agreement: diags.map((d) => ({ epoch: d.epoch, top1: d.hitAt['1'], top3: d.hitAt['3'], top5: d.hitAt['5'], ...where })),
+    caseStudy: { context, hardest: last.hardest.map(toCase), easiest: last.easiest.map(toCase) },
+  };
+}
