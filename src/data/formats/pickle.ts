@@ -181,6 +181,7 @@ for (const b of ['builtins', '__builtin__']) {
   SAFE_GLOBALS.set(`${b}.set`, makeSet);
   SAFE_GLOBALS.set(`${b}.frozenset`, makeSet);
   SAFE_GLOBALS.set(`${b}.bytearray`, makeBytearray);
+  SAFE_GLOBALS.set(`${b}.bytes`, makeBytearray); // protocols 0-2 write b'' as bytes()
 }
 
 function lookupGlobal(module: string, name: string, ctx: Ctx): PyCallable {
