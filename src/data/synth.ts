@@ -63,7 +63,7 @@ const PRESETS: Record<SynthPreset, PresetSpec> = {
   },
 };
 
-const TAU: Record<Modality, number> = { a: 1.3, t: 0.5, v: 1.8 };
+const TAU: Record<Modality, number> = { a: 1.2, t: 0.5, v: 2.0 };
 const PRIVATE_SCALE = 0.5;
 const CORRUPT_PROB = 0.06;
 const IEMOCAP_PRIOR = [1636, 1084, 1708, 1103]; // class frequencies of IEMOCAP-4
