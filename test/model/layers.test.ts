@@ -1,0 +1,143 @@
+import { before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { initEngine } from '../../src/engine/backend.ts';
+import { AttentionBlock, CrossAttention, MultiHeadAttention } from '../../src/model/attention.ts';
+import { Decoder, ExpertStack, FusionHead, Projections } from '../../src/model/backbone.ts';
+import { GeluMlp, Linear, ReluMlp, type Ctx } from '../../src/model/layers.ts';
+import { ParamStore } from '../../src/model/params.ts';
+import { Rng } from '../../src/util/rng.ts';
+import { tinyConfig } from './fixtures.ts';
+import { gradCheck, randTensor, randVar } from './gradcheck.ts';
+
+const B = 3;
+const S = 4;
+const D = 8;
+const TOL = 1e-2;
+const evalCtx: Ctx = { training: false };
+// Training mode with a fresh generator on every call: the same dropout masks each evaluation, so
+// finite differences see the same function autograd differentiated.
+const dropCtx = (): Ctx => ({ training: true, rng: new Rng(11) });
+
+/** Key masks [B, S]: dialogue 0 complete, dialogue 1 partly masked, dialogue 2 fully masked. */
+function keyMask(): tf.Tensor {
+  return tf.tensor2d([1, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0], [B, S]);
+}
+
+/** Gradient check of sum(module(inputs) * R) w.r.t. the module's parameters and its inputs. */
+function check(params: ParamStore, inputs: Record<string, tf.Variable>, apply: () => tf.Tensor, eps = 1e-2): void {
+  const outShape = tf.tidy(() => apply()).shape;
+  const R = randTensor(outShape, new Rng(99));
+  const vars: Record<string, tf.Variable> = { ...inputs };
+  for (const [name, v] of params.vars) vars[name] = v;
+  const r = gradCheck(vars, () => tf.tidy(() => tf.sum(tf.mul(apply(), R))) as tf.Scalar, { eps });
+  assert.ok(r.analyticNorm > 1e-3, `gradient is trivially zero (${r.analyticNorm})`);
+  assert.ok(r.worst < TOL, `gradient mismatch ${r.worst.toExponential(2)} at ${r.worstVar}`);
+  R.dispose();
+}
+
+describe('layers: finite-difference gradient checks', () => {
+  before(async () => {
+    await initEngine();
+  });
+
+  it('Linear', () => {
+    const p = new ParamStore(new Rng(1));
+    const lin = new Linear(p, 'l', 5, 3);
+    const x = randVar([B, S, 5], new Rng(2));
+    check(p, { x }, () => lin.apply(x));
+  });
+
+  it('GeluMlp, with dropout on', () => {
+    const p = new ParamStore(new Rng(1));
+    const mlp = new GeluMlp(p, 'm', D, 0.3);
+    const x = randVar([B, S, D], new Rng(2));
+    check(p, { x }, () => mlp.apply(x, dropCtx()));
+  });
+
+  it('ReluMlp', () => {
+    const p = new ParamStore(new Rng(1));
+    const mlp = new ReluMlp(p, 'm', D, 6, 3);
+    const x = randVar([B, S, D], new Rng(2));
+    check(p, { x }, () => mlp.apply(x), 1e-3);
+  });
+
+  it('MultiHeadAttention with a fully masked dialogue', () => {
+    const p = new ParamStore(new Rng(1));
+    const att = new MultiHeadAttention(p, 'att', D, 2);
+    const x = randVar([B, S, D], new Rng(2));
+    const mask = keyMask();
+    check(p, { x }, () => att.apply(x, x, mask));
+  });
+
+  it('AttentionBlock A\'(z) = A(z) + MLP(A(z))', () => {
+    const p = new ParamStore(new Rng(1));
+    const blk = new AttentionBlock(p, 'blk', D, 2, 0.2);
+    const x = randVar([B, S, D], new Rng(2));
+    const mask = keyMask();
+    check(p, { x }, () => blk.apply(x, mask, dropCtx()));
+  });
+
+  it('CrossAttention with OR-mask', () => {
+    const p = new ParamStore(new Rng(1));
+    const ca = new CrossAttention(p, 'ca', D, 2, 0.2);
+    const q = randVar([B, S, D], new Rng(2));
+    const kv = randVar([B, S, D], new Rng(3));
+    const mq = keyMask();
+    const mkv = tf.tensor2d([0, 1, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0], [B, S]);
+    check(p, { q, kv }, () => ca.apply(q, kv, mq, mkv, dropCtx()));
+  });
+
+  it('ExpertStack: single expert and router-weighted mixing', () => {
+    const cfg = tinyConfig({ dropout: 0.2 });
+    const p = new ParamStore(new Rng(1));
+    const ex = new ExpertStack(p, cfg);
+    const z = randVar([B, S, D], new Rng(2));
+    const w = randVar([B, S, 3], new Rng(4));
+    const mask = keyMask();
+    check(p, { z }, () => ex.run('t', z, mask, dropCtx()));
+    check(p, { z, w }, () => ex.mix(z, mask, dropCtx(), tf.softmax(w)));
+  });
+
+  it('Projections, FusionHead and Decoder', () => {
+    const cfg = tinyConfig();
+    const p = new ParamStore(new Rng(1));
+    const proj = new Projections(p, cfg);
+    const fusion = new FusionHead(p, cfg);
+    const dec = new Decoder(p, cfg);
+    const xs = { a: randVar([B, S, 5], new Rng(2)), t: randVar([B, S, 6], new Rng(3)), v: randVar([B, S, 4], new Rng(4)) };
+    const masks = { a: keyMask(), t: tf.ones([B, S]), v: tf.zeros([B, S]) };
+    check(p, xs, () => {
+      const h = proj.apply(xs, masks, evalCtx);
+      const { u, logits } = fusion.apply(h, masks, evalCtx);
+      return tf.concat([logits, dec.apply(u)], -1);
+    }, 1e-3);
+  });
+});
+
+describe('attention masking', () => {
+  before(async () => {
+    await initEngine();
+  });
+
+  it('a fully masked row gives zeros and finite gradients; masked keys do not matter', () => {
+    const p = new ParamStore(new Rng(1));
+    const att = new MultiHeadAttention(p, 'att', D, 2);
+    const x = randVar([B, S, D], new Rng(2));
+    const mask = keyMask();
+    const out = att.apply(x, x, mask);
+    const vals = out.arraySync() as number[][][];
+    for (const row of vals[2]!) for (const e of row) assert.equal(e, 0);
+    const { grads } = tf.variableGrads(() => tf.sum(att.apply(x, x, mask)) as tf.Scalar);
+    for (const g of Object.values(grads)) assert.ok(g.dataSync().every(Number.isFinite));
+    // Changing the values at masked key positions leaves every output unchanged.
+    const x2 = tf.tidy(() => {
+      const keep = tf.reshape(mask, [B, S, 1]);
+      return tf.add(tf.mul(x, keep), tf.mul(tf.sub(1, keep), 100));
+    });
+    const out2 = att.apply(x2, x2, mask).arraySync() as number[][][];
+    for (let b = 0; b < 2; b++)
+      for (let s = 0; s < S; s++)
+        if (mask.arraySync()[b]![s]) for (let j = 0; j < D; j++) assert.ok(Math.abs(out2[b]![s]![j]! - vals[b]![s]![j]!) < 1e-5);
+  });
+});

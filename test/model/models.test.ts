@@ -1,0 +1,140 @@
+import { before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { initEngine } from '../../src/engine/backend.ts';
+import { createModel } from '../../src/model/factory.ts';
+import { batchInputs, batchLabels, disposeInputs } from '../../src/model/inputs.ts';
+import { objective } from '../../src/model/objective.ts';
+import type { MerModel, ModelKind, Stage } from '../../src/model/types.ts';
+import { Adam } from '../../src/train/adam.ts';
+import { paramGrads, trainStep } from '../../src/train/step.ts';
+import { Rng } from '../../src/util/rng.ts';
+import { randomBatch, tinyConfig } from './fixtures.ts';
+import { gradCheck } from './gradcheck.ts';
+
+const KINDS: ModelKind[] = ['student', 'teacher', 'momke'];
+/** Mixed availability: utterance s of dialogue b keeps a subset that varies, one has none at all. */
+const mixed = (b: number, s: number): [number, number, number] =>
+  b === 1 && s === 0 ? [0, 0, 0] : [[1, 0, 0], [0, 1, 1], [1, 1, 0], [0, 0, 1]][(b + s) % 4] as [number, number, number];
+
+/**
+ * Move every weight off its initial value (biases start at exactly 0, which puts ReLUs fed by a
+ * zero-filled modality exactly on their kink, where finite differences are meaningless).
+ */
+function jitter(model: MerModel): void {
+  const rng = new Rng(17);
+  const w = model.params.getWeights();
+  for (const d of w.values()) for (let i = 0; i < d.values.length; i++) d.values[i] = d.values[i]! + 0.05 * rng.normal();
+  model.params.setWeights(w);
+}
+
+function logitsOf(model: MerModel, batch: ReturnType<typeof randomBatch>, stage: Stage = 2): number[][][] {
+  return tf.tidy(() => model.forward(batchInputs(batch), { stage, training: false }).logits.arraySync() as number[][][]);
+}
+
+describe('models: whole-objective gradient checks', () => {
+  before(async () => {
+    await initEngine();
+  });
+  for (const kind of KINDS) {
+    for (const stage of [1, 2] as Stage[]) {
+      it(`${kind} stage ${stage}`, () => {
+        const cfg = tinyConfig({ dropout: 0.2, ...(kind === 'momke' && stage === 2 ? { task: 'regression' as const, numClasses: 1 } : {}) });
+        const model = createModel(kind, cfg, 5);
+        const batch = randomBatch(cfg, [4, 2], 9, mixed);
+        const inputs = batchInputs(batch, stage === 1);
+        const labels = batchLabels(batch);
+        jitter(model);
+        const vars = Object.fromEntries(model.params.vars);
+        const f = (): tf.Scalar => objective(model, inputs, labels, { stage, training: true, rng: new Rng(3) });
+        const r = gradCheck(vars, f, { samples: 2, eps: 1e-2 });
+        assert.ok(r.analyticNorm > 1e-3);
+        // Looser than the layer checks (1e-2): float32 noise of a whole model's loss with ReLU kinks
+        // near the probes; a wrong gradient gives errors of order 1.
+        assert.ok(r.worst < 5e-2, `${kind} stage ${stage}: ${r.worst.toExponential(2)} at ${r.worstVar}`);
+        assert.ok(r.skipped <= 0.1 * r.checked, `${r.skipped} of ${r.checked} coordinates not smooth`);
+        disposeInputs(inputs);
+        model.dispose();
+      });
+    }
+  }
+});
+
+describe('models: mask invariants', () => {
+  before(async () => {
+    await initEngine();
+  });
+
+  for (const kind of KINDS) {
+    it(`${kind}: padding does not change real outputs; unavailable features are ignored`, () => {
+      const cfg = tinyConfig();
+      const model = createModel(kind, cfg, 2);
+      // Dialogue 0 alone (S = 3) vs padded next to a longer dialogue (S = 5), with garbage at the padding.
+      const avail = (_b: number, s: number): [number, number, number] => [1, s % 2, 1];
+      const both = randomBatch(cfg, [3, 5], 4, avail);
+      const alone = randomBatch(cfg, [3], 4, avail);
+      for (const m of ['a', 't', 'v'] as const) {
+        const d = cfg.dims[m];
+        for (let s = 0; s < 3; s++) for (let j = 0; j < d; j++) alone.features[m][s * d + j] = both.features[m][s * d + j]!;
+        for (let s = 3; s < 5; s++) for (let j = 0; j < d; j++) both.features[m][s * d + j] = 50; // padding slots of dialogue 0
+      }
+      const l2 = logitsOf(model, both);
+      const l1 = logitsOf(model, alone);
+      for (let s = 0; s < 3; s++) for (let c = 0; c < 3; c++) assert.ok(Math.abs(l2[0]![s]![c]! - l1[0]![s]![c]!) < 1e-4, `padding changed (0, ${s})`);
+      // Text is unavailable at odd positions: changing those features changes nothing.
+      const changed = { ...both, features: { ...both.features, t: both.features.t.map((x, i) => ((Math.floor(i / cfg.dims.t) % 5) % 2 === 0 ? x + 7 : x)) } };
+      const l3 = logitsOf(model, changed);
+      for (let b = 0; b < 2; b++)
+        for (let s = 0; s < 5; s++) for (let c = 0; c < 3; c++) assert.ok(Math.abs(l3[b]![s]![c]! - l2[b]![s]![c]!) < 1e-5, `unavailable text changed (${b}, ${s})`);
+      model.dispose();
+    });
+  }
+
+  it('an utterance with no modality at all gives finite outputs and gradients', () => {
+    const cfg = tinyConfig({ dropout: 0.1 });
+    for (const kind of KINDS) {
+      const model = createModel(kind, cfg, 2);
+      const batch = randomBatch(cfg, [3, 2], 4, () => [0, 0, 0]);
+      const inputs = batchInputs(batch);
+      const labels = batchLabels(batch);
+      const { value, grads } = paramGrads(model, () => objective(model, inputs, labels, { stage: 2, rng: new Rng(1) }));
+      assert.ok(Number.isFinite(value.dataSync()[0]!));
+      for (const g of grads.values()) assert.ok(g.dataSync().every(Number.isFinite));
+      tf.dispose([value, ...grads.values()]);
+      disposeInputs(inputs);
+      model.dispose();
+    }
+  });
+});
+
+describe('models: bookkeeping', () => {
+  before(async () => {
+    await initEngine();
+  });
+
+  it('same seed gives the same weights; setWeights round-trips; tensor count stays flat', () => {
+    const cfg = tinyConfig({ dropout: 0.3 });
+    for (const kind of KINDS) {
+      const m1 = createModel(kind, cfg, 8);
+      const m2 = createModel(kind, cfg, 8);
+      const w1 = m1.params.getWeights();
+      assert.deepEqual([...m2.params.getWeights().entries()], [...w1.entries()]);
+      const m3 = createModel(kind, cfg, 9);
+      assert.notDeepEqual([...m3.params.getWeights().values()][0]!.values, [...w1.values()][0]!.values);
+      m3.params.setWeights(w1);
+      assert.deepEqual([...m3.params.getWeights().entries()], [...w1.entries()]);
+
+      const adam = new Adam(m1.params, { lr: 1e-3, weightDecay: 1e-5 });
+      const batch = randomBatch(cfg, [4, 3], 1, mixed);
+      const rng = new Rng(1);
+      for (const stage of [1, 2] as Stage[]) {
+        trainStep(m1, adam, batch, { stage, rng }); // creates the optimiser moments
+        const n = tf.memory().numTensors;
+        for (let i = 0; i < 3; i++) trainStep(m1, adam, batch, { stage, rng });
+        assert.equal(tf.memory().numTensors, n, `${kind} stage ${stage} leaks tensors`);
+      }
+      adam.dispose();
+      for (const m of [m1, m2, m3]) m.dispose();
+    }
+  });
+});
