@@ -138,6 +138,6 @@ describe('attention masking', () => {
     const out2 = att.apply(x2, x2, mask).arraySync() as number[][][];
     for (let b = 0; b < 2; b++)
       for (let s = 0; s < S; s++)
-        if (mask.arraySync()[b]![s]) for (let j = 0; j < D; j++) assert.ok(Math.abs(out2[b]![s]![j]! - vals[b]![s]![j]!) < 1e-5);
+        if ((mask.arraySync() as number[][])[b]![s]) for (let j = 0; j < D; j++) assert.ok(Math.abs(out2[b]![s]![j]! - vals[b]![s]![j]!) < 1e-5);
   });
 });
