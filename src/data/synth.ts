@@ -8,14 +8,15 @@
  *   utterance i with class y: ambiguity alpha in [0, 0.5], a second class y' != y, noise level
  *             s in [0.5, 2], shared content e ~ N(0, I_K):
  *             z = (1 - alpha) mu_y + alpha mu_y' + s * e                               // [K]
- *   modality m: x_m = c_m * (W_m z + P_m u_m + s * tau_m * sqrt(d_m / K) * n_m)      // [d_m]
- *             W_m [d_m, K] ~ N(0, 1/K) (shared latent -> cross-modal reconstruction works),
- *             P_m a private nuisance subspace (what no other modality can recover),
- *             tau_m the latent-space noise: text 0.6 < audio 1.3 < video 2.2, so text is the
- *             most informative and video the least; c_m scales each modality to unit-ish std.
- *   corruption: with prob 0.06 one modality (a 40%, v 40%, t 20%) carries no signal (W_m z
- *             replaced by noise of the same scale); half of the video corruptions are written as
- *             an empty face folder instead (the loader's zero vector).
+ *   modality m: x_m = c_m * (W_m (z + s * tau_m * n_m) + P_m u_m + 0.5 * w_m)         // [d_m]
+ *             W_m [d_m, K] ~ N(0, 1/K): every modality sees the shared latent, so the others
+ *             can reconstruct it (up to their own noise); n_m ~ N(0, I_K) is modality noise in
+ *             the latent with tau: text 0.5 < audio 1.2 < video 2.4, so text is the most
+ *             informative and video the least; P_m u_m a private nuisance subspace and w_m
+ *             white noise (what no other modality can recover); c_m scales to unit-ish std.
+ *   corruption: with prob 0.06 one modality (a 40%, v 40%, t 20%) shows an unrelated latent
+ *             (a random class, fresh content) instead of z; half of the video corruptions are
+ *             written as an empty face folder instead (the loader's zero vector).
  *   difficulty = 0.5 * alpha / 0.5 + 0.3 * (s - 0.5) / 1.5 + 0.2 * corrupted      in [0, 1]
  *             i.e. how close the utterance sits to another class's prototype, how noisy all its
  *             modalities are, and whether one modality is unrecoverable -- what the teacher's
@@ -63,8 +64,9 @@ const PRESETS: Record<SynthPreset, PresetSpec> = {
   },
 };
 
-const TAU: Record<Modality, number> = { a: 1.2, t: 0.5, v: 2.0 };
+const TAU: Record<Modality, number> = { a: 1.2, t: 0.5, v: 2.4 };
 const PRIVATE_SCALE = 0.5;
+const WHITE_NOISE = 0.5;
 const CORRUPT_PROB = 0.06;
 const IEMOCAP_PRIOR = [1636, 1084, 1708, 1103]; // class frequencies of IEMOCAP-4
 const MOSI_PRIOR = [0.07, 0.14, 0.2, 0.16, 0.2, 0.15, 0.08]; // levels -3..3
@@ -167,30 +169,39 @@ class SynthWorld {
     for (const m of MODALITIES) {
       this.W[m] = gaussianMatrix(rng, dims[m], K, 1 / Math.sqrt(K));
       this.P[m] = gaussianMatrix(rng, dims[m], this.Kp, 1 / Math.sqrt(this.Kp));
-      // per-dim variance: signal ~ (R^2/2 + K)/K, private PRIVATE_SCALE^2, noise tau^2 d/K
-      const variance = (R * R) / 2 / K + 1 + PRIVATE_SCALE ** 2 + (TAU[m] ** 2 * dims[m]) / K;
+      // per-dim variance ~ |mu|^2/K + 1 (content) + tau^2 (latent noise) + private + white
+      const variance = (R * R) / K + 1 + TAU[m] ** 2 + PRIVATE_SCALE ** 2 + WHITE_NOISE ** 2;
       this.scale[m] = 1 / Math.sqrt(variance);
     }
   }
 
-  /** x_m for latent z; `signal` false gives a corrupted modality (noise of the same scale). */
+  /**
+   * x_m for latent z. Modality noise lives in the latent (so it limits how well x_m predicts the
+   * class and the other modalities) plus a small white noise per dimension. A corrupted modality
+   * (`signal` false) renders an unrelated latent of the same scale instead of z.
+   */
   render(rng: Rng, m: Modality, z: Float64Array, s: number, signal: boolean): Float32Array {
     const d = this.dims[m];
     const K = this.K;
     const W = this.W[m];
     const P = this.P[m];
-    const u = Float64Array.from({ length: this.Kp }, () => rng.normal() * PRIVATE_SCALE);
-    const noiseStd = s * TAU[m] * Math.sqrt(d / K);
-    const sigStd = Math.sqrt(((2 * Math.SQRT2) ** 2 / 2 + K) / K);
+    const src = signal ? z : this.randomLatent(rng, s);
+    const h = Float64Array.from(src, (x) => x + s * TAU[m] * rng.normal()); // [K]
+    const u = Float64Array.from({ length: this.Kp }, () => rng.normal() * PRIVATE_SCALE); // [Kp]
     const x = new Float32Array(d);
     for (let i = 0; i < d; i++) {
-      let v = 0;
-      if (signal) for (let k = 0; k < K; k++) v += W[i * K + k]! * z[k]!;
-      else v = rng.normal() * sigStd;
+      let v = WHITE_NOISE * rng.normal();
+      for (let k = 0; k < K; k++) v += W[i * K + k]! * h[k]!;
       for (let k = 0; k < this.Kp; k++) v += P[i * this.Kp + k]! * u[k]!;
-      x[i] = (v + noiseStd * rng.normal()) * this.scale[m];
+      x[i] = v * this.scale[m];
     }
     return x;
+  }
+
+  /** A latent drawn from the marginal (a random class, fresh content): what a corrupted track shows. */
+  randomLatent(rng: Rng, s: number): Float64Array {
+    const mu = this.protos[rng.int(this.protos.length)]!;
+    return Float64Array.from(mu, (x) => x + s * rng.normal());
   }
 }
 

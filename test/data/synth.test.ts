@@ -115,3 +115,52 @@ test('small preset: learnable, text > audio > video, and ground-truth difficulty
   assert.ok(acc.v! > 0.3, `video above the majority-class rate: ${acc.v}`);
   assert.ok(dWrong / nWrong > dRight / nRight + 0.05, `misclassified utterances are harder: ${dWrong / nWrong} vs ${dRight / nRight}`);
 });
+
+/** Held-out R^2 of a ridge regression from rows X to rows Y (normal equations, Gauss-Jordan). */
+function ridgeR2(Xtr: Float32Array[], Ytr: Float32Array[], Xte: Float32Array[], Yte: Float32Array[], lambda: number): number {
+  const d = Xtr[0]!.length + 1;
+  const k = Ytr[0]!.length;
+  const M = Array.from({ length: d }, () => new Float64Array(d + k));
+  Xtr.forEach((x0, n) => {
+    const x = [1, ...x0];
+    for (let i = 0; i < d; i++) {
+      for (let j = 0; j < d; j++) M[i]![j]! += x[i]! * x[j]!;
+      for (let j = 0; j < k; j++) M[i]![d + j]! += x[i]! * Ytr[n]![j]!;
+    }
+  });
+  for (let i = 1; i < d; i++) M[i]![i]! += lambda;
+  for (let i = 0; i < d; i++) {
+    const piv = M[i]![i]!;
+    for (let j = 0; j < d + k; j++) M[i]![j]! /= piv;
+    for (let r = 0; r < d; r++) {
+      if (r === i) continue;
+      const f = M[r]![i]!;
+      for (let j = 0; j < d + k; j++) M[r]![j]! -= f * M[i]![j]!;
+    }
+  }
+  const mean = new Float64Array(k);
+  for (const y of Ytr) y.forEach((v, j) => (mean[j]! += v / Ytr.length));
+  let sse = 0, sst = 0;
+  Xte.forEach((x0, n) => {
+    const x = [1, ...x0];
+    for (let j = 0; j < k; j++) {
+      let p = 0;
+      for (let i = 0; i < d; i++) p += x[i]! * M[i]![d + j]!;
+      sse += (p - Yte[n]![j]!) ** 2;
+      sst += (mean[j]! - Yte[n]![j]!) ** 2;
+    }
+  });
+  return 1 - sse / sst;
+}
+
+test('small preset: a missing modality can be partly reconstructed from another (shared latent)', () => {
+  const { dialogues } = generateSynth({ preset: 'small', seed: 1 });
+  const tr = dialogues.filter((d) => d.session !== 5).flatMap((d) => d.utterances).filter((u) => u.features.v);
+  const te = dialogues.filter((d) => d.session === 5).flatMap((d) => d.utterances).filter((u) => u.features.v);
+  const r2 = ridgeR2(tr.map((u) => u.features.t!), tr.map((u) => u.features.a!), te.map((u) => u.features.t!), te.map((u) => u.features.a!), 50);
+  assert.ok(r2 > 0.15, `text -> audio held-out R^2 ${r2}`);
+  // the same regression on mismatched pairs learns nothing: the gain comes from the shared latent
+  const shifted = [...tr.slice(1), tr[0]!];
+  const r2shuffled = ridgeR2(tr.map((u) => u.features.t!), shifted.map((u) => u.features.a!), te.map((u) => u.features.t!), te.map((u) => u.features.a!), 50);
+  assert.ok(r2shuffled < 0.05, `mismatched pairs R^2 ${r2shuffled}`);
+});
