@@ -111,3 +111,17 @@ test('a self-referencing list loads without hanging', () => {
   const v = parsePickle(new Uint8Array([0x80, 2, 0x5d, 0x71, 0, 0x68, 0, 0x61, 0x2e]), 'cyc') as unknown[];
   assert.equal(v[0], v);
 });
+
+test('LONG4 integers up to the limit decode in linear time, with sign', () => {
+  const n = 60000;
+  const bytes = new Uint8Array(3 + 4 + n + 1);
+  bytes.set([0x80, 2, 0x8b]);
+  new DataView(bytes.buffer).setInt32(3, n, true);
+  bytes.fill(0xff, 7, 7 + n); // -1 in two's complement
+  bytes[7 + n] = 0x2e;
+  const t0 = performance.now();
+  assert.equal(parsePickle(bytes, 'big'), -1);
+  bytes[7] = 0xfe; // -2
+  assert.equal(parsePickle(bytes, 'big'), -2);
+  assert.ok(performance.now() - t0 < 500);
+});

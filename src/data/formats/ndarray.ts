@@ -92,6 +92,8 @@ function halfToFloat(h: number): number {
 export function decodeRaw(bytes: Uint8Array, d: DtypeSpec, shape: number[], fortran: boolean, source: string): NdArray {
   if (d.kind === 'O') throw new HardyError(`${source}: object arrays cannot be read from raw bytes`);
   const count = shapeSize(shape, source);
+  // zero-size elements would let a tiny file claim a huge array
+  if (d.itemsize === 0 && count > 0) throw new HardyError(`${source}: array of ${count} zero-size elements`);
   if (bytes.length !== count * d.itemsize) {
     throw new HardyError(`${source}: array data holds ${bytes.length} bytes, expected ${count * d.itemsize} for shape (${shape.join(', ')}) of ${dtypeName(d)} (truncated or corrupt)`);
   }

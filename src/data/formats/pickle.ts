@@ -258,9 +258,9 @@ export function parsePickle(bytes: Uint8Array, source: string): unknown {
     return items;
   };
   const intFromBytes = (b: Uint8Array): number | bigint => {
+    // little-endian two's complement; via one hex string (linear, unlike repeated BigInt shifts)
     if (b.length === 0) return 0;
-    let v = 0n;
-    for (let i = b.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]!);
+    let v = BigInt('0x' + Buffer.from(b).reverse().toString('hex'));
     if (b[b.length - 1]! & 0x80) v -= 1n << BigInt(8 * b.length);
     return narrow(v);
   };
