@@ -11,8 +11,8 @@ export interface CorpusReport {
   utterances: number;
   /** Per IEMOCAP session (`session 1`..) or per split (`train`/`valid`/`test`). */
   groups: Array<{ name: string; dialogues: number; utterances: number }>;
-  /** Classification: count per class name; regression: count per rounded score -3..3. */
-  labels: Record<string, number>;
+  /** Classification: count per class name; regression: count per rounded score -3..3 (in that order). */
+  labels: Array<{ label: string; count: number }>;
   dialogueLength: { mean: number; min: number; max: number };
   /** Per modality, how many utterance vectors are all zero (missing frames/faces). */
   zeroVectors: Record<Modality, number>;
@@ -32,11 +32,12 @@ export function inspectCorpus(corpus: Corpus): CorpusReport {
     groups.set(name, g);
   }
   const order = (n: string): string => ({ train: '0', valid: '1', test: '2' })[n] ?? n;
-  const labels: Record<string, number> = {};
-  if (corpus.task === 'classification') for (const c of corpus.classNames) labels[c] = 0;
+  const labels = new Map<string, number>();
+  // keys in display order: class names, or the sentiment levels -3..3
+  for (const k of corpus.task === 'classification' ? corpus.classNames : ['-3', '-2', '-1', '0', '1', '2', '3']) labels.set(k, 0);
   for (const u of utts) {
-    const key = corpus.task === 'classification' ? corpus.classNames[u.label] ?? String(u.label) : String(Math.round(u.label));
-    labels[key] = (labels[key] ?? 0) + 1;
+    const key = corpus.task === 'classification' ? corpus.classNames[u.label] ?? String(u.label) : String(Math.round(u.label) || 0); // || 0 folds -0 into 0
+    labels.set(key, (labels.get(key) ?? 0) + 1);
   }
   const zeroVectors = { a: 0, t: 0, v: 0 } as Record<Modality, number>;
   let nonFinite = 0;
@@ -57,7 +58,7 @@ export function inspectCorpus(corpus: Corpus): CorpusReport {
   const empty = corpus.dialogues.filter((d) => d.utterances.length === 0);
   if (empty.length) problems.push(`${empty.length} dialogue(s) without utterances, e.g. ${empty[0]!.id}`);
   if (corpus.task === 'classification') {
-    for (const [name, n] of Object.entries(labels)) if (n === 0) problems.push(`class '${name}' has no utterances`);
+    for (const [name, n] of labels) if (n === 0) problems.push(`class '${name}' has no utterances`);
   }
   let difficulty: CorpusReport['difficulty'];
   if (corpus.difficulty && corpus.difficulty.size) {
@@ -73,7 +74,7 @@ export function inspectCorpus(corpus: Corpus): CorpusReport {
     dialogues: corpus.dialogues.length,
     utterances: utts.length,
     groups: [...groups.values()].sort((a, b) => order(a.name).localeCompare(order(b.name))),
-    labels,
+    labels: [...labels].map(([label, count]) => ({ label, count })),
     dialogueLength: { mean: utts.length / Math.max(1, lengths.length), min: Math.min(...lengths), max: Math.max(...lengths) },
     zeroVectors,
     nonFinite,
@@ -89,7 +90,7 @@ export function formatReport(r: CorpusReport): string {
   lines.push(`dims        a=${r.dims.a} t=${r.dims.t} v=${r.dims.v}`);
   lines.push(`total       ${r.dialogues} dialogues, ${r.utterances} utterances; dialogue length mean ${r.dialogueLength.mean.toFixed(1)}, min ${r.dialogueLength.min}, max ${r.dialogueLength.max}`);
   for (const g of r.groups) lines.push(`  ${g.name.padEnd(10)} ${String(g.dialogues).padStart(5)} dialogues ${String(g.utterances).padStart(6)} utterances`);
-  lines.push(`labels      ${Object.entries(r.labels).map(([k, n]) => `${k}: ${n}`).join(', ')}`);
+  lines.push(`labels      ${r.labels.map((l) => `${l.label}: ${l.count}`).join(', ')}`);
   lines.push(`zero vecs   a=${r.zeroVectors.a} t=${r.zeroVectors.t} v=${r.zeroVectors.v}; non-finite values: ${r.nonFinite}`);
   if (r.difficulty) lines.push(`difficulty  ${r.difficulty.count} utterances, mean ${r.difficulty.mean.toFixed(3)} (min ${r.difficulty.min.toFixed(3)}, max ${r.difficulty.max.toFixed(3)})`);
   lines.push(r.problems.length ? `problems    ${r.problems.length}:` : 'problems    none');
