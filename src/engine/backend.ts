@@ -1,27 +1,122 @@
 /**
  * The one module that owns the tensor backend: start-up, kernel registration and seeding.
  * Nothing else in the project names a backend.
+ *
+ * Matrix-product paths (tfjs's kernel registry is process-global, so this is per process):
+ * - 'native': BatchMatMul/_FusedMatMul through the OpenBLAS N-API addon (fastest);
+ * - 'xnnpack': pure wasm, every product rerouted to XNNPACK's fast path (used when the addon
+ *   is missing or fails to load);
+ * - 'stock': the wasm backend's own kernels (slow; kept for benchmarks and parity checks).
+ * 'auto' (the default) picks 'native' when the addon loads, else 'xnnpack' with one notice.
+ * On every path the BatchMatMul gradient is replaced by one that handles batch broadcasting.
  */
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
+import { HardyError } from '../util/errors.ts';
+import { batchMatMulKernel, fusedMatMulKernel, nativeMatMul, xnnpackMatMul } from './matmul_kernels.ts';
+import { batchMatMulGradConfig } from './matmul_grad.ts';
+import { loadAddon } from './native_addon.ts';
+
+export type MatmulPath = 'native' | 'xnnpack' | 'stock';
+export type MatmulChoice = 'auto' | MatmulPath;
+
+export interface EngineOptions {
+  /** Which matrix product to register; default: env HARDY_MER_MATMUL, else 'auto'. */
+  matmul?: MatmulChoice;
+}
 
 export interface EngineInfo {
   backend: string;
+  /** The active matrix-product path. */
+  matmul: MatmulPath;
+  /** OpenBLAS build string and thread count when matmul is 'native'. */
+  blas?: string;
+  blasThreads?: number;
+  /** Why 'auto' could not use the native addon. */
+  fallbackReason?: string;
 }
 
-let started: Promise<EngineInfo> | undefined;
+export const MATMUL_ENV = 'HARDY_MER_MATMUL';
+const CHOICES: readonly MatmulChoice[] = ['auto', 'native', 'xnnpack', 'stock'];
 
-/** Start the wasm backend once per process; later calls return the same promise. */
-export function initEngine(): Promise<EngineInfo> {
+function requestedPath(options: EngineOptions): MatmulChoice {
+  if (options.matmul) return options.matmul;
+  const env = process.env[MATMUL_ENV];
+  if (env === undefined || env === '') return 'auto';
+  if (!(CHOICES as readonly string[]).includes(env)) {
+    throw new HardyError(`environment variable ${MATMUL_ENV}="${env}": expected one of ${CHOICES.join(', ')}`);
+  }
+  return env as MatmulChoice;
+}
+
+let started: Promise<void> | undefined;
+let stockKernels: tf.KernelConfig[] | undefined;
+let active: EngineInfo | undefined;
+let noticePrinted = false;
+
+function replaceKernels(configs: tf.KernelConfig[]): void {
+  for (const c of configs) {
+    tf.unregisterKernel(c.kernelName, c.backendName);
+    tf.registerKernel(c);
+  }
+}
+
+function registerPath(choice: MatmulChoice): EngineInfo {
+  const backend = tf.getBackend();
+  stockKernels ??= [tf.BatchMatMul, tf._FusedMatMul].map((name) => {
+    const k = tf.getKernel(name, 'wasm');
+    if (!k) throw new Error(`the wasm backend has no ${name} kernel`);
+    return k;
+  });
+  if (choice === 'stock') {
+    replaceKernels(stockKernels);
+    return { backend, matmul: 'stock' };
+  }
+  let fallbackReason: string | undefined;
+  if (choice !== 'xnnpack') {
+    const load = loadAddon();
+    if (load.addon) {
+      const impl = nativeMatMul(load.addon);
+      replaceKernels([batchMatMulKernel(impl), fusedMatMulKernel(impl)]);
+      const { blas, threads } = load.addon.info();
+      return { backend, matmul: 'native', blas, blasThreads: threads };
+    }
+    if (choice === 'native') {
+      throw new HardyError(`native matmul requested but the addon did not load: ${load.error} (run \`npm install\` with libopenblas-dev installed)`);
+    }
+    fallbackReason = load.error;
+    if (!noticePrinted) {
+      noticePrinted = true;
+      process.stderr.write(
+        `hardy-mer: native BLAS matmul unavailable (${load.error}); using the slower pure-wasm path. ` +
+          'Install libopenblas-dev and run `npm install` to build it.\n',
+      );
+    }
+  }
+  const impl = xnnpackMatMul();
+  replaceKernels([batchMatMulKernel(impl), fusedMatMulKernel(impl)]);
+  return { backend, matmul: 'xnnpack', ...(fallbackReason ? { fallbackReason } : {}) };
+}
+
+/**
+ * Start the wasm backend once per process and register the matrix-product path. Later calls
+ * without options return the active setup; a later call that asks for a path switches to it.
+ */
+export async function initEngine(options: EngineOptions = {}): Promise<EngineInfo> {
+  const choice = requestedPath(options);
   started ??= (async () => {
     const require = createRequire(import.meta.url);
     const wasmDir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
     setWasmPaths(wasmDir + '/');
     await tf.setBackend('wasm');
     await tf.ready();
-    return { backend: tf.getBackend() };
+    tf.registerGradient(batchMatMulGradConfig);
   })();
-  return started;
+  await started;
+  if (!active || (options.matmul !== undefined && options.matmul !== 'auto' && options.matmul !== active.matmul)) {
+    active = registerPath(choice);
+  }
+  return { ...active };
 }

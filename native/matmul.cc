@@ -1,0 +1,86 @@
+// Batched single-precision matrix product through CBLAS (OpenBLAS), for the tfjs wasm backend.
+//
+// The operands live in the wasm heap: JS passes one Float32Array over the whole heap and element
+// offsets, so nothing is copied. Slice i computes
+//   out[outOffset + i*M*N .. ] (M x N, row-major) = op(A_i) op(B_i)
+// with A_i at heap[aOffsets[i]] (M x K, or K x M when transA) and B_i at heap[bOffsets[i]]
+// (K x N, or N x K when transB). Broadcast batch dims repeat an offset.
+#include <napi.h>
+#include <cblas.h>
+
+extern "C" {
+// Declared by OpenBLAS (openblas_config.h is not always on the include path of other BLASes).
+int openblas_get_num_threads(void);
+void openblas_set_num_threads(int);
+char* openblas_get_config(void);
+}
+
+namespace {
+
+Napi::Value Matmul(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 9) {
+    Napi::TypeError::New(env, "matmul(heap, aOffsets, bOffsets, outOffset, M, N, K, transA, transB)")
+        .ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  auto heap = info[0].As<Napi::Float32Array>();
+  auto aOff = info[1].As<Napi::Uint32Array>();
+  auto bOff = info[2].As<Napi::Uint32Array>();
+  const size_t outOffset = info[3].As<Napi::Number>().Int64Value();
+  const int M = info[4].As<Napi::Number>().Int32Value();
+  const int N = info[5].As<Napi::Number>().Int32Value();
+  const int K = info[6].As<Napi::Number>().Int32Value();
+  const bool transA = info[7].As<Napi::Boolean>().Value();
+  const bool transB = info[8].As<Napi::Boolean>().Value();
+  const size_t batch = aOff.ElementLength();
+  const size_t heapLen = heap.ElementLength();
+  const size_t sliceA = size_t(M) * K, sliceB = size_t(K) * N, sliceOut = size_t(M) * N;
+  if (bOff.ElementLength() != batch || outOffset + batch * sliceOut > heapLen) {
+    Napi::RangeError::New(env, "matmul: output or offsets out of range").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  for (size_t i = 0; i < batch; i++) {
+    if (size_t(aOff[i]) + sliceA > heapLen || size_t(bOff[i]) + sliceB > heapLen) {
+      Napi::RangeError::New(env, "matmul: operand out of range").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+  }
+  float* base = heap.Data();
+  float* out = base + outOffset;
+  if (K == 0) {
+    for (size_t j = 0; j < batch * sliceOut; j++) out[j] = 0.f;
+    return env.Undefined();
+  }
+  const int lda = transA ? M : K;
+  const int ldb = transB ? K : N;
+  for (size_t i = 0; i < batch; i++) {
+    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                M, N, K, 1.0f, base + aOff[i], lda, base + bOff[i], ldb, 0.0f, out + i * sliceOut, N);
+  }
+  return env.Undefined();
+}
+
+Napi::Value Info(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("blas", Napi::String::New(env, openblas_get_config()));
+  o.Set("threads", Napi::Number::New(env, openblas_get_num_threads()));
+  return o;
+}
+
+Napi::Value SetThreads(const Napi::CallbackInfo& info) {
+  openblas_set_num_threads(info[0].As<Napi::Number>().Int32Value());
+  return info.Env().Undefined();
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("matmul", Napi::Function::New(env, Matmul));
+  exports.Set("info", Napi::Function::New(env, Info));
+  exports.Set("setThreads", Napi::Function::New(env, SetThreads));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(hardy_matmul, Init)

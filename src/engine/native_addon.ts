@@ -1,0 +1,32 @@
+/**
+ * Loads the OpenBLAS matrix-product addon built by `npm install` (binding.gyp -> build/Release).
+ * A missing or broken build is not an error: the caller falls back to the pure-wasm path.
+ */
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+export interface MatmulAddon {
+  /** out[outOffset + i*m*n ..] = op(heap[aOffsets[i]..]) op(heap[bOffsets[i]..]), row-major. */
+  matmul(
+    heap: Float32Array, aOffsets: Uint32Array, bOffsets: Uint32Array, outOffset: number,
+    m: number, n: number, k: number, transA: boolean, transB: boolean,
+  ): void;
+  info(): { blas: string; threads: number };
+  setThreads(n: number): void;
+}
+
+/** Where `npm install` builds the addon; env HARDY_MER_ADDON points elsewhere (e.g. a prebuilt copy). */
+export const ADDON_ENV = 'HARDY_MER_ADDON';
+const BUILT_ADDON = fileURLToPath(new URL('../../build/Release/hardy_matmul.node', import.meta.url));
+
+export type AddonLoad = { addon: MatmulAddon; error?: undefined } | { addon?: undefined; error: string };
+
+export function loadAddon(path = process.env[ADDON_ENV] || BUILT_ADDON): AddonLoad {
+  try {
+    const addon = createRequire(import.meta.url)(path) as MatmulAddon;
+    if (typeof addon.matmul !== 'function') return { error: `${path} does not export matmul()` };
+    return { addon };
+  } catch (e) {
+    return { error: (e as Error).message.split('\n')[0]! };
+  }
+}
