@@ -76,9 +76,12 @@ export function loadGcnet(root: string, dataset: GcnetDataset, options: GcnetOpt
       } else if (!Number.isFinite(label) || label < -3 || label > 3) {
         throw new HardyError(`${labelFile}: utterance '${uid}' (dialogue '${vid}') has label ${String(raw)}, expected a sentiment score in [-3, 3]`);
       }
-      const speaker = speakers[i] ?? '';
+      let speaker = speakers[i] ?? '';
       if (info.labelLayout === 'iemocap' && speaker !== 'F' && speaker !== 'M') {
-        throw new HardyError(`${labelFile}: utterance '${uid}' (dialogue '${vid}') has speaker '${speaker}', expected 'F' or 'M'`);
+        // some writers store speakers another way; the uid's last token starts with the speaker letter
+        const fromUid = uid.slice(uid.lastIndexOf('_') + 1, uid.lastIndexOf('_') + 2);
+        if (fromUid !== 'F' && fromUid !== 'M') throw new HardyError(`${labelFile}: utterance '${uid}' (dialogue '${vid}') has speaker '${speaker}', expected 'F' or 'M'`);
+        speaker = fromUid;
       }
       return { id: uid, speaker, label, features: { a: new Float32Array(0), t: new Float32Array(0), v: new Float32Array(0) } };
     });

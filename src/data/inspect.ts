@@ -55,6 +55,9 @@ export function inspectCorpus(corpus: Corpus): CorpusReport {
   const lengths = corpus.dialogues.map((d) => d.utterances.length);
   const problems: string[] = [...(corpus.notes ?? [])];
   if (nonFinite) problems.push(`${nonFinite} non-finite feature values`);
+  for (const m of MODALITIES) {
+    if (zeroVectors[m] && !problems.some((p) => p.startsWith(`${m}:`))) problems.push(`${m}: ${zeroVectors[m]} all-zero vector(s)`);
+  }
   const empty = corpus.dialogues.filter((d) => d.utterances.length === 0);
   if (empty.length) problems.push(`${empty.length} dialogue(s) without utterances, e.g. ${empty[0]!.id}`);
   if (corpus.task === 'classification') {

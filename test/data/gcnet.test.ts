@@ -92,7 +92,7 @@ const cases: Array<{ name: string; mutate: (dir: string) => void; file: (dir: st
   {
     name: 'a truncated .npy',
     mutate: (d) => { const f = join(d, A, `${UID}.npy`); truncateSync(f, statSync(f).size - 3); },
-    file: (d) => join(d, A, `${UID}.npy`), id: '', pattern: /truncated \.npy data/,
+    file: (d) => join(d, A, `${UID}.npy`), id: UID, pattern: /truncated \.npy data/,
   },
   { name: 'a label pickle naming os.system', mutate: (d) => copyFileSync(join(BAD, 'os_system_p0.pkl'), join(d, 'IEMOCAP_features_raw_4way.pkl')), file: (d) => join(d, 'IEMOCAP_features_raw_4way.pkl'), id: 'os.system', pattern: /not plain data/ },
   { name: 'a label outside the class range', mutate: (d) => copyFileSync(join(BAD, 'iemocap_label_out_of_range.pkl'), join(d, 'IEMOCAP_features_raw_4way.pkl')), file: (d) => join(d, 'IEMOCAP_features_raw_4way.pkl'), id: 'Ses01M_script01_1_F000', pattern: /label 4, expected an integer class in 0\.\.3/ },
@@ -136,6 +136,22 @@ test('difficulty.json is validated against the corpus', () => {
   try {
     writeFileSync(join(dir, 'difficulty.json'), JSON.stringify({ [UID]: 0.5 }));
     assert.throws(() => loadCorpus(dir), /difficulty\.json: utterance 'Ses01F_impro01_F000' has difficulty undefined/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('IEMOCAP speakers stored another way fall back to the uid letter', async () => {
+  const { encodePickle } = await import('../../src/data/formats/pickle-writer.ts');
+  const { readPickle } = await import('../../src/data/formats/pickle.ts');
+  const dir = copyTree(IEMOCAP);
+  try {
+    const file = join(dir, 'IEMOCAP_features_raw_4way.pkl');
+    const [ids, labels, speakers, sents, tr, te] = readPickle(file) as [Map<string, string[]>, Map<string, number[]>, Map<string, string[]>, Map<string, string[]>, Set<string>, Set<string>];
+    for (const [vid, s] of speakers) speakers.set(vid, s.map((x) => (x === 'F' ? 'female' : 'male')));
+    writeFileSync(file, encodePickle([ids, labels, speakers as never, sents, tr, te], 2));
+    const c = loadCorpus(dir);
+    for (const u of c.dialogues.flatMap((d) => d.utterances)) assert.equal(u.speaker, u.id.split('_').pop()![0]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
