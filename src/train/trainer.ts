@@ -1,0 +1,280 @@
+/**
+ * Training of one model for one fold and one condition (or one missing rate), spec §7:
+ * stage 1 on complete inputs with the unimodal heads, stage 2 on the condition's masks; at the
+ * switch each modality's expert is restored from its best stage-1 epoch (unimodal validation
+ * score); per-epoch validation and test; selection of the best stage-2 epoch on the validation
+ * split (or the test split under `selection: 'test'`, the paper's optimistic protocol, recorded in
+ * every output); optional early stop; checkpoint after every epoch so a killed run resumes from the
+ * last finished epoch and ends with the same numbers.
+ *
+ * Curriculum extension point (student stage 2): `hooks.viewsFor(batch, epoch)` returns the views
+ * of a training batch (view 0 = the batch itself); the trainer takes one clean optimiser step per
+ * view, each with loss = task loss + L_rec against that view's complete features.
+ */
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { drawMasks, makeBatches, saveMasks, type MaskSet } from '../data/index.ts';
+import { MODALITIES, type Batch, type Condition, type Dialogue, type Fold, type Modality } from '../data/types.ts';
+import { modalityWeights } from '../model/backbone.ts';
+import { createModel, modelConfig, type CorpusShape } from '../model/factory.ts';
+import type { MerModel, ModelKind, Stage } from '../model/types.ts';
+import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
+import { HardyError } from '../util/errors.ts';
+import type { Rng } from '../util/rng.ts';
+import { Adam } from './adam.ts';
+import { loadCheckpoint, saveCheckpoint, saveModel, type TensorSet } from './checkpoint.ts';
+import type { RunConfig, StageSchedule } from './config.ts';
+import { predict } from './evaluate.ts';
+import { Progress, type ProgressOptions } from './progress.ts';
+import { mixSeed, STREAM, streamRng } from './seeds.ts';
+import { trainStep } from './step.ts';
+
+export type MetricRecord = Record<string, number>;
+/** Metric set of predictions vs labels (e.g. `scorerFor` of src/eval/metrics.ts). */
+export type Scorer = (preds: number[], labels: number[]) => MetricRecord;
+
+export interface TrainHooks {
+  /** Before every epoch. `rng` is derived from (seed, fold, epoch), so resumed runs see the same. */
+  beforeEpoch?(epoch: number, info: { stage: Stage; rng: Rng; model: MerModel }): void | Promise<void>;
+  /** Stage 2: the views of one training batch; view 0 must be the batch itself. */
+  viewsFor?(batch: Batch, epoch: number): Batch[] | Promise<Batch[]>;
+  /** After an epoch's steps; a returned object is stored in that epoch's record as `hooks`. */
+  afterEpoch?(epoch: number): Record<string, unknown> | void | Promise<Record<string, unknown> | void>;
+}
+
+export interface TrainJob {
+  kind: ModelKind;
+  config: RunConfig;
+  corpus: CorpusShape;
+  fold: Fold;
+  /** Fixed protocol: the available modalities in stage 2 and evaluation. Unused under `protocol.kind = 'random'`. */
+  condition: Condition;
+  score: Scorer;
+  /** Name of the selection metric in `score`'s output (higher is better), e.g. 'WA' or 'ACC2'. */
+  primary: string;
+  /** Where checkpoints, metrics.jsonl, the selected model and result.json go; omitted = nothing written. */
+  runDir?: string;
+  hooks?: TrainHooks;
+  /** Random protocol: the fixed test masks (drawn from the seed and stored in runDir when absent). */
+  testMasks?: MaskSet;
+  /** Default: the config's schedule for `kind`. */
+  schedule?: StageSchedule;
+  decoderHidden?: number;
+  progress?: ProgressOptions;
+}
+
+export interface EpochRecord {
+  epoch: number;
+  stage: Stage;
+  loss: number;
+  steps: number;
+  seconds: number;
+  valid?: MetricRecord;
+  test: MetricRecord;
+  /** Stage 1: each modality's unimodal score on the selection split. */
+  unimodal?: Record<Modality, number>;
+  hooks?: Record<string, unknown>;
+}
+
+interface Best {
+  epoch: number;
+  score: number;
+}
+
+/** Everything besides tensors that a resumed run needs. */
+interface TrainState {
+  history: EpochRecord[];
+  best: Best;
+  unimodalBest: Record<Modality, Best>;
+  switched: boolean;
+  restored?: Record<Modality, number>;
+  sinceBest: number;
+  stopped: boolean;
+  adamStep: number;
+}
+
+export interface TrainResult {
+  model: MerModel;
+  history: EpochRecord[];
+  bestEpoch: number;
+  selection: 'val' | 'test';
+  /** Metrics of the selected epoch. */
+  valid?: MetricRecord;
+  test: MetricRecord;
+  /** Stage-1 epoch whose expert each modality got back at the switch (-1: none recorded). */
+  restored?: Record<Modality, number>;
+  /** The test masks used (random protocol). */
+  testMasks?: MaskSet;
+}
+
+const EMPTY_BEST = (): Best => ({ epoch: -1, score: -Infinity });
+
+export function describeSelection(selection: 'val' | 'test'): string {
+  return selection === 'test'
+    ? 'best epoch chosen on the TEST split (the paper protocol; optimistic)'
+    : 'best epoch chosen on the validation split';
+}
+
+export async function train(job: TrainJob): Promise<TrainResult> {
+  const { config, fold, kind, hooks = {} } = job;
+  const sched = job.schedule ?? config[kind];
+  const seed = config.seed;
+  const random = config.protocol.kind === 'random' ? config.protocol.missingRate : undefined;
+  const selection = config.selection;
+  if (selection === 'val' && fold.valid.length === 0) {
+    throw new HardyError(`fold ${fold.index}: no validation dialogues; set validFraction > 0 or selection 'test'`);
+  }
+  const label = `${kind} fold ${fold.index} ${random !== undefined ? `rate ${random}` : job.condition}`;
+
+  const model = createModel(kind, modelConfig(config.model, job.corpus, job.decoderHidden), mixSeed(seed, STREAM.init, fold.index));
+  const adam = new Adam(model.params, { lr: config.optim.lr, weightDecay: config.optim.weightDecay });
+  const batchSize = config.optim.batchSize;
+
+  // Evaluation masks are fixed for the whole run (random protocol), drawn from derived seeds.
+  const validMasks = random !== undefined ? drawMasks(fold.valid, random, mixSeed(seed, STREAM.evalMasks, fold.index, 1)) : undefined;
+  const testMasks = random !== undefined ? (job.testMasks ?? drawMasks(fold.test, random, mixSeed(seed, STREAM.evalMasks, fold.index, 2))) : undefined;
+  if (job.runDir) {
+    mkdirSync(job.runDir, { recursive: true });
+    if (testMasks) saveMasks(join(job.runDir, 'test-masks.json'), testMasks);
+  }
+
+  let st: TrainState = {
+    history: [],
+    best: EMPTY_BEST(),
+    unimodalBest: { a: EMPTY_BEST(), t: EMPTY_BEST(), v: EMPTY_BEST() },
+    switched: false,
+    sinceBest: 0,
+    stopped: false,
+    adamStep: 0,
+  };
+  let bestWeights: TensorSet | undefined;
+  const snaps: Partial<Record<Modality, TensorSet>> = {};
+  let start = 0;
+  const metricsPath = job.runDir ? join(job.runDir, 'metrics.jsonl') : undefined;
+  if (job.runDir) {
+    const ck = loadCheckpoint<TrainState>(job.runDir, model);
+    if (ck) {
+      st = ck.state;
+      adam.setState({ step: ck.state.adamStep, m: ck.sets['adam.m'] ?? new Map(), v: ck.sets['adam.v'] ?? new Map() });
+      bestWeights = ck.sets.best;
+      for (const m of MODALITIES) if (ck.sets[`expert.${m}`]) snaps[m] = ck.sets[`expert.${m}`];
+      start = ck.epoch + 1;
+    }
+    // The metrics file is the history: rewriting it drops lines of an epoch that was cut short.
+    writeFileAtomic(metricsPath!, st.history.map((r) => JSON.stringify(r) + '\n').join(''));
+  }
+
+  const evalOn = (dialogues: Dialogue[], masks: MaskSet | undefined, stage: Stage): MetricRecord => {
+    const p = predict(model, dialogues, { stage, batchSize, condition: masks ? undefined : job.condition, masks });
+    return job.score(p.preds, p.labels);
+  };
+  const selSplit = selection === 'val' ? fold.valid : fold.test;
+  const hasStage2 = sched.epochs > sched.stage1Epochs;
+  const progress = new Progress(label, sched.epochs, start, job.progress);
+
+  for (let epoch = start; epoch < sched.epochs && !st.stopped; epoch++) {
+    const stage: Stage = epoch < sched.stage1Epochs ? 1 : 2;
+    if (stage === 2 && !st.switched) {
+      // Restore each modality's expert (projection, blocks, unimodal head) from its best stage-1 epoch.
+      for (const m of MODALITIES) if (snaps[m]) model.params.setWeights(snaps[m]!, `stage-1 snapshot of ${m}`);
+      st.restored = { a: st.unimodalBest.a.epoch, t: st.unimodalBest.t.epoch, v: st.unimodalBest.v.epoch };
+      st.switched = true;
+    }
+    const rng = streamRng(seed, STREAM.epoch, fold.index, epoch);
+    await hooks.beforeEpoch?.(epoch, { stage, rng: streamRng(seed, STREAM.hooks, fold.index, epoch), model });
+    const t0 = performance.now();
+    const shuffleSeed = rng.nextUint32();
+    const trainMasks = stage === 2 && random !== undefined ? drawMasks(fold.train, random, rng.nextUint32()) : undefined;
+    const batches = makeBatches(fold.train, {
+      batchSize,
+      shuffle: true,
+      seed: shuffleSeed,
+      condition: stage === 1 ? 'atv' : job.condition,
+      masks: trainMasks,
+    });
+    progress.startEpoch();
+    let steps = 0;
+    for (let i = 0; i < batches.length; i++) {
+      const views = stage === 2 && hooks.viewsFor ? await hooks.viewsFor(batches[i]!, epoch) : [batches[i]!];
+      for (const view of views) {
+        progress.step(epoch, i + 1, batches.length, trainStep(model, adam, view, { stage, rng }));
+        steps++;
+      }
+    }
+    const hookInfo = (await hooks.afterEpoch?.(epoch)) ?? undefined;
+    const record: EpochRecord = {
+      epoch,
+      stage,
+      loss: progress.runningLoss(),
+      steps,
+      seconds: (performance.now() - t0) / 1000,
+      valid: fold.valid.length ? evalOn(fold.valid, validMasks, stage) : undefined,
+      test: evalOn(fold.test, testMasks, stage),
+    };
+    if (hookInfo) record.hooks = hookInfo;
+    if (stage === 1) {
+      const p = predict(model, selSplit, { stage: 1, batchSize, complete: true });
+      record.unimodal = { a: 0, t: 0, v: 0 };
+      for (const m of MODALITIES) {
+        const s = job.score(p.unimodal![m], p.labels)[job.primary]!;
+        record.unimodal[m] = s;
+        if (s > st.unimodalBest[m].score) {
+          st.unimodalBest[m] = { epoch, score: s };
+          snaps[m] = model.params.getWeights(modalityWeights(m));
+        }
+      }
+    }
+    if (stage === 2 || !hasStage2) {
+      const score = (selection === 'val' ? record.valid! : record.test)[job.primary];
+      if (score === undefined) throw new HardyError(`selection metric '${job.primary}' is not among ${Object.keys(record.test).join(', ')}`);
+      if (score > st.best.score) {
+        st.best = { epoch, score };
+        bestWeights = model.params.getWeights();
+        st.sinceBest = 0;
+      } else if (++st.sinceBest >= config.earlyStopPatience && config.earlyStopPatience > 0) {
+        st.stopped = true;
+      }
+    }
+    st.history.push(record);
+    const sel = selection === 'val' ? record.valid : record.test;
+    progress.endEpoch(epoch, `stage ${stage} ${selection} ${job.primary} ${sel?.[job.primary]?.toFixed(4) ?? '-'}`);
+    if (job.runDir) {
+      appendFileSync(metricsPath!, JSON.stringify(record) + '\n');
+      const a = adam.getState();
+      const sets: Record<string, TensorSet> = { 'adam.m': a.m, 'adam.v': a.v };
+      if (bestWeights) sets.best = bestWeights;
+      for (const m of MODALITIES) if (snaps[m]) sets[`expert.${m}`] = snaps[m]!;
+      st.adamStep = a.step;
+      saveCheckpoint(job.runDir, epoch, model, st, sets);
+    }
+  }
+  adam.dispose();
+
+  if (bestWeights) model.params.setWeights(bestWeights);
+  const chosen = st.history.find((r) => r.epoch === st.best.epoch) ?? st.history[st.history.length - 1]!;
+  const result: TrainResult = {
+    model,
+    history: st.history,
+    bestEpoch: chosen.epoch,
+    selection,
+    valid: chosen.valid,
+    test: chosen.test,
+    restored: st.restored,
+    testMasks,
+  };
+  if (job.runDir) {
+    const meta = {
+      kind,
+      fold: fold.index,
+      condition: random !== undefined ? undefined : job.condition,
+      missingRate: random,
+      seed,
+      bestEpoch: result.bestEpoch,
+      selection,
+      selectionNote: describeSelection(selection),
+    };
+    saveModel(join(job.runDir, 'model'), model, meta);
+    writeJsonAtomic(join(job.runDir, 'result.json'), { ...meta, valid: result.valid, test: result.test, restored: result.restored, epochs: st.history.length });
+  }
+  return result;
+}
