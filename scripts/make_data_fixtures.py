@@ -13,6 +13,10 @@ import pickle
 import shutil
 import sys
 
+# set iteration order (and so the pickled bytes) depends on string hashing: pin it
+if os.environ.get('PYTHONHASHSEED') != '0':
+    os.execve(sys.executable, [sys.executable] + sys.argv, dict(os.environ, PYTHONHASHSEED='0'))
+
 import numpy as np
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'fixtures', 'data')
