@@ -1,0 +1,123 @@
+// The engine's ops: values against float64 references, gradients against central finite
+// differences, and the NaN-safety of masked softmax on fully masked rows.
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { initEngine } from '../../src/engine/backend.ts';
+import { dropout, gelu, glorotUniform, maskedSoftmax } from '../../src/engine/ops.ts';
+import { Rng } from '../../src/util/rng.ts';
+import { maxRelErr, numericGrad, randomTensor } from './reference.ts';
+
+before(async () => {
+  await initEngine();
+});
+
+/** erf by Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7). */
+function erf(x: number): number {
+  const t = 1 / (1 + 0.3275911 * Math.abs(x));
+  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x);
+  return x >= 0 ? y : -y;
+}
+
+/** Checks the tfjs gradient of sum(w * op(x)) against finite differences. */
+function checkGrad(op: (x: tf.Tensor) => tf.Tensor, x: tf.Tensor, rng: Rng, tol = 2e-3): tf.Tensor {
+  const w = randomTensor(op(x).shape, rng);
+  const f = (t: tf.Tensor): tf.Scalar => tf.sum(tf.mul(op(t), w));
+  const analytic = tf.grad(f)(x);
+  const numeric = numericGrad(f, x);
+  assert.ok(maxRelErr(analytic.dataSync(), numeric) < tol, `analytic ${analytic.dataSync().slice(0, 6)} vs numeric ${numeric.slice(0, 6)}`);
+  return analytic;
+}
+
+test('gelu equals 0.5 x (1 + erf(x / sqrt 2)) and its gradient matches finite differences', () => {
+  tf.tidy(() => {
+    const xs = [-6, -3, -1.5, -0.5, -1e-3, 0, 1e-3, 0.5, 1, 2.5, 6];
+    const got = gelu(tf.tensor1d(xs)).dataSync();
+    const ref = xs.map((x) => 0.5 * x * (1 + erf(x / Math.SQRT2)));
+    assert.ok(maxRelErr(got, ref) < 1e-6);
+    checkGrad(gelu, randomTensor([3, 7], new Rng(1), 2), new Rng(2));
+  });
+});
+
+test('maskedSoftmax: softmax over kept keys, zero weight on masked keys, zero rows when nothing is kept', () => {
+  tf.tidy(() => {
+    const scores = tf.tensor3d([[[1, 2, 3, 4], [0, -1, 5, 2]], [[3, 3, 3, 3], [9, -9, 0, 1]]]); // [2, 2, 4]
+    const mask = tf.tensor3d([[[1, 0, 1, 1]], [[0, 0, 0, 0]]]); // [2, 1, 4]: batch 1 fully masked
+    const p = maskedSoftmax(scores, mask).arraySync() as number[][][];
+    const s = scores.arraySync() as number[][][];
+    for (let r = 0; r < 2; r++) {
+      const keep = [0, 2, 3];
+      const z = keep.reduce((acc, j) => acc + Math.exp(s[0]![r]![j]!), 0);
+      for (let j = 0; j < 4; j++) {
+        const want = keep.includes(j) ? Math.exp(s[0]![r]![j]!) / z : 0;
+        assert.ok(Math.abs(p[0]![r]![j]! - want) < 1e-6, `row ${r} key ${j}`);
+      }
+      assert.deepEqual(p[1]![r], [0, 0, 0, 0]);
+    }
+  });
+});
+
+test('maskedSoftmax gradient matches finite differences, with a fully masked row in the batch', () => {
+  tf.tidy(() => {
+    const rng = new Rng(3);
+    const mask = tf.tensor4d([1, 0, 1, 1, 0, 0, 0, 0, 0, 1, 0, 0], [3, 1, 1, 4]); // [B, 1, 1, T]
+    const g = checkGrad((x) => maskedSoftmax(x, mask), randomTensor([3, 2, 3, 4], rng, 2), rng);
+    const gv = g.arraySync() as number[][][][];
+    // Fully masked dialogue: no path from its scores to the output, so exactly zero gradient.
+    assert.ok(gv[1]!.flat(2).every((v) => v === 0));
+    // Masked keys of partly masked rows get zero gradient too.
+    assert.ok(gv[0]!.flat().every((row) => row[1] === 0));
+  });
+});
+
+test('a fully masked row through maskedSoftmax and attention gives zero output and finite gradients everywhere', () => {
+  tf.tidy(() => {
+    const rng = new Rng(4);
+    const q = randomTensor([2, 2, 5, 3], rng); // [B, H, S, dh]
+    const k = randomTensor([2, 2, 5, 3], rng);
+    const v = randomTensor([2, 2, 5, 3], rng);
+    const mask = tf.tensor4d([1, 1, 0, 1, 0, 0, 0, 0, 0, 0], [2, 1, 1, 5]);
+    const attend = (qq: tf.Tensor, kk: tf.Tensor, vv: tf.Tensor): tf.Tensor =>
+      tf.matMul(maskedSoftmax(tf.matMul(qq, kk, false, true), mask), vv);
+    const out = attend(q, k, v).arraySync() as number[][][][];
+    assert.ok(out[1]!.flat(2).every((x) => x === 0), 'fully masked dialogue outputs zeros');
+    const grads = tf.grads((qq: tf.Tensor, kk: tf.Tensor, vv: tf.Tensor) => tf.sum(tf.square(attend(qq, kk, vv))))([q, k, v]);
+    for (const g of grads) assert.ok(g.dataSync().every(Number.isFinite));
+    assert.ok(grads.some((g) => g.dataSync().some((x) => x !== 0)), 'the unmasked dialogue still gets gradient');
+  });
+});
+
+test('tf.logSoftmax (used by the losses) has a correct gradient', () => {
+  tf.tidy(() => {
+    const rng = new Rng(5);
+    checkGrad((x) => tf.logSoftmax(x), randomTensor([4, 6], rng, 3), rng);
+  });
+});
+
+test('dropout: identity when not training, seeded masks, inverted scaling, gradient through the mask', () => {
+  tf.tidy(() => {
+    const x = tf.ones([200, 100]);
+    assert.equal(dropout(x, 0.5, new Rng(1), false), x);
+    assert.equal(dropout(x, 0, new Rng(1), true), x);
+    const a = dropout(x, 0.3, new Rng(42), true).dataSync();
+    const b = dropout(x, 0.3, new Rng(42), true).dataSync();
+    const c = dropout(x, 0.3, new Rng(43), true).dataSync();
+    assert.deepEqual(a, b, 'same seed, same mask');
+    assert.notDeepEqual(a, c, 'other seed, other mask');
+    const kept = a.filter((v) => v !== 0);
+    assert.ok(kept.every((v) => Math.abs(v - 1 / 0.7) < 1e-6), 'kept values scaled by 1/(1-p)');
+    assert.ok(Math.abs(1 - kept.length / a.length - 0.3) < 0.02, `drop fraction ${1 - kept.length / a.length}`);
+    const g = tf.grad((t: tf.Tensor) => tf.sum(dropout(t, 0.3, new Rng(42), true)))(x).dataSync();
+    assert.deepEqual(g, a, 'd/dx sum(dropout(x)) = mask / (1 - p) for x = 1');
+  });
+});
+
+test('glorotUniform: seeded, inside +-sqrt(6 / (fanIn + fanOut)), spread over the range', () => {
+  tf.tidy(() => {
+    const w = glorotUniform([64, 32], new Rng(9)).dataSync();
+    assert.deepEqual(w, glorotUniform([64, 32], new Rng(9)).dataSync());
+    const lim = Math.sqrt(6 / 96);
+    assert.ok(w.every((v) => Math.abs(v) <= lim));
+    assert.ok(Math.max(...w) > 0.9 * lim && Math.min(...w) < -0.9 * lim);
+  });
+});
