@@ -102,9 +102,12 @@ function sampleCategorical(rng: Rng, p: readonly number[]): number {
   return p.length - 1;
 }
 
-/** Splits `total` into `n` positive lengths with mild spread (no length above 110, IEMOCAP's longest). */
+/**
+ * Splits `total` into `n` lengths of at least 2 with IEMOCAP's right-skewed spread (log-normal
+ * weights; no length above 110, IEMOCAP's longest dialogue).
+ */
 function splitLengths(rng: Rng, n: number, total: number): number[] {
-  const w = Array.from({ length: n }, () => 0.4 + rng.next());
+  const w = Array.from({ length: n }, () => Math.exp(0.45 * rng.normal()));
   const sum = w.reduce((a, b) => a + b, 0);
   const len = w.map((x) => Math.max(2, Math.min(110, Math.floor((total * x) / sum))));
   let diff = total - len.reduce((a, b) => a + b, 0);
