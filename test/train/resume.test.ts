@@ -1,0 +1,72 @@
+import { before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { initEngine } from '../../src/engine/backend.ts';
+import { loadModel } from '../../src/train/checkpoint.ts';
+import { runTiny } from './tiny-run.ts';
+
+const CHILD = join(import.meta.dirname, 'child-train.ts');
+
+function runChild(runDir: string, env: Record<string, string> = {}): ReturnType<typeof spawn> {
+  return spawn(process.execPath, ['--import', 'tsx', CHILD, runDir], { env: { ...process.env, ...env }, stdio: 'ignore' });
+}
+
+const readResult = (dir: string): Record<string, unknown> => JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8'));
+const readLines = (dir: string): unknown[] =>
+  readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => {
+    const r = JSON.parse(l);
+    delete r.seconds; // wall-clock time is the one field allowed to differ
+    return r;
+  });
+
+describe('training: determinism and resume', () => {
+  before(async () => {
+    await initEngine();
+  });
+
+  it('same seed and config give identical metrics on two runs; another seed differs', async () => {
+    const strip = (h: { seconds?: number }[]): unknown[] => h.map(({ seconds: _, ...r }) => r);
+    const a = await runTiny(undefined);
+    const b = await runTiny(undefined);
+    assert.deepEqual(strip(a.history), strip(b.history));
+    assert.deepEqual(a.test, b.test);
+    const c = await runTiny(undefined, undefined, { config: { ...(await import('./tiny-run.ts')).TINY_CONFIG, seed: 4 } });
+    assert.notDeepEqual(strip(c.history), strip(a.history));
+    for (const r of [a, b, c]) r.model.dispose();
+  });
+
+  it('a run killed with SIGKILL mid-epoch resumes and ends with the same metrics', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'hardy-resume-'));
+    const straight = join(root, 'straight');
+    const killed = join(root, 'killed');
+    assert.equal(spawnSync(process.execPath, ['--import', 'tsx', CHILD, straight], { stdio: 'ignore' }).status, 0);
+
+    const mark = join(root, 'mark');
+    const child = runChild(killed, { KILL_MARK: mark });
+    const exited = new Promise<number | null>((res) => child.on('exit', (_code, signal) => res(signal ? -1 : _code)));
+    const t0 = Date.now();
+    while (!existsSync(mark)) {
+      assert.ok(Date.now() - t0 < 120_000, 'child never reached the middle of epoch 3');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    child.kill('SIGKILL');
+    assert.equal(await exited, -1);
+    // Killed mid-epoch 3: the last checkpoint is epoch 2, no result yet.
+    assert.equal(JSON.parse(readFileSync(join(killed, 'checkpoint', 'latest.json'), 'utf8')).epoch, 2);
+    assert.ok(!existsSync(join(killed, 'result.json')));
+
+    const second = runChild(killed);
+    assert.equal(await new Promise((res) => second.on('exit', res)), 0);
+    assert.deepEqual(readResult(killed), readResult(straight));
+    assert.deepEqual(readLines(killed), readLines(straight));
+    // Exactly one checkpoint left, and the saved model loads and matches the run's architecture.
+    assert.deepEqual(readdirSync(join(killed, 'checkpoint')).sort(), ['epoch-0004', 'latest.json']);
+    const { model, meta } = loadModel(join(killed, 'model'));
+    assert.equal(model.kind, 'student');
+    assert.equal(meta!.selection, 'val');
+    model.dispose();
+  });
+});

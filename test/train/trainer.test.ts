@@ -1,0 +1,130 @@
+import { before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { getFold, loadMasks } from '../../src/data/index.ts';
+import { MODALITIES, type Batch, type Modality } from '../../src/data/types.ts';
+import { initEngine } from '../../src/engine/backend.ts';
+import { modalityWeights } from '../../src/model/backbone.ts';
+import type { MerModel } from '../../src/model/types.ts';
+import type { WeightData } from '../../src/model/params.ts';
+import { synthCorpus } from './corpus.ts';
+import { runTiny, TINY_CONFIG } from './tiny-run.ts';
+
+describe('trainer', () => {
+  before(async () => {
+    await initEngine();
+  });
+
+  it('all three models train on the small synthetic corpus and beat the majority class', async () => {
+    const fold = getFold(synthCorpus('small'), 1, { seed: 1, validFraction: 0.2 });
+    const counts = [0, 0, 0, 0];
+    for (const d of fold.test) for (const u of d.utterances) counts[u.label]!++;
+    const majority = Math.max(...counts) / counts.reduce((a, b) => a + b, 0);
+    for (const kind of ['student', 'teacher', 'momke'] as const) {
+      const r = await runTiny(undefined, undefined, {
+        kind,
+        preset: 'small',
+        epochs: 8,
+        stage1Epochs: 4,
+        config: { ...TINY_CONFIG, optim: { ...TINY_CONFIG.optim, batchSize: 4 } },
+      });
+      assert.ok(r.test.WA! > majority + 0.1, `${kind}: WA ${r.test.WA} vs majority ${majority}`);
+      assert.ok(r.test.UA! > 0.4, `${kind}: UA ${r.test.UA} vs chance 0.25`);
+      r.model.dispose();
+    }
+  });
+
+  it('the stage switch restores each modality from its best stage-1 epoch', async () => {
+    let model: MerModel | undefined;
+    const perEpoch: Record<Modality, WeightData[]>[] = [];
+    let atSwitch: Record<Modality, Map<string, WeightData>> | undefined;
+    const grab = (): Record<Modality, Map<string, WeightData>> =>
+      Object.fromEntries(MODALITIES.map((m) => [m, model!.params.getWeights(modalityWeights(m))])) as Record<Modality, Map<string, WeightData>>;
+    const r = await runTiny(
+      undefined,
+      {
+        beforeEpoch: (epoch, info) => {
+          model = info.model;
+          if (epoch === 4) atSwitch = grab();
+        },
+        afterEpoch: (epoch) => {
+          if (epoch < 4) perEpoch[epoch] = Object.fromEntries(MODALITIES.map((m) => [m, [...grab()[m].values()]])) as Record<Modality, WeightData[]>;
+        },
+      },
+      { epochs: 6, stage1Epochs: 4 },
+    );
+    let notLast = 0;
+    for (const m of MODALITIES) {
+      const scores = r.history.slice(0, 4).map((h) => h.unimodal![m]);
+      const best = scores.indexOf(Math.max(...scores));
+      assert.equal(r.restored![m], best);
+      assert.deepEqual([...atSwitch![m].values()], perEpoch[best]![m]);
+      if (best !== 3) notLast++;
+    }
+    // The restore is visible: at least one modality did not peak in the last stage-1 epoch.
+    assert.ok(notLast > 0);
+    r.model.dispose();
+  });
+
+  it('takes one optimiser step per curriculum view, stage 2 only', async () => {
+    const calls: number[] = [];
+    const r = await runTiny(undefined, {
+      viewsFor: (batch: Batch, epoch) => {
+        calls.push(epoch);
+        return [batch, batch, batch];
+      },
+    });
+    const batches = r.history[0]!.steps; // stage 1: one step per batch
+    assert.ok(calls.every((e) => e >= 2));
+    for (const h of r.history.slice(2)) assert.equal(h.steps, 3 * batches);
+    r.model.dispose();
+  });
+
+  it('random-missing protocol: stored fixed test masks, fresh train masks every epoch', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hardy-random-'));
+    const seen = new Map<number, string>();
+    const config = { ...TINY_CONFIG, protocol: { kind: 'random' as const, missingRate: 0.5 } };
+    const r = await runTiny(
+      dir,
+      {
+        viewsFor: (batch, epoch) => {
+          seen.set(epoch, (seen.get(epoch) ?? '') + Array.from(batch.avail).join(''));
+          return [batch];
+        },
+      },
+      { config },
+    );
+    const masks = loadMasks(join(dir, 'test-masks.json'));
+    assert.equal(masks.rate, 0.5);
+    assert.deepEqual(masks, r.testMasks);
+    // about half the slots missing, never an utterance without any modality
+    const flags = Object.values(masks.avail);
+    assert.ok(flags.every((a) => a.some((x) => x === 1)));
+    assert.ok(new Set([...seen.values()]).size === seen.size && seen.size === 3, 'train masks must change per epoch');
+    const r2 = await runTiny(undefined, undefined, { config });
+    assert.deepEqual(r2.testMasks, r.testMasks);
+    assert.deepEqual(r2.test, r.test);
+    for (const x of [r, r2]) x.model.dispose();
+  });
+
+  it("selection 'test' is labelled in the outputs; early stop ends a run without improvement", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hardy-sel-'));
+    const r = await runTiny(dir, undefined, { config: { ...TINY_CONFIG, selection: 'test' } });
+    const res = JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8'));
+    assert.equal(res.selection, 'test');
+    assert.match(res.selectionNote, /TEST/);
+    const meta = JSON.parse(readFileSync(join(dir, 'model', 'model.json'), 'utf8')).meta;
+    assert.equal(meta.selection, 'test');
+    // best epoch by test WA among stage-2 epochs
+    const stage2 = r.history.filter((h) => h.stage === 2);
+    assert.equal(r.test.WA, Math.max(...stage2.map((h) => h.test.WA!)));
+    r.model.dispose();
+
+    const e = await runTiny(undefined, undefined, { epochs: 12, stage1Epochs: 2, config: { ...TINY_CONFIG, earlyStopPatience: 1, optim: { ...TINY_CONFIG.optim, lr: 0 } } });
+    // lr 0: nothing changes after the first stage-2 epoch, so the second one stops the run
+    assert.equal(e.history.length, 4);
+    e.model.dispose();
+  });
+});
