@@ -103,22 +103,24 @@ function sampleCategorical(rng: Rng, p: readonly number[]): number {
 }
 
 /**
- * Splits `total` into `n` lengths of at least 2 with IEMOCAP's right-skewed spread (log-normal
- * weights; no length above 110, IEMOCAP's longest dialogue).
+ * Splits `total` into `n` dialogue lengths with IEMOCAP's right-skewed spread (log-normal
+ * weights), at least half the mean (up to 8) and at most 110 (IEMOCAP's longest dialogue).
  */
 function splitLengths(rng: Rng, n: number, total: number): number[] {
+  const lo = Math.max(2, Math.min(8, Math.floor(total / n / 2)));
+  const hi = 110;
   const w = Array.from({ length: n }, () => Math.exp(0.45 * rng.normal()));
   const sum = w.reduce((a, b) => a + b, 0);
-  const len = w.map((x) => Math.max(2, Math.min(110, Math.floor((total * x) / sum))));
+  const len = w.map((x) => Math.max(lo, Math.min(hi, Math.floor((total * x) / sum))));
   let diff = total - len.reduce((a, b) => a + b, 0);
   for (let i = 0; diff !== 0; i = (i + 1) % n) {
     const step = Math.sign(diff);
-    if ((step > 0 && len[i]! < 110) || (step < 0 && len[i]! > 2)) { len[i]! += step; diff -= step; }
+    if ((step > 0 && len[i]! < hi) || (step < 0 && len[i]! > lo)) { len[i]! += step; diff -= step; }
   }
   return len;
 }
 
-/** K orthonormal vectors in R^K (Gram-Schmidt on Gaussian draws). */
+/** `count` orthonormal vectors in R^K (Gram-Schmidt on Gaussian draws). */
 function orthonormal(rng: Rng, count: number, K: number): Float64Array[] {
   const out: Float64Array[] = [];
   while (out.length < count) {
