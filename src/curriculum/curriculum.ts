@@ -29,7 +29,7 @@ export interface CurriculumEpoch {
 export class Curriculum {
   private collector: DiagnosticsCollector;
   private timing: CurriculumTiming = { hardnessMs: 0, retrievalMs: 0, viewsMs: 0 };
-  private readonly rng: Rng;
+  private rng: Rng;
 
   constructor(
     private readonly teacher: MerModel,
@@ -40,6 +40,14 @@ export class Curriculum {
   ) {
     this.rng = new Rng(seed);
     this.collector = new DiagnosticsCollector(retriever.table, task);
+  }
+
+  /**
+   * Starts an epoch with its own random stream (the `random` K policy draws from it), so a run
+   * resumed at epoch e draws what an uninterrupted run draws there.
+   */
+  beginEpoch(rng: Rng): void {
+    this.rng = rng;
   }
 
   /** The K + 1 views of one stage-2 training batch (view 0 is the batch itself). */

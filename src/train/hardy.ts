@@ -1,0 +1,219 @@
+/**
+ * The full HARDY-MER pipeline for one (fold, condition, seed) (spec: method.md §3-§7):
+ *   stage 0  fine-tune per-modality MLPs on the fold's training utterances (optional) and replace
+ *            every utterance's features; L2-normalise text;
+ *   indexes  one exact index per modality over the fold's training utterances, saved with the run;
+ *   teacher  trained (stage 1 complete, stage 2 the condition), then frozen;
+ *   student  stage 1 as usual; stage 2 through the trainer's `viewsFor` hook: the frozen teacher
+ *            scores each batch (hardness recomputed every epoch), K_i neighbours are kept and the
+ *            batch becomes K + 1 views, one clean optimiser step each. Curriculum diagnostics go
+ *            into every stage-2 epoch record (metrics.jsonl) and into `curriculum.jsonl`.
+ * Ablations are named presets over the same pipeline (`HARDY_METHODS`).
+ */
+import { existsSync, readFileSync, appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { l2Normalize, type MaskSet } from '../data/index.ts';
+import type { Condition, Corpus, Fold, Modality } from '../data/types.ts';
+import { Curriculum, type CurriculumTiming } from '../curriculum/curriculum.ts';
+import type { EpochDiagnostics } from '../curriculum/diagnostics.ts';
+import { buildFoldIndexes, disposeFoldIndexes, loadFoldIndexes, saveFoldIndexes, type FoldIndexes } from '../curriculum/index.ts';
+import { Retriever } from '../curriculum/retrieval.ts';
+import { trainingTable } from '../curriculum/table.ts';
+import { scorerFor } from '../eval/metrics.ts';
+import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
+import { HardyError } from '../util/errors.ts';
+import type { RunConfig } from './config.ts';
+import { finetuneFold, remapFold, withFeatures, type ModalityFinetuneReport } from './finetune.ts';
+import type { ProgressOptions } from './progress.ts';
+import { mixSeed } from './seeds.ts';
+import { train, type TrainResult } from './trainer.ts';
+
+export type HardyMethod = 'hardy' | 'no-curriculum' | 'direct-only' | 'indirect-only' | 'fixed-k' | 'random-k' | 'no-finetune' | 'momke';
+
+interface MethodSpec {
+  describe: string;
+  /** The deployed model. */
+  model: 'student' | 'momke';
+  /** Teacher + retrieval curriculum in the student's stage 2. */
+  curriculum: boolean;
+  apply(c: RunConfig): RunConfig;
+}
+
+const same = (c: RunConfig): RunConfig => c;
+const curr = (c: RunConfig, over: Partial<RunConfig['curriculum']>): RunConfig => ({ ...c, curriculum: { ...c.curriculum, ...over } });
+
+/** The method and its ablations, each a named preset. */
+export const HARDY_METHODS: Record<HardyMethod, MethodSpec> = {
+  hardy: { describe: 'HARDY-MER: teacher hardness + retrieval curriculum', model: 'student', curriculum: true, apply: same },
+  'no-curriculum': { describe: 'the student alone (no teacher, no retrieval)', model: 'student', curriculum: false, apply: same },
+  'direct-only': { describe: 'hardness from reconstruction error only (alpha2 = 0)', model: 'student', curriculum: true, apply: (c) => curr(c, { alpha2: 0 }) },
+  'indirect-only': { describe: 'hardness from mutual information only (alpha1 = 0)', model: 'student', curriculum: true, apply: (c) => curr(c, { alpha1: 0 }) },
+  'fixed-k': { describe: 'every utterance keeps K neighbours (no hardness)', model: 'student', curriculum: true, apply: (c) => curr(c, { kPolicy: 'fixed' }) },
+  'random-k': { describe: 'K_i uniform in [K_min, K] (no hardness)', model: 'student', curriculum: true, apply: (c) => curr(c, { kPolicy: 'random' }) },
+  'no-finetune': { describe: 'HARDY-MER on the raw features (no stage 0)', model: 'student', curriculum: true, apply: (c) => ({ ...c, finetune: { ...c.finetune, enabled: false } }) },
+  momke: { describe: 'MoMKE baseline on the same features', model: 'momke', curriculum: false, apply: same },
+};
+
+export function isHardyMethod(s: string): s is HardyMethod {
+  return Object.hasOwn(HARDY_METHODS, s);
+}
+
+export interface HardyJob {
+  method: HardyMethod;
+  /** The run's configuration before the method's preset is applied. */
+  config: RunConfig;
+  corpus: Corpus;
+  fold: Fold;
+  condition: Condition;
+  /** Selection metric (higher is better); default WA for classification, ACC2 for regression. */
+  primary?: string;
+  runDir?: string;
+  testMasks?: MaskSet;
+  progress?: ProgressOptions;
+}
+
+export interface HardyTiming {
+  finetuneS: number;
+  indexS: number;
+  teacherS: number;
+  modelS: number;
+  /** Mean seconds per epoch of the deployed model's stage 1 and stage 2. */
+  stage1EpochS: number;
+  stage2EpochS: number;
+  /** Summed over the stage-2 epochs. */
+  curriculum?: CurriculumTiming;
+}
+
+export interface HardyResult {
+  method: HardyMethod;
+  config: RunConfig;
+  /** The deployed model (student or MoMKE), selected epoch. */
+  result: TrainResult;
+  /** The teacher's training record (its model is disposed once the student is trained). */
+  teacher?: TrainResult;
+  finetune?: Record<Modality, ModalityFinetuneReport>;
+  diagnostics: EpochDiagnostics[];
+  timing: HardyTiming;
+}
+
+const seconds = (t: number): number => (performance.now() - t) / 1000;
+const meanOf = (xs: number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
+
+/** Stage 0 + text L2 normalisation: the corpus and fold every model and index of the run sees. */
+function prepareFeatures(job: HardyJob, config: RunConfig): { corpus: Corpus; fold: Fold; reports?: Record<Modality, ModalityFinetuneReport> } {
+  let corpus = job.corpus;
+  let reports: Record<Modality, ModalityFinetuneReport> | undefined;
+  if (config.finetune.enabled) {
+    const ft = finetuneFold(corpus, job.fold, {
+      epochs: config.finetune.epochs,
+      batchSize: config.finetune.batchSize,
+      lr: config.optim.lr,
+      weightDecay: config.optim.weightDecay,
+      seed: mixSeed(config.seed, 0x0f7e, job.fold.index),
+    });
+    corpus = withFeatures(corpus, ft.features);
+    reports = ft.reports;
+  }
+  // Text is L2-normalised before the student sees it (spec §7); idempotent on normalised input.
+  corpus = l2Normalize(corpus, ['t']);
+  return { corpus, fold: remapFold(job.fold, corpus), reports };
+}
+
+/** Indexes saved under `dir` are reloaded (and re-checked); otherwise built and saved. */
+function foldIndexes(table: ReturnType<typeof trainingTable>, fold: Fold, dir: string | undefined): FoldIndexes {
+  if (dir && existsSync(join(dir, 'index-v.json'))) {
+    const idx = loadFoldIndexes(dir, fold);
+    if (idx.a.ids.length !== table.ids.length || idx.a.ids.some((id, r) => id !== table.ids[r])) {
+      disposeFoldIndexes(idx);
+      throw new HardyError(`${dir}: saved indexes do not hold fold ${fold.index}'s training utterances in order; delete the folder to rebuild`);
+    }
+    return idx;
+  }
+  const idx = buildFoldIndexes(table, fold);
+  if (dir) saveFoldIndexes(idx, dir);
+  return idx;
+}
+
+/** Appends diagnostics as JSON lines; a resumed run first drops the lines of epochs it redoes. */
+class DiagnosticsLog {
+  private first = true;
+  constructor(private readonly path: string | undefined) {}
+
+  write(d: EpochDiagnostics): void {
+    if (!this.path) return;
+    if (this.first && existsSync(this.path)) {
+      const kept = readFileSync(this.path, 'utf8')
+        .split('\n')
+        .filter((l) => l && (JSON.parse(l) as EpochDiagnostics).epoch < d.epoch);
+      writeFileAtomic(this.path, kept.map((l) => l + '\n').join(''));
+    }
+    this.first = false;
+    appendFileSync(this.path, JSON.stringify(d) + '\n');
+  }
+}
+
+export async function trainHardy(job: HardyJob): Promise<HardyResult> {
+  const spec = HARDY_METHODS[job.method];
+  if (!spec) throw new HardyError(`unknown method '${job.method}' (expected ${Object.keys(HARDY_METHODS).join(', ')})`);
+  const config = spec.apply(job.config);
+  const primary = job.primary ?? (job.corpus.task === 'classification' ? 'WA' : 'ACC2');
+  const score = scorerFor(job.corpus.task, job.corpus.numClasses);
+  const sub = (name: string): string | undefined => (job.runDir ? join(job.runDir, name) : undefined);
+  const timing: HardyTiming = { finetuneS: 0, indexS: 0, teacherS: 0, modelS: 0, stage1EpochS: 0, stage2EpochS: 0 };
+
+  let t = performance.now();
+  const { corpus, fold, reports } = prepareFeatures(job, config);
+  timing.finetuneS = seconds(t);
+  if (job.runDir) {
+    writeJsonAtomic(join(job.runDir, 'hardy.json'), { method: job.method, describe: spec.describe, condition: job.condition, fold: fold.index, config, finetune: reports });
+  }
+  const shape = { dims: corpus.dims, task: corpus.task, numClasses: corpus.numClasses };
+  const common = { config, corpus: shape, fold, condition: job.condition, score, primary, testMasks: job.testMasks, progress: job.progress };
+
+  const diagnostics: EpochDiagnostics[] = [];
+  let teacher: TrainResult | undefined;
+  let curriculum: Curriculum | undefined;
+  let curTiming: CurriculumTiming | undefined;
+  if (spec.curriculum) {
+    t = performance.now();
+    const table = trainingTable(fold);
+    const indexes = foldIndexes(table, fold, sub('indexes'));
+    const retriever = new Retriever(table, indexes, config.curriculum.K);
+    disposeFoldIndexes(indexes); // the per-modality lists are computed; the indexes stay on disk
+    timing.indexS = seconds(t);
+
+    t = performance.now();
+    teacher = await train({ ...common, kind: 'teacher', runDir: sub('teacher') });
+    timing.teacherS = seconds(t);
+    curriculum = new Curriculum(teacher.model, retriever, config.curriculum, corpus.task, mixSeed(config.seed, 0xc0, fold.index));
+    curTiming = { hardnessMs: 0, retrievalMs: 0, viewsMs: 0 };
+  }
+
+  const log = new DiagnosticsLog(sub('curriculum.jsonl'));
+  t = performance.now();
+  const result = await train({
+    ...common,
+    kind: spec.model,
+    runDir: sub(spec.model),
+    hooks: curriculum
+      ? {
+          beforeEpoch: (_epoch, { rng }) => curriculum.beginEpoch(rng),
+          viewsFor: (batch) => curriculum.views(batch),
+          afterEpoch: (epoch) => {
+            const { diagnostics: d, timing: ct } = curriculum.endEpoch(epoch);
+            if (d.utterances === 0) return; // stage 1: no curriculum
+            diagnostics.push(d);
+            log.write(d);
+            for (const k of ['hardnessMs', 'retrievalMs', 'viewsMs'] as const) curTiming![k] += ct[k];
+            return { curriculum: d, curriculumTiming: ct };
+          },
+        }
+      : undefined,
+  });
+  timing.modelS = seconds(t);
+  timing.stage1EpochS = meanOf(result.history.filter((r) => r.stage === 1).map((r) => r.seconds));
+  timing.stage2EpochS = meanOf(result.history.filter((r) => r.stage === 2).map((r) => r.seconds));
+  timing.curriculum = curTiming;
+  teacher?.model.dispose();
+  return { method: job.method, config, result, teacher, finetune: reports, diagnostics, timing };
+}

@@ -1,0 +1,77 @@
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { initEngine } from '../../src/engine/backend.ts';
+import { loadCorpus, makeFolds, writeSynth } from '../../src/data/index.ts';
+import type { Corpus } from '../../src/data/types.ts';
+import { loadIndex } from '../../src/curriculum/index.ts';
+import { DEFAULT_CONFIG, type RunConfig } from '../../src/train/config.ts';
+import { HARDY_METHODS, trainHardy } from '../../src/train/hardy.ts';
+
+let corpus: Corpus;
+before(async () => {
+  await initEngine();
+  const dir = join(mkdtempSync(join(tmpdir(), 'hardy-pipe-')), 'synth');
+  writeSynth(dir, { preset: 'tiny', seed: 3 });
+  corpus = loadCorpus(dir);
+});
+
+const CONFIG: RunConfig = {
+  ...DEFAULT_CONFIG,
+  model: { hidden: 8, depth: 1, heads: 2, dropout: 0.1 },
+  teacher: { epochs: 2, stage1Epochs: 1 },
+  student: { epochs: 3, stage1Epochs: 1 },
+  momke: { epochs: 2, stage1Epochs: 1 },
+  finetune: { enabled: true, epochs: 1, batchSize: 16 },
+  optim: { ...DEFAULT_CONFIG.optim, batchSize: 4 },
+  validFraction: 0.2,
+};
+
+test('hardy pipeline: fine-tune -> indexes -> teacher -> student with K + 1 views per stage-2 batch', async () => {
+  const fold = makeFolds(corpus, { seed: 1, validFraction: 0.2 })[1]!;
+  const runDir = mkdtempSync(join(tmpdir(), 'hardy-run-'));
+  const r = await trainHardy({ method: 'hardy', config: CONFIG, corpus, fold, condition: 'at', runDir, progress: { quiet: true } });
+  const batches = Math.ceil(fold.train.length / 4);
+  const stage2 = r.result.history.filter((h) => h.stage === 2);
+  assert.equal(stage2.length, 2);
+  for (const h of stage2) assert.equal(h.steps, batches * (CONFIG.curriculum.K + 1));
+  assert.equal(r.result.history.find((h) => h.stage === 1)!.steps, batches);
+  assert.ok(r.teacher);
+  assert.ok(r.finetune && r.finetune.a.trainUtterances === fold.train.reduce((n, d) => n + d.utterances.length, 0));
+  // Diagnostics: one record per stage-2 epoch, covering every training utterance.
+  const nTrain = fold.train.reduce((n, d) => n + d.utterances.length, 0);
+  assert.deepEqual(r.diagnostics.map((d) => d.epoch), stage2.map((h) => h.epoch));
+  for (const d of r.diagnostics) assert.equal(d.utterances, nTrain);
+  const lines = readFileSync(join(runDir, 'curriculum.jsonl'), 'utf8').trim().split('\n');
+  assert.equal(lines.length, 2);
+  assert.deepEqual(JSON.parse(lines[1]!), r.diagnostics[1]);
+  // The saved indexes hold exactly the fold's training utterances: no validation or test one.
+  const heldOut = new Set([...fold.valid, ...fold.test].flatMap((d) => d.utterances.map((u) => u.id)));
+  for (const m of ['a', 't', 'v']) {
+    const idx = loadIndex(join(runDir, 'indexes'), `index-${m}`);
+    assert.equal(idx.ids.length, nTrain);
+    assert.ok(idx.ids.every((id) => !heldOut.has(id)));
+    idx.dispose();
+  }
+  assert.ok(r.timing.curriculum!.hardnessMs > 0);
+  assert.ok(r.timing.stage2EpochS > 0 && r.timing.stage1EpochS > 0);
+  r.result.model.dispose();
+});
+
+test('presets: no-curriculum trains the student alone; ablations only change the curriculum config', async () => {
+  const fold = makeFolds(corpus, { seed: 1, validFraction: 0.2 })[0]!;
+  const r = await trainHardy({ method: 'no-curriculum', config: { ...CONFIG, finetune: { ...CONFIG.finetune, enabled: false } }, corpus, fold, condition: 'v', progress: { quiet: true } });
+  assert.equal(r.teacher, undefined);
+  assert.equal(r.diagnostics.length, 0);
+  const batches = Math.ceil(fold.train.length / 4);
+  for (const h of r.result.history) assert.equal(h.steps, batches);
+  r.result.model.dispose();
+  assert.equal(HARDY_METHODS['direct-only'].apply(CONFIG).curriculum.alpha2, 0);
+  assert.equal(HARDY_METHODS['indirect-only'].apply(CONFIG).curriculum.alpha1, 0);
+  assert.equal(HARDY_METHODS['fixed-k'].apply(CONFIG).curriculum.kPolicy, 'fixed');
+  assert.equal(HARDY_METHODS['random-k'].apply(CONFIG).curriculum.kPolicy, 'random');
+  assert.equal(HARDY_METHODS['no-finetune'].apply(CONFIG).finetune.enabled, false);
+  assert.equal(HARDY_METHODS.hardy.apply(CONFIG), CONFIG);
+});
