@@ -10,12 +10,20 @@
  *   npx tsx bench/curriculum.ts timing [--preset small] [--cond at] [--epochs 2] [--hidden 256]
  *     Time of a student stage-1 epoch vs a stage-2 curriculum epoch (K + 1 views per batch) and
  *     the share of hardness, retrieval and view building in it; index build + search time.
+ *   npx tsx bench/curriculum.ts compare [--preset small] [--methods hardy,no-curriculum,momke] [--conds ...]
+ *                                       [--folds 1] [--seeds 1] [--hidden 64] [--teacher 20:10] [--student 20:10]
+ *                                       [--momke 20:10] [--ft 10] [--out bench/out/compare.jsonl]
+ *     Runs the real pipeline (src/train/hardy.ts: trainer with validation selection) per method,
+ *     condition, fold and seed; prints one JSON line per run with the selected epoch's test
+ *     metrics under validation selection and under the paper's test selection (best stage-2 epoch
+ *     on test, read from the same run's history), then the six-condition averages (mean +- std
+ *     over seeds). Schedules are `epochs:stage1Epochs`.
  *
  * The teacher here follows the stage schedule with the project's step (Adam, fresh gradients per
  * step) and no model selection: the measurement is about the hardness scorer, not accuracy.
  * Results are printed as JSON lines (and a summary table) for bench/RESULTS.md.
  */
-import { existsSync } from 'node:fs';
+import { appendFileSync, existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { initEngine } from '../src/engine/backend.ts';
 import { l2Normalize, loadCorpus, makeBatches, makeFolds, writeSynth } from '../src/data/index.ts';
@@ -25,7 +33,9 @@ import { createModel, modelConfig } from '../src/model/factory.ts';
 import type { MerModel } from '../src/model/types.ts';
 import { Adam } from '../src/train/adam.ts';
 import { trainStep } from '../src/train/step.ts';
-import { DEFAULT_CONFIG } from '../src/train/config.ts';
+import { DEFAULT_CONFIG, type RunConfig } from '../src/train/config.ts';
+import { isHardyMethod, trainHardy } from '../src/train/hardy.ts';
+import { aggregate } from '../src/eval/aggregate.ts';
 import { Rng } from '../src/util/rng.ts';
 import { batchHardness, teacherScores } from '../src/curriculum/hardness.ts';
 import { buildFoldIndexes, disposeFoldIndexes } from '../src/curriculum/index.ts';
@@ -45,6 +55,12 @@ const { positionals, values: args } = parseArgs({
     e2: { type: 'string', default: '15' },
     epochs: { type: 'string', default: '2' },
     hidden: { type: 'string', default: '256' },
+    methods: { type: 'string', default: 'hardy,no-curriculum,momke' },
+    teacher: { type: 'string', default: '20:10' },
+    student: { type: 'string', default: '20:10' },
+    momke: { type: 'string', default: '20:10' },
+    ft: { type: 'string', default: '10' },
+    out: { type: 'string', default: 'bench/out/compare.jsonl' },
   },
 });
 
@@ -207,11 +223,75 @@ async function timingCmd(): Promise<void> {
   }
 }
 
+function schedule(s: string): { epochs: number; stage1Epochs: number } {
+  const [epochs, stage1Epochs] = s.split(':').map(Number);
+  return { epochs: epochs!, stage1Epochs: stage1Epochs! };
+}
+
+async function compareCmd(): Promise<void> {
+  const corpus = synthCorpus(args.preset!);
+  const hidden = Number(args.hidden);
+  const runs: { method: string; seed: number; condition: Condition; fold: number; val: Record<string, number>; test: Record<string, number> }[] = [];
+  for (const seed of args.seeds!.split(',').map(Number)) {
+    const folds = makeFolds(corpus, { seed, validFraction: DEFAULT_CONFIG.validFraction });
+    const config: RunConfig = {
+      ...DEFAULT_CONFIG,
+      seed,
+      model: { ...DEFAULT_CONFIG.model, hidden },
+      teacher: schedule(args.teacher!),
+      student: schedule(args.student!),
+      momke: schedule(args.momke!),
+      finetune: { ...DEFAULT_CONFIG.finetune, epochs: Number(args.ft) },
+    };
+    for (const foldIndex of args.folds!.split(',').map(Number)) {
+      const fold = folds.find((f) => f.index === foldIndex)!;
+      for (const cond of args.conds!.split(',') as Condition[]) {
+        for (const method of args.methods!.split(',')) {
+          if (!isHardyMethod(method)) throw new Error(`unknown method ${method}`);
+          const t0 = performance.now();
+          const r = await trainHardy({ method, config, corpus, fold, condition: cond, progress: { quiet: true } });
+          const stage2 = r.result.history.filter((h) => h.stage === 2);
+          const primary = corpus.task === 'classification' ? 'WA' : 'ACC2';
+          const byTest = stage2.reduce((b, h) => (h.test[primary]! > b.test[primary]! ? h : b), stage2[0]!);
+          const row = {
+            method,
+            seed,
+            condition: cond,
+            fold: foldIndex,
+            val: r.result.test,
+            test: byTest.test,
+            valEpoch: r.result.bestEpoch,
+            testEpoch: byTest.epoch,
+            seconds: (performance.now() - t0) / 1000,
+            stage1EpochS: r.timing.stage1EpochS,
+            stage2EpochS: r.timing.stage2EpochS,
+            meanK: r.diagnostics.at(-1)?.meanK,
+            hitAt: r.diagnostics.at(-1)?.hitAt,
+          };
+          runs.push(row);
+          appendFileSync(args.out!, JSON.stringify(row) + '\n');
+          console.log(JSON.stringify(row));
+          r.result.model.dispose();
+        }
+      }
+    }
+  }
+  for (const method of args.methods!.split(',')) {
+    for (const sel of ['val', 'test'] as const) {
+      const agg = aggregate(runs.filter((r) => r.method === method).map((r) => ({ seed: r.seed, condition: r.condition, fold: r.fold, metrics: r[sel] })));
+      const line = { summary: true, method, selection: sel, perCondition: agg.perCondition, average: agg.average, folds: agg.folds, seeds: agg.seeds };
+      appendFileSync(args.out!, JSON.stringify(line) + '\n');
+      console.log(JSON.stringify(line));
+    }
+  }
+}
+
 const info = await initEngine();
 console.error(JSON.stringify(info));
 if (positionals[0] === 'spearman') await spearmanCmd();
 else if (positionals[0] === 'timing') await timingCmd();
+else if (positionals[0] === 'compare') await compareCmd();
 else {
-  console.error('usage: npx tsx bench/curriculum.ts spearman|timing [options] (see the header of bench/curriculum.ts)');
+  console.error('usage: npx tsx bench/curriculum.ts spearman|timing|compare [options] (see the header of bench/curriculum.ts)');
   process.exit(2);
 }
