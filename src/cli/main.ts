@@ -6,9 +6,10 @@ import { Command, CommanderError } from 'commander';
 import { HardyError } from '../util/errors.ts';
 import { register as synth } from './commands/synth.ts';
 import { register as inspect } from './commands/inspect.ts';
+import { register as trainCmd } from './commands/train.ts';
 
 /** Each command module's `register`; add one line per command. */
-const COMMANDS: Array<(program: Command) => void> = [synth, inspect];
+const COMMANDS: Array<(program: Command) => void> = [synth, inspect, trainCmd];
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command();

@@ -24,7 +24,7 @@ import type { Rng } from '../util/rng.ts';
 import { Adam } from './adam.ts';
 import { loadCheckpoint, saveCheckpoint, saveModel, type TensorSet } from './checkpoint.ts';
 import type { RunConfig, StageSchedule } from './config.ts';
-import { predict } from './evaluate.ts';
+import { predict, type Predictions } from './evaluate.ts';
 import { Progress, type ProgressOptions } from './progress.ts';
 import { mixSeed, STREAM, streamRng } from './seeds.ts';
 import { trainStep } from './step.ts';
@@ -105,6 +105,8 @@ export interface TrainResult {
   restored?: Record<Modality, number>;
   /** The test masks used (random protocol). */
   testMasks?: MaskSet;
+  /** Test-split predictions of the selected model. */
+  testPredictions: Predictions;
 }
 
 const EMPTY_BEST = (): Best => ({ epoch: -1, score: -Infinity });
@@ -252,7 +254,11 @@ export async function train(job: TrainJob): Promise<TrainResult> {
 
   if (bestWeights) model.params.setWeights(bestWeights);
   const chosen = st.history.find((r) => r.epoch === st.best.epoch) ?? st.history[st.history.length - 1]!;
+  // The selected model's test predictions (confusion matrices, per-utterance reports).
+  const testPredictions = predict(model, fold.test, { stage: chosen.stage, batchSize, condition: testMasks ? undefined : job.condition, masks: testMasks });
+  delete testPredictions.unimodal;
   const result: TrainResult = {
+    testPredictions,
     model,
     history: st.history,
     bestEpoch: chosen.epoch,

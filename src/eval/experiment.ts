@@ -1,0 +1,175 @@
+/**
+ * One experiment = one method over seeds x folds x conditions on one corpus (spec §8), with every
+ * unit's artefacts cached in the run folder:
+ *
+ *   RUNDIR/run.json                         what was asked (dataset, data, method, seeds, config)
+ *   RUNDIR/config.json                      the resolved config
+ *   RUNDIR/results.json                     the aggregated results (the `train --json` object)
+ *   RUNDIR/seed-<s>/fold-<f>/<unit>/        one trained unit (<unit> = condition, or `rate-<r>`)
+ *       unit.json                           its test/valid metrics, confusion matrix, timing (written last)
+ *       hardy.json, teacher/, student/ | momke/, indexes/, curriculum.jsonl   (see train/hardy.ts)
+ *
+ * A unit whose `unit.json` exists is done and is skipped; an unfinished one resumes from its
+ * checkpoints. A folder holding another run is refused unless `resume` is set and the request
+ * matches.
+ */
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { loadCorpus, makeFolds, type LoadOptions } from '../data/index.ts';
+import type { Condition, Corpus, DatasetName, Fold } from '../data/types.ts';
+import { trainHardy, type HardyMethod } from '../train/hardy.ts';
+import type { RunConfig } from '../train/config.ts';
+import type { ProgressOptions } from '../train/progress.ts';
+import { writeJsonAtomic } from '../util/atomic.ts';
+import { HardyError } from '../util/errors.ts';
+import { aggregate, type RunMetrics } from './aggregate.ts';
+import { confusionMatrix } from './metrics.ts';
+import type { ConditionResult, RunResults } from './report-data.ts';
+
+export interface ExperimentSpec {
+  /** Corpus folder (or MMSA pickle). */
+  data: string;
+  dataset?: DatasetName;
+  load?: LoadOptions;
+  method: HardyMethod;
+  /** Resolved config; its `seed` is replaced by each of `seeds` in turn. */
+  config: RunConfig;
+  seeds: number[];
+  runDir: string;
+  resume: boolean;
+  progress?: ProgressOptions;
+  /** One line per finished unit (stderr in the CLI). */
+  log?: (line: string) => void;
+}
+
+/** What `unit.json` holds: one trained (seed, fold, condition). */
+export interface UnitRecord {
+  seed: number;
+  fold: number;
+  /** Condition, or `rate-<r>` under the random protocol. */
+  unit: string;
+  test: Record<string, number>;
+  valid?: Record<string, number>;
+  bestEpoch: number;
+  /** Classification: [true][pred] counts on the test split. */
+  confusion?: number[][];
+  seconds: number;
+}
+
+/** The part of the spec that must match when a run is resumed. */
+function identity(spec: ExperimentSpec, dataset: DatasetName) {
+  return { dataset, data: resolve(spec.data), method: spec.method, seeds: spec.seeds, config: spec.config };
+}
+
+export const protocolName = (c: RunConfig): string => (c.protocol.kind === 'fixed' ? 'fixed' : `random:${c.protocol.missingRate}`);
+
+/** The units of a run: the conditions (fixed protocol) or the single missing rate (random). */
+export function unitsOf(c: RunConfig): string[] {
+  return c.protocol.kind === 'fixed' ? [...c.conditions] : [`rate-${c.protocol.missingRate}`];
+}
+
+/** Refuse to mix runs: an existing folder is reused only with `resume` and the same request. */
+function claimRunDir(spec: ExperimentSpec, dataset: DatasetName): void {
+  const runFile = join(spec.runDir, 'run.json');
+  const want = identity(spec, dataset);
+  if (existsSync(runFile)) {
+    if (!spec.resume) {
+      throw new HardyError(`${spec.runDir}: already holds a run; pass --resume to continue it, or choose another --out`);
+    }
+    const have = JSON.parse(readFileSync(runFile, 'utf8')) as { identity: unknown };
+    if (JSON.stringify(have.identity) !== JSON.stringify(want)) {
+      throw new HardyError(`${spec.runDir}: --resume asked for a different run than the one saved there (dataset, data, method, seeds and config must match ${runFile})`);
+    }
+    return;
+  }
+  if (existsSync(spec.runDir) && readdirSync(spec.runDir).length > 0) {
+    throw new HardyError(`${spec.runDir}: folder is not empty and holds no hardy-mer run; choose another --out`);
+  }
+  writeJsonAtomic(join(spec.runDir, 'config.json'), spec.config);
+  writeJsonAtomic(runFile, { identity: want, createdAt: new Date().toISOString(), version: 1 });
+}
+
+/** Folds to run: IEMOCAP the requested test sessions; CMU/MMSA the corpus' single split. */
+function foldsOf(corpus: Corpus, config: RunConfig): Fold[] {
+  const all = makeFolds(corpus, { seed: config.seed, validFraction: config.validFraction });
+  if (all.length === 1) return all;
+  const missing = config.folds.filter((f) => !all.some((x) => x.index === f));
+  if (missing.length) throw new HardyError(`${corpus.source}: no fold ${missing.join(', ')} (sessions: ${all.map((f) => f.index).join(', ')})`);
+  return all.filter((f) => config.folds.includes(f.index));
+}
+
+export function unitDir(runDir: string, seed: number, fold: number, unit: string): string {
+  return join(runDir, `seed-${seed}`, `fold-${fold}`, unit);
+}
+
+export async function runExperiment(spec: ExperimentSpec): Promise<RunResults> {
+  const corpus = loadCorpus(spec.data, spec.dataset, spec.load);
+  claimRunDir(spec, corpus.dataset);
+  const folds = foldsOf(corpus, spec.config);
+  const units = unitsOf(spec.config);
+  const records: UnitRecord[] = [];
+  for (const seed of spec.seeds) {
+    for (const fold of folds) {
+      for (const unit of units) {
+        const dir = unitDir(spec.runDir, seed, fold.index, unit);
+        const done = join(dir, 'unit.json');
+        if (existsSync(done)) {
+          records.push(JSON.parse(readFileSync(done, 'utf8')) as UnitRecord);
+          continue;
+        }
+        const t0 = performance.now();
+        const condition: Condition = spec.config.protocol.kind === 'fixed' ? (unit as Condition) : 'atv';
+        const r = await trainHardy({
+          method: spec.method,
+          config: { ...spec.config, seed },
+          corpus,
+          fold,
+          condition,
+          runDir: dir,
+          progress: spec.progress,
+        });
+        const rec: UnitRecord = {
+          seed,
+          fold: fold.index,
+          unit,
+          test: r.result.test,
+          valid: r.result.valid,
+          bestEpoch: r.result.bestEpoch,
+          confusion:
+            corpus.task === 'classification'
+              ? confusionMatrix(r.result.testPredictions.preds, r.result.testPredictions.labels, corpus.numClasses)
+              : undefined,
+          seconds: (performance.now() - t0) / 1000,
+        };
+        r.result.model.dispose();
+        writeJsonAtomic(done, rec);
+        records.push(rec);
+        spec.log?.(`seed ${seed} fold ${fold.index} ${unit}: ${Object.entries(rec.test).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(' ')} (${rec.seconds.toFixed(0)} s)`);
+      }
+    }
+  }
+  const results = buildResults(corpus.dataset, spec.method, spec.config, records);
+  writeJsonAtomic(join(spec.runDir, 'results.json'), results);
+  return results;
+}
+
+/** Unit records -> the results object: per unit the folds, mean and std; the average over units. */
+export function buildResults(dataset: DatasetName, method: string, config: RunConfig, records: UnitRecord[]): RunResults {
+  const units = [...new Set(records.map((r) => r.unit))];
+  // `aggregate` speaks of conditions; a random-protocol unit stands in as 'atv'.
+  const asCond = (u: string): Condition => (config.protocol.kind === 'fixed' ? (u as Condition) : 'atv');
+  const runs: RunMetrics[] = records.map((r) => ({ seed: r.seed, fold: r.fold, condition: asCond(r.unit), metrics: r.test }));
+  const incomplete = units.map(asCond).filter((c) => c !== 'atv');
+  const agg = aggregate(runs, incomplete.length ? incomplete : units.map(asCond));
+  const conditions: Record<string, ConditionResult> = {};
+  for (const u of units) {
+    const ms = agg.perCondition[asCond(u)]!;
+    conditions[u] = {
+      folds: records.filter((r) => r.unit === u).map((r) => ({ fold: r.fold, seed: r.seed, metrics: r.test })),
+      mean: Object.fromEntries(Object.entries(ms).map(([k, v]) => [k, v.mean])),
+      std: Object.fromEntries(Object.entries(ms).map(([k, v]) => [k, v.std])),
+    };
+  }
+  const average = Object.fromEntries(Object.entries(agg.average ?? {}).map(([k, v]) => [k, v.mean]));
+  return { dataset, method, protocol: protocolName(config), selection: config.selection, conditions, average };
+}
