@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
-import { parse as parseYaml } from 'yaml';
+import { parseDocument } from 'yaml';
 import { CONDITIONS } from '../data/types.ts';
 import { DEFAULT_CONFIG, type RunConfig } from '../train/config.ts';
 import { HardyError } from '../util/errors.ts';
@@ -103,11 +103,50 @@ export function readConfigFile(path: string): PartialConfig {
   } catch (err) {
     throw new HardyError(`${path}: cannot read config file (${(err as Error).message})`);
   }
+  return parseConfigText(text, path);
+}
+
+/** Far above any real config (a few hundred bytes), far below what makes the YAML parser slow. */
+const MAX_CONFIG_BYTES = 1 << 16;
+/** A config nests 3 levels; the YAML parser's time grows superlinearly with nesting depth. */
+const MAX_CONFIG_NESTING = 64;
+
+/**
+ * An upper bound on the nesting depth of JSON/YAML text without parsing it: open flow brackets
+ * plus the block indicators (`- `, `? `, `: `) on the current line. Overcounting is harmless.
+ */
+function nestingBound(text: string): number {
+  let flow = 0;
+  let max = 0;
+  for (const line of text.split('\n')) {
+    const indicators = line.match(/(?:^|[\s[{,])[-?:](?=\s|$)/g)?.length ?? 0;
+    max = Math.max(max, flow + indicators);
+    for (const c of line) {
+      if (c === '[' || c === '{') max = Math.max(max, ++flow + indicators);
+      else if ((c === ']' || c === '}') && flow > 0) flow--;
+    }
+  }
+  return max;
+}
+
+/** Parse and validate config text; `path` picks YAML (`.yaml`/`.yml`) or JSON and names the origin in errors. */
+export function parseConfigText(text: string, path: string): PartialConfig {
+  const yaml = /\.ya?ml$/i.test(path);
+  const kind = yaml ? 'YAML' : 'JSON';
+  if (text.length > MAX_CONFIG_BYTES) throw new HardyError(`${path}: config file of ${text.length} characters; expected a few hundred (limit ${MAX_CONFIG_BYTES})`);
+  const depth = nestingBound(text);
+  if (depth > MAX_CONFIG_NESTING) throw new HardyError(`${path}: config nests about ${depth} levels deep; expected at most 3 (limit ${MAX_CONFIG_NESTING})`);
   let value: unknown;
   try {
-    value = /\.ya?ml$/i.test(path) ? parseYaml(text) : JSON.parse(text);
+    if (yaml) {
+      // warnings (unresolved tags, ambiguous anchors, collection keys) mean the file is not what it looks like: refuse them too
+      const doc = parseDocument(text, { logLevel: 'silent' });
+      const problem = doc.errors[0] ?? doc.warnings[0];
+      if (problem) throw problem;
+      value = doc.toJS({ maxAliasCount: 100 });
+    } else value = JSON.parse(text);
   } catch (err) {
-    throw new HardyError(`${path}: not valid ${/\.ya?ml$/i.test(path) ? 'YAML' : 'JSON'} (${(err as Error).message})`);
+    throw new HardyError(`${path}: not valid ${kind} (${String((err as Error).message).slice(0, 500)})`);
   }
   return checkPartialConfig(value ?? {}, path);
 }

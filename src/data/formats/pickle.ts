@@ -15,8 +15,11 @@
  * Python 2 `str` (STRING/BINSTRING opcodes) is decoded as latin-1, as `encoding='latin1'` does.
  *
  * Hostile input is bounded: every length prefix is checked against the bytes that remain before
- * anything is allocated, text integers are length-limited (BigInt parsing is quadratic), and the
- * machine never recurses, so a crafted file cannot hang the reader or exhaust memory.
+ * anything is allocated, text integers are length-limited (BigInt parsing is quadratic), the
+ * machine never recurses, and everything built by copying an existing object (set(list),
+ * bytearray(b), arrays decoded from memoized bytes, bytes as dict keys) is charged against a budget
+ * proportional to the file size, since a few bytes of BINGET + REDUCE can copy a large object
+ * again. So a crafted file cannot hang the reader or exhaust memory.
  */
 import { readFileSync } from 'node:fs';
 import { HardyError } from '../../util/errors.ts';
@@ -46,13 +49,30 @@ class PendingArray {
 const MARK = Symbol('mark');
 const MAX_TEXT_INT = 4096; // digits in a text INT/LONG opcode
 const MAX_LONG_BYTES = 1 << 16; // bytes in LONG1/LONG4 (a 524,288-bit integer)
+/** Bytes that copies may build, per byte of file and in total besides (real data pickles use < 10x). */
+const COPY_BUDGET_PER_BYTE = 32;
+const COPY_BUDGET_SLACK = 1 << 24;
 
 interface Ctx {
   source: string;
+  /** Bytes that copying constructors may still allocate. */
+  budget: number;
 }
 
 function fail(ctx: Ctx, msg: string): never {
   throw new HardyError(`${ctx.source}: ${msg}`);
+}
+
+/** Charges `bytes` of newly built data against the copy budget. */
+function charge(ctx: Ctx, bytes: number): void {
+  ctx.budget -= bytes;
+  if (ctx.budget < 0) fail(ctx, 'pickle builds far more data than the file holds (the same object copied over and over); refusing it');
+}
+
+/** decodeRaw, charged for its output (at most 8 bytes per element, plus the raw bytes for strings). */
+function decodeCharged(raw: Uint8Array, spec: DtypeSpec, shape: number[], fortran: boolean, ctx: Ctx): NdArray {
+  charge(ctx, 8 * shapeSize(shape, ctx.source) + raw.length);
+  return decodeRaw(raw, spec, shape, fortran, ctx.source);
 }
 
 function latin1Bytes(s: string, ctx: Ctx): Uint8Array {
@@ -82,7 +102,7 @@ function describe(x: unknown): string {
 
 function iterable(x: unknown, ctx: Ctx, what: string): unknown[] {
   if (Array.isArray(x)) return x;
-  if (x instanceof Set) return [...x];
+  if (x instanceof Set) { charge(ctx, 8 * x.size); return [...x]; }
   if (isNdArray(x) && Array.isArray(x.data)) return x.data;
   return fail(ctx, `${what}: expected a list, found ${describe(x)}`);
 }
@@ -104,7 +124,7 @@ function makeScalar(args: unknown[], ctx: Ctx): unknown {
   const spec = dt.spec(ctx.source);
   if (spec.kind === 'O') return payload;
   const raw = asBytes(payload, ctx, 'numpy scalar');
-  const a = decodeRaw(raw, spec, [], false, ctx.source);
+  const a = decodeCharged(raw, spec, [], false, ctx);
   const v = a.data[0];
   return spec.kind === 'b' ? v === 1 : v;
 }
@@ -123,6 +143,7 @@ function setArrayState(pending: PendingArray, state: unknown, ctx: Ctx): void {
     // object arrays (and some old pickles) store a list of elements
     const items = iterable(raw, ctx, 'numpy object array');
     const n = shapeSize(shape, ctx.source);
+    charge(ctx, 8 * items.length);
     if (items.length !== n) fail(ctx, `numpy object array holds ${items.length} items for shape (${shape.join(', ')})`);
     let data: unknown[] | Float64Array = items;
     if (spec.kind !== 'O' && spec.kind !== 'U' && spec.kind !== 'S') {
@@ -133,7 +154,7 @@ function setArrayState(pending: PendingArray, state: unknown, ctx: Ctx): void {
     pending.array = fortran === true && shape.length > 1 ? decodeObjectFortran(arr) : arr;
     return;
   }
-  pending.array = decodeRaw(asBytes(raw, ctx, 'numpy array data'), spec, shape, fortran === true, ctx.source);
+  pending.array = decodeCharged(asBytes(raw, ctx, 'numpy array data'), spec, shape, fortran === true, ctx);
 }
 
 /** Reorders a list-backed array given in Fortran order. */
@@ -151,21 +172,31 @@ function fromBuffer(args: unknown[], ctx: Ctx): NdArray {
   const [buf, dt, shape, order] = args;
   if (!(dt instanceof PyDtype)) return fail(ctx, '_frombuffer: second argument is not a dtype');
   if (!Array.isArray(shape) || !shape.every((s) => typeof s === 'number')) return fail(ctx, '_frombuffer: bad shape');
-  return decodeRaw(asBytes(buf, ctx, '_frombuffer'), dt.spec(ctx.source), shape as number[], order === 'F', ctx.source);
+  return decodeCharged(asBytes(buf, ctx, '_frombuffer'), dt.spec(ctx.source), shape as number[], order === 'F', ctx);
 }
 
 function codecsEncode(args: unknown[], ctx: Ctx): Uint8Array {
   const [s, enc] = args;
   if (typeof s !== 'string') return fail(ctx, '_codecs.encode: expected a str');
   const e = typeof enc === 'string' ? enc.toLowerCase().replace(/[-_]/g, '') : 'utf8';
+  charge(ctx, 3 * s.length);
   if (e === 'latin1' || e === 'iso88591') return latin1Bytes(s, ctx);
   if (e === 'utf8') return new TextEncoder().encode(s);
   return fail(ctx, `_codecs.encode: unsupported encoding '${String(enc)}'`);
 }
 
-const makeSet = (args: unknown[], ctx: Ctx): Set<unknown> => new Set(args.length ? iterable(args[0], ctx, 'set') : []);
-const makeBytearray = (args: unknown[], ctx: Ctx): Uint8Array =>
-  args.length === 0 ? new Uint8Array(0) : typeof args[0] === 'string' ? codecsEncode(args, ctx) : asBytes(args[0], ctx, 'bytearray').slice();
+const makeSet = (args: unknown[], ctx: Ctx): Set<unknown> => {
+  const items = args.length ? iterable(args[0], ctx, 'set') : [];
+  charge(ctx, 16 * items.length);
+  return new Set(items.map((x) => hashKey(x, ctx)));
+};
+const makeBytearray = (args: unknown[], ctx: Ctx): Uint8Array => {
+  if (args.length === 0) return new Uint8Array(0);
+  if (typeof args[0] === 'string') return codecsEncode(args, ctx);
+  const b = asBytes(args[0], ctx, 'bytearray');
+  charge(ctx, b.length);
+  return b.slice();
+};
 
 /** The only globals a data pickle may name. NumPy 1 (`numpy.core`) and NumPy 2 (`numpy._core`) spellings. */
 const SAFE_GLOBALS = new Map<string, (args: unknown[], ctx: Ctx) => unknown>();
@@ -202,7 +233,7 @@ export function readPickle(path: string): unknown {
 }
 
 export function parsePickle(bytes: Uint8Array, source: string): unknown {
-  const ctx: Ctx = { source };
+  const ctx: Ctx = { source, budget: COPY_BUDGET_PER_BYTE * bytes.length + COPY_BUDGET_SLACK };
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let pos = 0;
   let stack: unknown[] = [];
@@ -306,7 +337,10 @@ export function parsePickle(bytes: Uint8Array, source: string): unknown {
       const bo = state[1];
       if (typeof bo === 'string') obj.byteorder = bo;
       const el = state[5];
-      if (typeof el === 'number' && el > 0) obj.itemsize = el;
+      if (typeof el === 'number' && el > 0) {
+        if (!Number.isSafeInteger(el)) fail(ctx, `numpy dtype state gives the element size ${el}, expected a whole number of bytes`);
+        obj.itemsize = el;
+      }
       return;
     }
     fail(ctx, `BUILD on ${describe(obj)} (only NumPy arrays and dtypes take state)`);
@@ -462,7 +496,7 @@ function hashKey(k: unknown, ctx: Ctx): unknown {
   if (typeof k === 'string' || typeof k === 'number' || typeof k === 'boolean' || k === null) return k;
   if (typeof k === 'bigint') return k;
   if (Array.isArray(k)) return k; // tuple keys keep identity semantics
-  if (k instanceof Uint8Array) return latin1Decode(k);
+  if (k instanceof Uint8Array) { charge(ctx, 2 * k.length); return latin1Decode(k); }
   return fail(ctx, `unhashable dict key or set member (${describe(k)})`);
 }
 
