@@ -24,6 +24,8 @@ export interface ServerOptions {
   maxUtterances?: number;
   /** How long close() waits for in-flight requests before cutting connections. Default 10 s. */
   shutdownGraceMs?: number;
+  /** Idle keep-alive connection timeout. Default 65 s. */
+  keepAliveTimeoutMs?: number;
   /** Where request failures are logged; default console.error. */
   log?: (line: string) => void;
 }
@@ -60,12 +62,14 @@ function send(res: http.ServerResponse, status: number, body: unknown, headers: 
 
 /**
  * Reads the body up to `limit` bytes. Past the limit (or when Content-Length declares more) it
- * rejects at once so the 413 goes out while the client is still writing; the rest is discarded and
- * the connection closed after the answer (`connection: close`).
+ * rejects at once, so the 413 goes out while the client is still writing, and keeps reading and
+ * discarding the rest: closing the socket mid-upload would make most clients report a broken pipe
+ * instead of the 413. A body beyond `4 * limit` (at least 64 MiB) has the socket cut.
  */
 function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const tooBig = () => reject(new HttpError(413, 'payload_too_large', `request body exceeds ${limit} bytes`));
+    const cut = Math.max(4 * limit, 64 * 1024 * 1024);
     let size = 0;
     let chunks: Buffer[] | null = [];
     if (Number(req.headers['content-length']) > limit) {
@@ -74,9 +78,12 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
     }
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (chunks && size > limit) chunks = null;
+      if (chunks && size > limit) {
+        chunks = null;
+        tooBig();
+      }
       if (chunks) chunks.push(chunk);
-      else tooBig();
+      else if (size > cut) req.destroy();
     });
     req.on('end', () => (chunks ? resolve(Buffer.concat(chunks)) : tooBig()));
     req.on('error', reject);
@@ -132,7 +139,6 @@ export function createServer(predictor: Predictor, opts: ServerOptions = {}): Pr
       reply(200, await fn(req));
     } catch (err) {
       if (err instanceof HttpError) {
-        if (err.status === 413) headers.connection = 'close';
         reply(err.status, { error: err.code, message: err.message });
       } else if (err instanceof HardyError) {
         reply(400, { error: 'invalid_request', message: err.message });
@@ -157,6 +163,9 @@ export function createServer(predictor: Predictor, opts: ServerOptions = {}): Pr
   });
   server.requestTimeout = 60_000;
   server.headersTimeout = 20_000;
+  // Longer than clients' idle timeouts (undici takes the server's hint minus 1 s), so a busy client
+  // rarely reuses a socket at the moment the server closes it; close() ends idle sockets anyway.
+  server.keepAliveTimeout = opts.keepAliveTimeoutMs ?? 65_000;
 
   let closed: Promise<void> | null = null;
   function close(): Promise<void> {

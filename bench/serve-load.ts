@@ -1,0 +1,360 @@
+/**
+ * Server load test (issue 8), loopback only, bounded in count and time: N concurrent clients send
+ * a seeded mix of valid and malformed requests (bad JSON, NaN literal, Infinity, wrong dims,
+ * unknown condition/modality, empty, no model for the condition, bodies over the size limit).
+ * Checks: the server never crashes, every malformed request gets the expected 4xx with a reason,
+ * every valid answer equals calling the predictor directly on the same validated request.
+ * Reports p50/p99 latency and throughput.
+ *
+ *   node --import tsx bench/serve-load.ts [--clients 100] [--requests 20] [--seconds 120] [--seed 1] [--record]
+ *
+ * `runServeLoad(factory, options)` takes any Predictor factory, so the real model can be plugged in.
+ * The server (and predictor) run on the main thread, the clients in a worker thread, so client-side
+ * body generation never stalls the server's event loop; both share the machine's cores.
+ */
+import { parseArgs } from 'node:util';
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { once } from 'node:events';
+import { readFileSync, existsSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { Rng } from '../src/util/rng.ts';
+import { writeFileAtomic } from '../src/util/atomic.ts';
+import { MODALITIES, type Condition, type Modality } from '../src/data/types.ts';
+import type { Predictor, PredictorInfo } from '../src/serve/predictor.ts';
+import { createServer } from '../src/serve/server.ts';
+import { validatePredictRequest } from '../src/serve/validate.ts';
+import { makeFakePredictor } from '../test/serve/fake-predictor.ts';
+
+export type PredictorFactory = () => Predictor | Promise<Predictor>;
+
+export interface LoadOptions {
+  clients: number;
+  requestsPerClient: number;
+  /** Hard bound: no request starts after this many seconds. */
+  maxSeconds: number;
+  seed: number;
+  maxBodyBytes: number;
+  /** Utterances per valid request: 1..maxUtterances. */
+  maxUtterances: number;
+}
+
+type Kind = 'valid' | 'bad_json' | 'nan_literal' | 'infinity' | 'wrong_dims' | 'unknown_condition' | 'unknown_modality' | 'empty' | 'no_model' | 'huge';
+
+/** Relative frequency and the answer each kind must get. */
+const KINDS: { kind: Kind; weight: number; status: number; reason: RegExp }[] = [
+  { kind: 'valid', weight: 10, status: 200, reason: /./ },
+  { kind: 'bad_json', weight: 1, status: 400, reason: /not valid JSON/ },
+  { kind: 'nan_literal', weight: 1, status: 400, reason: /not valid JSON/ },
+  { kind: 'infinity', weight: 1, status: 400, reason: /is Infinity; features must be finite/ },
+  { kind: 'wrong_dims', weight: 1, status: 400, reason: /has \d+ values, expected \d+/ },
+  { kind: 'unknown_condition', weight: 1, status: 400, reason: /unknown modality 'x'/ },
+  { kind: 'unknown_modality', weight: 1, status: 400, reason: /unknown modality 'z'/ },
+  { kind: 'empty', weight: 1, status: 400, reason: /no utterances/ },
+  { kind: 'no_model', weight: 1, status: 400, reason: /no model trained for condition/ },
+  { kind: 'huge', weight: 2, status: 413, reason: /exceeds \d+ bytes/ },
+];
+const TOTAL_WEIGHT = KINDS.reduce((a, k) => a + k.weight, 0);
+
+function pickKind(rng: Rng): (typeof KINDS)[number] {
+  let r = rng.next() * TOTAL_WEIGHT;
+  for (const k of KINDS) if ((r -= k.weight) < 0) return k;
+  return KINDS[0];
+}
+
+const round = (x: number) => Math.round(x * 1e4) / 1e4;
+const vector = (rng: Rng, n: number) => Array.from({ length: n }, () => round(rng.normal()));
+
+/** A valid body regenerable from its seed (so answers can be re-checked after the run). */
+function validBody(seed: number, info: PredictorInfo, maxUtterances: number) {
+  const rng = new Rng(seed);
+  const conditions = info.models.map((m) => m.condition);
+  const n = 1 + rng.int(maxUtterances);
+  const dialogue = `d${seed}`;
+  const utterances = Array.from({ length: n }, (_, i) => {
+    const c = conditions[rng.int(conditions.length)];
+    const features = Object.fromEntries(MODALITIES.filter((m) => c.includes(m)).map((m) => [m, vector(rng, info.dims[m])]));
+    return { id: `s${seed}u${i}`, dialogue, speaker: rng.next() < 0.5 ? 'F' : 'M', features };
+  });
+  return { utterances };
+}
+
+function malformedBody(kind: Kind, rng: Rng, info: PredictorInfo, o: LoadOptions): string {
+  const m: Modality = info.dims.a > 0 ? 'a' : 't';
+  const one = (features: Record<string, unknown>) => JSON.stringify({ utterances: [{ id: 'bad', features }] });
+  switch (kind) {
+    case 'bad_json': {
+      const text = one({ [m]: vector(rng, info.dims[m]) });
+      return text.slice(0, 1 + rng.int(text.length - 2));
+    }
+    case 'nan_literal':
+      return one({ [m]: vector(rng, info.dims[m]) }).replace(/-?\d+(\.\d+)?/, 'NaN');
+    case 'infinity':
+      return one({ [m]: vector(rng, info.dims[m]) }).replace(/\[-?\d+(\.\d+)?/, '[1e999');
+    case 'wrong_dims':
+      return one({ [m]: vector(rng, info.dims[m] + (rng.next() < 0.5 ? -1 : 1)) });
+    case 'unknown_condition':
+      return JSON.stringify({ condition: 'ax', utterances: [{ id: 'bad', features: { [m]: vector(rng, info.dims[m]) } }] });
+    case 'unknown_modality':
+      return one({ [m]: vector(rng, info.dims[m]), z: [1, 2, 3] });
+    case 'empty':
+      return rng.next() < 0.5 ? '{"utterances": []}' : '[]';
+    case 'no_model': {
+      const have = new Set(info.models.map((x) => x.condition));
+      const missing = (['atv', 'a', 't', 'v', 'at', 'av', 'tv'] as Condition[]).find((c) => !have.has(c))!;
+      return one(Object.fromEntries(MODALITIES.filter((x) => missing.includes(x)).map((x) => [x, vector(rng, info.dims[x])])));
+    }
+    case 'huge': {
+      // Valid-looking JSON well past the limit: the server must refuse it by size, not parse it.
+      const target = Math.floor(o.maxBodyBytes * (1.2 + rng.next()));
+      const row = JSON.stringify(vector(rng, 256));
+      const rows = Math.ceil(target / row.length);
+      return `{"utterances":[{"id":"huge","features":{"a":[${Array(rows).fill(row.slice(1, -1)).join(',')}]}}]}`;
+    }
+    default:
+      throw new Error(`no malformed body for ${kind}`);
+  }
+}
+
+export interface LoadReport {
+  requests: number;
+  byKind: Record<string, number>;
+  failures: string[];
+  crashes: number;
+  networkErrors: number;
+  seconds: number;
+  throughput: number;
+  latencyMs: { p50: number; p99: number; max: number; validP50: number; validP99: number; afterFirstP50: number; afterFirstP99: number; aloneP50: number; aloneP99: number };
+  /** 1-minute load average of the machine before and after the run (other work shares the cores). */
+  loadAverage: [number, number];
+  /** kind -> [p50, p99] ms */
+  latencyByKind: Record<string, [number, number]>;
+  /** Malformed requests answered with the expected status and reason / sent. */
+  malformedOk: number;
+  malformed: number;
+  /** Valid requests answered 200 with an answer identical to the direct call / sent. */
+  validIdentical: number;
+  valid: number;
+  bodyMiB: number;
+}
+
+const quantile = (xs: number[], q: number) => {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
+};
+
+/** What one client request saw. */
+interface Outcome {
+  kind: Kind;
+  /** Regenerates a valid body (valid requests only). */
+  seed: number;
+  /** 0 = network error. */
+  status: number;
+  ms: number;
+  /** Index of the request within its client (0 = the first, opened in the initial burst). */
+  round: number;
+  json?: { error?: string; message?: string };
+  error?: string;
+}
+
+/** The clients: runs in a worker thread so request generation never blocks the server's event loop. */
+async function runClients(url: string, info: PredictorInfo, o: LoadOptions): Promise<{ outcomes: Outcome[]; bytes: number; seconds: number }> {
+  const outcomes: Outcome[] = [];
+  let bytes = 0;
+  const t0 = performance.now();
+  const deadline = t0 + o.maxSeconds * 1000;
+  async function client(c: number): Promise<void> {
+    const rng = new Rng(o.seed * 100_003 + c);
+    for (let r = 0; r < o.requestsPerClient && performance.now() < deadline; r++) {
+      const { kind } = pickKind(rng);
+      const seed = o.seed * 1_000_003 + c * 1000 + r;
+      const body = kind === 'valid' ? JSON.stringify(validBody(seed, info, o.maxUtterances)) : malformedBody(kind, rng, info, o);
+      bytes += body.length;
+      const start = performance.now();
+      try {
+        const res = await fetch(`${url}/predict`, { method: 'POST', body, headers: { 'content-type': 'application/json' }, signal: AbortSignal.timeout(60_000) });
+        const json = (await res.json()) as Outcome['json'];
+        outcomes.push({ kind, seed, status: res.status, ms: performance.now() - start, round: r, json });
+      } catch (err) {
+        outcomes.push({ kind, seed, status: 0, ms: performance.now() - start, round: r, error: String((err as Error).cause ?? (err as Error).message) });
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: o.clients }, (_, c) => client(c)));
+  return { outcomes, bytes, seconds: (performance.now() - t0) / 1000 };
+}
+
+export async function runServeLoad(factory: PredictorFactory, o: LoadOptions): Promise<LoadReport> {
+  const predictor = await factory();
+  const info = predictor.info();
+  let crashes = 0;
+  const onCrash = (err: unknown) => {
+    crashes++;
+    console.error('CRASH:', err);
+  };
+  process.on('uncaughtException', onCrash);
+  process.on('unhandledRejection', onCrash);
+  const server = await createServer(predictor, { port: 0, host: '127.0.0.1', maxBodyBytes: o.maxBodyBytes, log: (l) => console.error(l) });
+
+  // Warm-up (JITs the server path), then one client alone: the service time without queueing.
+  const alone: number[] = [];
+  for (let i = 0; i < 30; i++) {
+    const body = JSON.stringify(validBody(-1 - i, info, o.maxUtterances));
+    const start = performance.now();
+    await fetch(`${server.url}/predict`, { method: 'POST', body }).then((r) => r.arrayBuffer());
+    if (i >= 5) alone.push(performance.now() - start);
+  }
+  const load1 = loadavg()[0];
+  // Workers do not inherit the tsx loader: the bootstrap registers it, then loads this file.
+  const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(import.meta.url)}); })`;
+  const worker = new Worker(boot, { eval: true, workerData: { serveLoad: { url: server.url, info, o } } });
+  const [run] = (await once(worker, 'message')) as [Awaited<ReturnType<typeof runClients>>];
+  await worker.terminate();
+
+  const failures: string[] = [];
+  // The server must still be up and healthy after the storm.
+  const health = await fetch(`${server.url}/health`).then((r) => r.status).catch(() => 0);
+  if (health !== 200) failures.push(`server unhealthy after the run (GET /health -> ${health})`);
+  await server.close();
+
+  const expected = new Map(KINDS.map((k) => [k.kind, k]));
+  const conditions = info.models.map((m) => m.condition);
+  const byKind: Record<string, number> = {};
+  const latByKind: Record<string, number[]> = {};
+  let malformedOk = 0;
+  let validIdentical = 0;
+  for (const r of run.outcomes) {
+    byKind[r.kind] = (byKind[r.kind] ?? 0) + 1;
+    (latByKind[r.kind] ??= []).push(r.ms);
+    const spec = expected.get(r.kind)!;
+    if (r.status === 0) failures.push(`${r.kind}: network error ${r.error}`);
+    else if (r.status !== spec.status) failures.push(`${r.kind}: status ${r.status}, expected ${spec.status} (${r.json?.message ?? ''})`);
+    else if (r.kind === 'valid') {
+      // Against the predictor called directly on the same (regenerated) request.
+      const req = validatePredictRequest(validBody(r.seed, info, o.maxUtterances), { dims: info.dims, conditions });
+      if (JSON.stringify(await predictor.predict(req)) === JSON.stringify(r.json)) validIdentical++;
+      else failures.push(`valid request ${r.seed}: served answer differs from the direct predictor call`);
+    } else if (typeof r.json?.message !== 'string' || !spec.reason.test(r.json.message) || !r.json.error) {
+      failures.push(`${r.kind}: reason ${JSON.stringify(r.json?.message)} does not match ${spec.reason}`);
+    } else malformedOk++;
+  }
+  process.off('uncaughtException', onCrash);
+  process.off('unhandledRejection', onCrash);
+
+  const lat = run.outcomes.map((r) => r.ms);
+  const latValid = latByKind.valid ?? [];
+  const latAfterFirst = run.outcomes.filter((r) => r.round > 0).map((r) => r.ms);
+  return {
+    requests: run.outcomes.length,
+    byKind,
+    failures,
+    crashes,
+    networkErrors: run.outcomes.filter((r) => r.status === 0).length,
+    seconds: run.seconds,
+    throughput: run.outcomes.length / run.seconds,
+    latencyMs: {
+      p50: quantile(lat, 0.5),
+      p99: quantile(lat, 0.99),
+      max: Math.max(...lat),
+      validP50: quantile(latValid, 0.5),
+      validP99: quantile(latValid, 0.99),
+      afterFirstP50: quantile(latAfterFirst, 0.5),
+      afterFirstP99: quantile(latAfterFirst, 0.99),
+      aloneP50: quantile(alone, 0.5),
+      aloneP99: quantile(alone, 0.99),
+    },
+    loadAverage: [load1, loadavg()[0]],
+    latencyByKind: Object.fromEntries(Object.entries(latByKind).map(([k, xs]) => [k, [quantile(xs, 0.5), quantile(xs, 0.99)]])),
+    malformedOk,
+    malformed: run.outcomes.length - (byKind.valid ?? 0),
+    validIdentical,
+    valid: byKind.valid ?? 0,
+    bodyMiB: run.bytes / 2 ** 20,
+  };
+}
+
+function markdown(r: LoadReport, o: LoadOptions, command: string, predictorName: string): string {
+  const f = (x: number) => x.toFixed(1);
+  const kinds = Object.entries(r.byKind)
+    .sort()
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ');
+  return `## Server load
+
+Command: \`${command}\`
+
+Loopback (127.0.0.1), ${o.clients} concurrent clients x up to ${o.requestsPerClient} requests, bound ${o.maxSeconds} s,
+body limit ${(o.maxBodyBytes / 2 ** 20).toFixed(1)} MiB, predictor: ${predictorName}; ${cpus().length} cores shared with other work
+(1-minute load average ${r.loadAverage[0].toFixed(1)} before, ${r.loadAverage[1].toFixed(1)} after). Server on the main thread, clients in a worker thread.
+
+| measure | value |
+|---|---|
+| requests | ${r.requests} (${kinds}) |
+| request bytes sent | ${r.bodyMiB.toFixed(1)} MiB |
+| wall time | ${r.seconds.toFixed(1)} s (${r.throughput.toFixed(0)} requests/s) |
+| server crashes | ${r.crashes} |
+| network errors | ${r.networkErrors} |
+| malformed answered with the expected 4xx and reason | ${r.malformedOk} of ${r.malformed} |
+| valid answers identical to a direct predictor call | ${r.validIdentical} of ${r.valid} |
+| latency, one client alone (25 valid requests, no queueing) p50 / p99 | ${f(r.latencyMs.aloneP50)} / ${f(r.latencyMs.aloneP99)} ms |
+| latency, all requests p50 / p99 / max | ${f(r.latencyMs.p50)} / ${f(r.latencyMs.p99)} / ${f(r.latencyMs.max)} ms |
+| latency, valid requests p50 / p99 | ${f(r.latencyMs.validP50)} / ${f(r.latencyMs.validP99)} ms |
+| latency without each client's first request (the ${o.clients}-connection opening burst) p50 / p99 | ${f(r.latencyMs.afterFirstP50)} / ${f(r.latencyMs.afterFirstP99)} ms |
+| failures | ${r.failures.length} |
+
+Under load the latency is queueing, not service time: ${o.clients} clients in a closed loop at ${r.throughput.toFixed(0)} requests/s
+give a mean of ${(o.clients / r.throughput).toFixed(1)} s per request by Little's law, against ${f(r.latencyMs.aloneP50)} ms for one client alone.
+p50 / p99 latency by request kind (ms): ${Object.entries(r.latencyByKind)
+    .sort()
+    .map(([k, [a, b]]) => `${k} ${f(a)} / ${f(b)}`)
+    .join('; ')}.
+`;
+}
+
+/** Replaces this bench's section of bench/RESULTS.md (or appends it), leaving the others alone. */
+function record(section: string, file = 'bench/RESULTS.md'): void {
+  const text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmark results\n';
+  const start = text.indexOf('\n## Server load\n');
+  let out: string;
+  if (start < 0) out = `${text.trimEnd()}\n\n${section}`;
+  else {
+    const next = text.indexOf('\n## ', start + 1);
+    out = `${text.slice(0, start)}\n${section}${next < 0 ? '' : text.slice(next)}`;
+  }
+  writeFileAtomic(file, out.endsWith('\n') ? out : out + '\n');
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      clients: { type: 'string', default: '100' },
+      requests: { type: 'string', default: '20' },
+      seconds: { type: 'string', default: '120' },
+      seed: { type: 'string', default: '1' },
+      'max-body-mib': { type: 'string', default: '2' },
+      record: { type: 'boolean', default: false },
+    },
+  });
+  const o: LoadOptions = {
+    clients: Number(values.clients),
+    requestsPerClient: Number(values.requests),
+    maxSeconds: Number(values.seconds),
+    seed: Number(values.seed),
+    maxBodyBytes: Math.round(Number(values['max-body-mib']) * 2 ** 20),
+    maxUtterances: 6,
+  };
+  // IEMOCAP (GCNet features) dimensions and the six incomplete-condition models.
+  const dims = { a: 512, t: 1024, v: 1024 };
+  const r = await runServeLoad(() => makeFakePredictor({ dims }), o);
+  const command = `node --import tsx bench/serve-load.ts ${process.argv.slice(2).join(' ')}`.trim();
+  const md = markdown(r, o, command, 'deterministic linear stand-in (test/serve/fake-predictor.ts), IEMOCAP dims a 512 / t 1024 / v 1024, 4 classes');
+  console.log(md);
+  if (r.failures.length) console.log('Failures (first 20):\n  ' + r.failures.slice(0, 20).join('\n  '));
+  if (values.record) record(md);
+  process.exit(r.failures.length || r.crashes ? 1 : 0);
+}
+
+if (!isMainThread && workerData?.serveLoad) {
+  const { url, info, o } = workerData.serveLoad as { url: string; info: PredictorInfo; o: LoadOptions };
+  parentPort!.postMessage(await runClients(url, info, o));
+} else if (isMainThread && import.meta.url === `file://${process.argv[1]}`) await main();
