@@ -26,10 +26,11 @@ describe('trainer', () => {
       const r = await runTiny(undefined, undefined, {
         kind,
         preset: 'small',
-        epochs: 8,
-        stage1Epochs: 4,
+        epochs: 6,
+        stage1Epochs: 3,
         config: { ...TINY_CONFIG, optim: { ...TINY_CONFIG.optim, batchSize: 4 } },
       });
+      console.log(`# ${kind}: test WA ${r.test.WA!.toFixed(3)} UA ${r.test.UA!.toFixed(3)} (majority ${majority.toFixed(3)})`);
       assert.ok(r.test.WA! > majority + 0.1, `${kind}: WA ${r.test.WA} vs majority ${majority}`);
       assert.ok(r.test.UA! > 0.4, `${kind}: UA ${r.test.UA} vs chance 0.25`);
       r.model.dispose();
