@@ -69,3 +69,57 @@ export function predict(model: MerModel, dialogues: readonly Dialogue[], opts: P
   }
   return out;
 }
+
+/**
+ * Reconstruction error of the missing modalities: per modality, the mean over real utterances where
+ * it is missing of the per-dimension squared error between the decoder output and the true features.
+ * Also returns the same error for a constant prediction `baseline[m]` (e.g. the training mean), so
+ * callers can report the ratio. Models without a decoder are refused.
+ */
+export function reconstructionMse(
+  model: MerModel,
+  dialogues: readonly Dialogue[],
+  opts: Omit<PredictOptions, 'complete' | 'stage'> & { baseline: Record<Modality, Float32Array> },
+): Record<Modality, { model: number; baseline: number; count: number }> {
+  const dims = model.config.dims;
+  const acc = {} as Record<Modality, { model: number; baseline: number; count: number }>;
+  for (const m of MODALITIES) acc[m] = { model: 0, baseline: 0, count: 0 };
+  const batches = makeBatches(dialogues, { batchSize: opts.batchSize, condition: opts.condition, masks: opts.masks });
+  for (const batch of batches) {
+    const recon = tf.tidy(() => {
+      const r = model.forward(batchInputs(batch), { stage: 2, training: false }).recon;
+      if (!r) throw new Error(`${model.kind} has no decoder`);
+      return r;
+    });
+    const x = recon.dataSync() as Float32Array; // [B, S, d_a + d_t + d_v]
+    recon.dispose();
+    const total = dims.a + dims.t + dims.v;
+    for (let i = 0; i < batch.B * batch.S; i++) {
+      if (!batch.umask[i]) continue;
+      let off = 0;
+      MODALITIES.forEach((m, k) => {
+        const d = dims[m];
+        if (!batch.avail[i * 3 + k]) {
+          let se = 0;
+          let sb = 0;
+          for (let j = 0; j < d; j++) {
+            const t = batch.features[m][i * d + j]!;
+            se += (x[i * total + off + j]! - t) ** 2;
+            sb += (opts.baseline[m][j]! - t) ** 2;
+          }
+          acc[m].model += se / d;
+          acc[m].baseline += sb / d;
+          acc[m].count++;
+        }
+        off += d;
+      });
+    }
+  }
+  for (const m of MODALITIES) {
+    if (acc[m].count) {
+      acc[m].model /= acc[m].count;
+      acc[m].baseline /= acc[m].count;
+    }
+  }
+  return acc;
+}

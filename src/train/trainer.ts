@@ -68,7 +68,9 @@ export interface EpochRecord {
   stage: Stage;
   loss: number;
   steps: number;
+  /** Wall-clock seconds of the training steps, and of the evaluation after them. */
   seconds: number;
+  evalSeconds: number;
   valid?: MetricRecord;
   test: MetricRecord;
   /** Stage 1: each modality's unimodal score on the selection split. */
@@ -203,13 +205,16 @@ export async function train(job: TrainJob): Promise<TrainResult> {
         steps++;
       }
     }
+    const seconds = (performance.now() - t0) / 1000;
     const hookInfo = (await hooks.afterEpoch?.(epoch)) ?? undefined;
+    const t1 = performance.now();
     const record: EpochRecord = {
       epoch,
       stage,
       loss: progress.runningLoss(),
       steps,
-      seconds: (performance.now() - t0) / 1000,
+      seconds,
+      evalSeconds: 0,
       valid: fold.valid.length ? evalOn(fold.valid, validMasks, stage) : undefined,
       test: evalOn(fold.test, testMasks, stage),
     };
@@ -237,6 +242,7 @@ export async function train(job: TrainJob): Promise<TrainResult> {
         st.stopped = true;
       }
     }
+    record.evalSeconds = (performance.now() - t1) / 1000;
     st.history.push(record);
     const sel = selection === 'val' ? record.valid : record.test;
     progress.endEpoch(epoch, `stage ${stage} ${selection} ${job.primary} ${sel?.[job.primary]?.toFixed(4) ?? '-'}`);

@@ -18,7 +18,8 @@ const readResult = (dir: string): Record<string, unknown> => JSON.parse(readFile
 const readLines = (dir: string): unknown[] =>
   readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => {
     const r = JSON.parse(l);
-    delete r.seconds; // wall-clock time is the one field allowed to differ
+    delete r.seconds; // wall-clock times are the only fields allowed to differ
+    delete r.evalSeconds;
     return r;
   });
 
@@ -28,7 +29,7 @@ describe('training: determinism and resume', () => {
   });
 
   it('same seed and config give identical metrics on two runs; another seed differs', async () => {
-    const strip = (h: { seconds?: number }[]): unknown[] => h.map(({ seconds: _, ...r }) => r);
+    const strip = (h: { seconds?: number; evalSeconds?: number }[]): unknown[] => h.map(({ seconds: _s, evalSeconds: _e, ...r }) => r);
     const a = await runTiny(undefined);
     const b = await runTiny(undefined);
     assert.deepEqual(strip(a.history), strip(b.history));
