@@ -7,9 +7,10 @@ import { HardyError } from '../util/errors.ts';
 import { register as synth } from './commands/synth.ts';
 import { register as inspect } from './commands/inspect.ts';
 import { register as trainCmd } from './commands/train.ts';
+import { register as report } from './commands/report.ts';
 
 /** Each command module's `register`; add one line per command. */
-const COMMANDS: Array<(program: Command) => void> = [synth, inspect, trainCmd];
+const COMMANDS: Array<(program: Command) => void> = [synth, inspect, trainCmd, report];
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command();

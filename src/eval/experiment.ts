@@ -56,6 +56,28 @@ export interface UnitRecord {
   seconds: number;
 }
 
+/** What predict/serve/report need to know of the corpus a run was trained on. */
+export interface CorpusInfo {
+  task: Corpus['task'];
+  numClasses: number;
+  classNames: string[];
+  dims: Corpus['dims'];
+}
+
+/** `RUNDIR/run.json`. */
+export interface RunFile {
+  identity: ReturnType<typeof identity>;
+  corpus: CorpusInfo;
+  createdAt: string;
+  version: 1;
+}
+
+export function readRunFile(runDir: string): RunFile {
+  const path = join(runDir, 'run.json');
+  if (!existsSync(path)) throw new HardyError(`${runDir}: not a hardy-mer run folder (no run.json)`);
+  return JSON.parse(readFileSync(path, 'utf8')) as RunFile;
+}
+
 /** The part of the spec that must match when a run is resumed. */
 function identity(spec: ExperimentSpec, dataset: DatasetName) {
   return { dataset, data: resolve(spec.data), method: spec.method, seeds: spec.seeds, config: spec.config };
@@ -69,14 +91,15 @@ export function unitsOf(c: RunConfig): string[] {
 }
 
 /** Refuse to mix runs: an existing folder is reused only with `resume` and the same request. */
-function claimRunDir(spec: ExperimentSpec, dataset: DatasetName): void {
+function claimRunDir(spec: ExperimentSpec, corpus: Corpus): void {
+  const dataset = corpus.dataset;
   const runFile = join(spec.runDir, 'run.json');
   const want = identity(spec, dataset);
   if (existsSync(runFile)) {
     if (!spec.resume) {
       throw new HardyError(`${spec.runDir}: already holds a run; pass --resume to continue it, or choose another --out`);
     }
-    const have = JSON.parse(readFileSync(runFile, 'utf8')) as { identity: unknown };
+    const have = readRunFile(spec.runDir);
     if (JSON.stringify(have.identity) !== JSON.stringify(want)) {
       throw new HardyError(`${spec.runDir}: --resume asked for a different run than the one saved there (dataset, data, method, seeds and config must match ${runFile})`);
     }
@@ -86,7 +109,9 @@ function claimRunDir(spec: ExperimentSpec, dataset: DatasetName): void {
     throw new HardyError(`${spec.runDir}: folder is not empty and holds no hardy-mer run; choose another --out`);
   }
   writeJsonAtomic(join(spec.runDir, 'config.json'), spec.config);
-  writeJsonAtomic(runFile, { identity: want, createdAt: new Date().toISOString(), version: 1 });
+  const info: CorpusInfo = { task: corpus.task, numClasses: corpus.numClasses, classNames: corpus.classNames, dims: corpus.dims };
+  const run: RunFile = { identity: want, corpus: info, createdAt: new Date().toISOString(), version: 1 };
+  writeJsonAtomic(runFile, run);
 }
 
 /** Folds to run: IEMOCAP the requested test sessions; CMU/MMSA the corpus' single split. */
@@ -104,7 +129,7 @@ export function unitDir(runDir: string, seed: number, fold: number, unit: string
 
 export async function runExperiment(spec: ExperimentSpec): Promise<RunResults> {
   const corpus = loadCorpus(spec.data, spec.dataset, spec.load);
-  claimRunDir(spec, corpus.dataset);
+  claimRunDir(spec, corpus);
   const folds = foldsOf(corpus, spec.config);
   const units = unitsOf(spec.config);
   const records: UnitRecord[] = [];

@@ -1,0 +1,114 @@
+/**
+ * A run folder -> ReportData: results, training curves (metrics.jsonl of every model), curriculum
+ * diagnostics (curriculum.jsonl), confusion matrices (unit.json), summed or listed over units.
+ */
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { EpochDiagnostics } from '../curriculum/diagnostics.ts';
+import type { EpochRecord } from '../train/trainer.ts';
+import { HardyError } from '../util/errors.ts';
+import { readRunFile, type UnitRecord } from './experiment.ts';
+import { curriculumSections, type ConfusionMatrix, type ModelKind, type ReportData, type RunResults, type TrainingCurve } from './report-data.ts';
+
+interface UnitFolder {
+  seed: number;
+  fold: number;
+  unit: string;
+  dir: string;
+}
+
+const readJsonLines = <T>(path: string): T[] =>
+  existsSync(path)
+    ? readFileSync(path, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as T)
+    : [];
+
+/** Every `seed-<s>/fold-<f>/<unit>` folder of a run, in seed, fold, unit order. */
+export function unitFolders(runDir: string): UnitFolder[] {
+  const out: UnitFolder[] = [];
+  const num = (name: string, prefix: string) => Number(name.slice(prefix.length));
+  const sub = (dir: string, prefix: string) =>
+    existsSync(dir) ? readdirSync(dir).filter((n) => n.startsWith(prefix)).sort((a, b) => num(a, prefix) - num(b, prefix)) : [];
+  for (const s of sub(runDir, 'seed-')) {
+    for (const f of sub(join(runDir, s), 'fold-')) {
+      const foldDir = join(runDir, s, f);
+      for (const unit of readdirSync(foldDir).sort()) {
+        if (existsSync(join(foldDir, unit, 'hardy.json'))) out.push({ seed: num(s, 'seed-'), fold: num(f, 'fold-'), unit, dir: join(foldDir, unit) });
+      }
+    }
+  }
+  return out;
+}
+
+export function readResults(runDir: string): RunResults {
+  const path = join(runDir, 'results.json');
+  if (!existsSync(path)) throw new HardyError(`${runDir}: no results.json (the run has not finished; continue it with 'hardy-mer train ... --out ${runDir} --resume')`);
+  return JSON.parse(readFileSync(path, 'utf8')) as RunResults;
+}
+
+/** Element-wise sum of count arrays of possibly different lengths. */
+function addCounts(acc: number[], xs: number[]): number[] {
+  const out = acc.slice();
+  xs.forEach((x, i) => (out[i] = (out[i] ?? 0) + x));
+  return out;
+}
+
+export function collectReportData(runDir: string, baselineDir?: string): ReportData {
+  const run = readRunFile(runDir);
+  const results = readResults(runDir);
+  const { task, classNames } = run.corpus;
+  const primary = task === 'classification' ? 'WA' : 'ACC2';
+  const curves: TrainingCurve[] = [];
+  const confusion = new Map<string, number[][]>();
+  const diagsByUnit: Array<{ where: { condition: string; fold: number }; diags: EpochDiagnostics[] }> = [];
+  for (const u of unitFolders(runDir)) {
+    for (const kind of ['teacher', 'student', 'momke'] as ModelKind[]) {
+      const recs = readJsonLines<EpochRecord>(join(u.dir, kind, 'metrics.jsonl'));
+      if (!recs.length) continue;
+      curves.push({
+        kind,
+        condition: u.unit,
+        fold: u.fold,
+        seed: u.seed,
+        valMetricName: `${primary} (${results.selection === 'test' ? 'test' : 'valid'})`,
+        points: recs.map((r) => ({ epoch: r.epoch + 1, trainLoss: r.loss, stage: r.stage, valMetric: (results.selection === 'test' ? r.test : r.valid)?.[primary] })),
+      });
+    }
+    const unitFile = join(u.dir, 'unit.json');
+    if (existsSync(unitFile)) {
+      const rec = JSON.parse(readFileSync(unitFile, 'utf8')) as UnitRecord;
+      if (rec.confusion) confusion.set(u.unit, (confusion.get(u.unit) ?? []).length ? confusion.get(u.unit)!.map((row, i) => addCounts(row, rec.confusion![i]!)) : rec.confusion);
+    }
+    const diags = readJsonLines<EpochDiagnostics>(join(u.dir, 'curriculum.jsonl'));
+    if (diags.length) diagsByUnit.push({ where: { condition: u.unit, fold: u.fold }, diags });
+  }
+  const names = task === 'classification' ? classNames : undefined;
+  const sections = diagsByUnit.map((d) => curriculumSections(d.diags, d.where, names));
+  const data: ReportData = {
+    title: `hardy-mer: ${results.method} on ${results.dataset}`,
+    subtitle: `run ${runDir}, created ${run.createdAt}`,
+    dataset: results.dataset,
+    method: results.method,
+    protocol: results.protocol,
+    selection: results.selection,
+    task,
+    results,
+    config: run.identity.config,
+    curves,
+    confusion: [...confusion].map(([condition, matrix]): ConfusionMatrix => ({ condition, classNames, matrix })),
+  };
+  if (sections.length) {
+    // Hardness and K_i summed over units (last epoch / per epoch); agreement listed per unit.
+    const edges = (sections[0]!.hardness as { edges: number[] }).edges;
+    data.hardness = { edges, counts: sections.reduce<number[]>((acc, s) => addCounts(acc, (s.hardness as { counts: number[] }).counts), []) };
+    const byEpoch = new Map<number, number[]>();
+    for (const s of sections) for (const k of s.kDistribution ?? []) byEpoch.set(k.epoch!, addCounts(byEpoch.get(k.epoch!) ?? [], k.counts));
+    data.kDistribution = [...byEpoch].sort((a, b) => a[0] - b[0]).map(([epoch, counts]) => ({ epoch, counts }));
+    data.agreement = sections.flatMap((s) => s.agreement ?? []);
+    data.caseStudy = sections[0]!.caseStudy;
+  }
+  if (baselineDir) data.baseline = readResults(baselineDir);
+  return data;
+}
