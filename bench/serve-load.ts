@@ -36,6 +36,8 @@ export interface LoadOptions {
   maxBodyBytes: number;
   /** Utterances per valid request: 1..maxUtterances. */
   maxUtterances: number;
+  /** Sequential requests of one client alone before the storm (the first 5 are warm-up). Default 30. */
+  aloneRequests?: number;
 }
 
 type Kind = 'valid' | 'bad_json' | 'nan_literal' | 'infinity' | 'wrong_dims' | 'unknown_condition' | 'unknown_modality' | 'empty' | 'no_model' | 'huge';
@@ -198,7 +200,7 @@ export async function runServeLoad(factory: PredictorFactory, o: LoadOptions): P
 
   // Warm-up (JITs the server path), then one client alone: the service time without queueing.
   const alone: number[] = [];
-  for (let i = 0; i < 30; i++) {
+  for (let i = 0; i < (o.aloneRequests ?? 30); i++) {
     const body = JSON.stringify(validBody(-1 - i, info, o.maxUtterances));
     const start = performance.now();
     await fetch(`${server.url}/predict`, { method: 'POST', body }).then((r) => r.arrayBuffer());

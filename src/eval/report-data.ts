@@ -3,7 +3,9 @@
  * section renders "not available for this run" when absent. Plain JSON-serialisable data, so a run
  * folder can store it and `report` can re-render it without the models.
  */
+import { HardyError } from '../util/errors.ts';
 import type { DatasetName, Task } from '../data/types.ts';
+import { DATASET_NAMES } from '../data/datasets.ts';
 import type { EpochDiagnostics } from '../curriculum/diagnostics.ts';
 
 /** metric name -> value. Classification: WA, UA, F1w, F1m; regression: ACC2, F1, ACC2_hz, F1_hz, ACC7, MAE, Corr. */
@@ -163,5 +165,51 @@ export function curriculumSections(
     kDistribution: diags.map((d) => ({ epoch: d.epoch, counts: d.kCounts })),
     agreement: diags.map((d) => ({ epoch: d.epoch, top1: d.hitAt['1'], top3: d.hitAt['3'], top5: d.hitAt['5'], ...where })),
     caseStudy: { context, hardest: last.hardest.map(toCase), easiest: last.easiest.map(toCase) },
+  };
+}
+
+const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+
+function checkMetrics(x: unknown, where: string): MetricValues {
+  if (!isRecord(x)) throw new HardyError(`${where}: expected an object of metric values`);
+  for (const [k, v] of Object.entries(x)) {
+    if (typeof v !== 'number' && v !== null) throw new HardyError(`${where}.${k}: expected a number, got ${typeof v}`);
+  }
+  // JSON has no NaN: a metric that was NaN (e.g. Corr of a constant prediction) is stored as null.
+  return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, v === null ? NaN : (v as number)]));
+}
+
+/**
+ * Checks a parsed `results.json` (or `train --json` output) and returns it typed; throws a
+ * HardyError naming `source` and the offending field.
+ */
+export function parseRunResults(json: unknown, source: string): RunResults {
+  if (!isRecord(json)) throw new HardyError(`${source}: expected a results object`);
+  for (const k of ['dataset', 'method', 'protocol'] as const) {
+    if (typeof json[k] !== 'string') throw new HardyError(`${source}: '${k}' must be a string`);
+  }
+  if (!DATASET_NAMES.includes(json.dataset as DatasetName)) throw new HardyError(`${source}: unknown dataset '${String(json.dataset)}' (expected ${DATASET_NAMES.join(', ')})`);
+  if (json.selection !== 'val' && json.selection !== 'test') throw new HardyError(`${source}: 'selection' must be "val" or "test"`);
+  if (!isRecord(json.conditions)) throw new HardyError(`${source}: 'conditions' must be an object keyed by condition`);
+  const conditions: Record<string, ConditionResult> = {};
+  for (const [c, r] of Object.entries(json.conditions)) {
+    const where = `${source}: conditions.${c}`;
+    if (!isRecord(r) || !Array.isArray(r.folds)) throw new HardyError(`${where}: expected {folds: [...], mean, std}`);
+    conditions[c] = {
+      folds: r.folds.map((f: unknown, i: number) => {
+        if (!isRecord(f) || typeof f.fold !== 'number' || typeof f.seed !== 'number') throw new HardyError(`${where}.folds[${i}]: expected {fold, seed, metrics}`);
+        return { fold: f.fold, seed: f.seed, metrics: checkMetrics(f.metrics, `${where}.folds[${i}].metrics`) };
+      }),
+      mean: checkMetrics(r.mean, `${where}.mean`),
+      std: checkMetrics(r.std, `${where}.std`),
+    };
+  }
+  return {
+    dataset: json.dataset as DatasetName,
+    method: json.method as string,
+    protocol: json.protocol as string,
+    selection: json.selection,
+    conditions,
+    average: checkMetrics(json.average, `${source}: average`),
   };
 }

@@ -4,12 +4,20 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { renderReport, formatMetric, formatMeanStd, TEST_SELECTION_LABEL, NOT_AVAILABLE } from '../../src/eval/report.ts';
-import { curriculumSections } from '../../src/eval/report-data.ts';
+import { curriculumSections, parseRunResults } from '../../src/eval/report-data.ts';
 import { PAPER_TABLES, PAPER_COLUMNS, paperValue } from '../../src/eval/paper.ts';
 import type { EpochDiagnostics } from '../../src/curriculum/diagnostics.ts';
 import { sampleReportData } from './report-sample.ts';
 // @ts-expect-error: plain .mjs script without type declarations
 import { findChromium, dumpDom } from '../../scripts/check-report.mjs';
+
+/** Full reports are slow to chart (~1-2 s each): render each variant once and share it. */
+const cache = new Map<string, Promise<string>>();
+function rendered(o: Parameters<typeof sampleReportData>[0]): Promise<string> {
+  const key = JSON.stringify(o);
+  if (!cache.has(key)) cache.set(key, renderReport(sampleReportData(o)));
+  return cache.get(key)!;
+}
 
 const SECTION_IDS = ['results', 'curves', 'hardness', 'kdist', 'agreement', 'confusion', 'cases', 'config'];
 const count = (s: string, re: RegExp) => (s.match(re) ?? []).length;
@@ -24,7 +32,7 @@ function assertSelfContained(html: string): void {
 
 test('full report: self-contained, every section with its charts, escaped text', async () => {
   const data = sampleReportData({ selection: 'val' });
-  const html = await renderReport(data);
+  const html = await rendered({ selection: 'val' });
   assertSelfContained(html);
   for (const id of SECTION_IDS) assert.match(html, new RegExp(`<section id="${id}">`), id);
   assert.equal(count(html, new RegExp(NOT_AVAILABLE, 'g')), 0);
@@ -49,8 +57,8 @@ test('only results: the other sections say not available, no charts', async () =
 
 test('the test-selection label appears exactly when selection is test', async () => {
   for (const full of [true, false]) {
-    const val = await renderReport(sampleReportData({ selection: 'val', full }));
-    const tst = await renderReport(sampleReportData({ selection: 'test', full }));
+    const val = await rendered({ selection: 'val', full });
+    const tst = await rendered({ selection: 'test', full });
     assert.ok(!val.includes(TEST_SELECTION_LABEL), 'val run carries no optimistic label');
     assert.ok(tst.includes(TEST_SELECTION_LABEL), 'test run carries the label');
     assert.match(tst, /id="selection-warning"/);
@@ -71,7 +79,7 @@ test('metric formatting: percentages with 2 decimals, MAE/Corr raw, mean ± std'
 
 test('results table: ours (mean ± std), baseline and the paper per condition, and averages', async () => {
   const data = sampleReportData({ selection: 'val' });
-  const html = await renderReport(data);
+  const html = await rendered({ selection: 'val' });
   const a = data.results.conditions.a;
   assert.ok(html.includes(`${(a.mean.WA * 100).toFixed(2)} ± ${(a.std.WA * 100).toFixed(2)}`));
   const b = data.baseline!.conditions.tv;
@@ -143,7 +151,7 @@ test('headless Chromium builds the page with every chart as SVG', { skip: chromi
   const dir = mkdtempSync(join(tmpdir(), 'hardy-report-'));
   try {
     const file = join(dir, 'report.html');
-    writeFileSync(file, await renderReport(sampleReportData({ selection: 'test' })));
+    writeFileSync(file, await rendered({ selection: 'test' }));
     const dom: string = dumpDom(chromium, file);
     assert.equal(count(dom, /<svg[\s>]/g), 12);
     assert.equal(count(dom, /class="marks"/g), 12);
@@ -152,4 +160,24 @@ test('headless Chromium builds the page with every chart as SVG', { skip: chromi
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('parseRunResults accepts the results format (null metric = NaN) and names a bad field', () => {
+  const r = sampleReportData({ full: false }).results;
+  const json = JSON.parse(JSON.stringify(r));
+  json.conditions.a.mean.WA = null;
+  const parsed = parseRunResults(json, 'run/results.json');
+  assert.ok(Number.isNaN(parsed.conditions.a.mean.WA));
+  assert.equal(parsed.conditions.t.folds.length, 5);
+  assert.deepEqual(parsed.average, r.average);
+  const bad = (mutate: (j: any) => void, re: RegExp) => {
+    const j = JSON.parse(JSON.stringify(r));
+    mutate(j);
+    assert.throws(() => parseRunResults(j, 'run/results.json'), re);
+  };
+  bad((j) => (j.selection = 'best'), /run\/results\.json: 'selection' must be "val" or "test"/);
+  bad((j) => (j.dataset = 'imdb'), /unknown dataset 'imdb'/);
+  bad((j) => (j.conditions.av.folds[2].metrics.UA = '0.7'), /conditions\.av\.folds\[2\]\.metrics\.UA: expected a number/);
+  bad((j) => delete j.conditions.tv.std, /conditions\.tv\.std: expected an object/);
+  bad((j) => delete j.average, /average: expected an object/);
 });
