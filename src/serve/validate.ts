@@ -165,13 +165,18 @@ function readDialogues(list: unknown, ctx: Context, prefix: string): RequestDial
 /** A flat utterance list: grouped by `dialogue` in order of first appearance, else one dialogue each. */
 function readFlat(list: unknown[], ctx: Context, prefix: string): RequestDialogue[] {
   const byId = new Map<string, RequestDialogue>();
+  // Dialogues named after an utterance given without `dialogue`: nothing else may join them.
+  const implicit = new Set<string>();
   list.forEach((u, i) => {
     const where = `${prefix}${ctx.opts.locate ? ctx.opts.locate(i) : `utterances[${i}]`}`;
     const { dialogue, ...utt } = readUtterance(u, ctx, where);
     const did = dialogue ?? utt.id;
+    if (byId.has(did) && (dialogue === undefined || implicit.has(did))) {
+      throw new InvalidRequestError(`${where}: utterance '${utt.id}': dialogue id '${did}' is also an utterance given without a 'dialogue'; name its dialogue explicitly`);
+    }
+    if (dialogue === undefined) implicit.add(did);
     let d = byId.get(did);
     if (!d) byId.set(did, (d = { id: did, utterances: [] }));
-    else if (dialogue === undefined) throw new InvalidRequestError(`${where}: utterance '${utt.id}' has no 'dialogue' but its id is already a dialogue id`);
     d.utterances.push(utt);
   });
   return [...byId.values()];

@@ -51,6 +51,9 @@ test('flat list: grouped by dialogue in order of appearance, else one dialogue p
     req.dialogues.map((d) => [d.id, d.utterances.map((u) => u.id)]),
     [['dx', ['x1', 'x2']], ['solo', ['solo']]],
   );
+  // An utterance without `dialogue` is its own dialogue: no other utterance may join it, in either order.
+  refuses([{ id: 'u1', features: { v: V } }, { id: 'u2', dialogue: 'u1', features: { v: V } }], /utterance 'u2': dialogue id 'u1' is also an utterance given without a 'dialogue'/);
+  refuses([{ id: 'u2', dialogue: 'u1', features: { v: V } }, { id: 'u1', features: { v: V } }], /utterance 'u1': dialogue id 'u1' is also an utterance/);
   // A bare array is the same as { utterances: [...] }.
   const bare = validatePredictRequest([{ id: 'x1', dialogue: 'dx', features: { a: A } }], opts);
   assert.equal(bare.dialogues[0].id, 'dx');
