@@ -9,6 +9,9 @@ import { initEngine } from '../../src/engine/backend.ts';
 import { modalityWeights } from '../../src/model/backbone.ts';
 import type { MerModel } from '../../src/model/types.ts';
 import type { WeightData } from '../../src/model/params.ts';
+import * as tf from '@tensorflow/tfjs';
+import { scorerFor } from '../../src/eval/metrics.ts';
+import { train } from '../../src/train/trainer.ts';
 import { synthCorpus } from './corpus.ts';
 import { runTiny, TINY_CONFIG } from './tiny-run.ts';
 
@@ -127,5 +130,29 @@ describe('trainer', () => {
     // lr 0: nothing changes after the first stage-2 epoch, so the second one stops the run
     assert.equal(e.history.length, 4);
     e.model.dispose();
+  });
+
+  it('regression (CMU-style corpus) trains with the regression metrics and leaves no tensors behind', async () => {
+    const corpus = synthCorpus('tiny', 'mosi');
+    assert.equal(corpus.task, 'regression');
+    const fold = getFold(corpus, 1);
+    const before = tf.memory().numTensors;
+    const r = await train({
+      kind: 'student',
+      config: TINY_CONFIG,
+      corpus,
+      fold,
+      condition: 'tv',
+      score: scorerFor('regression', 1),
+      primary: 'ACC2',
+      schedule: { epochs: 4, stage1Epochs: 2 },
+      decoderHidden: 16,
+      progress: { quiet: true },
+    });
+    assert.deepEqual(Object.keys(r.test), ['ACC2', 'F1', 'ACC2_hz', 'F1_hz', 'ACC7', 'MAE', 'Corr']);
+    assert.ok(Number.isFinite(r.test.MAE) && r.test.MAE! < 3);
+    assert.ok(r.history[0]!.unimodal!.t >= 0);
+    r.model.dispose();
+    assert.equal(tf.memory().numTensors, before);
   });
 });
