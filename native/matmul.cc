@@ -1,4 +1,5 @@
-// Batched single-precision matrix product through CBLAS (OpenBLAS), for the tfjs wasm backend.
+// Batched single-precision matrix product through CBLAS (OpenBLAS), plus exact GELU and its
+// gradient, for the tfjs wasm backend.
 //
 // The operands live in the wasm heap: JS passes one Float32Array over the whole heap and element
 // offsets, so nothing is copied. Slice i computes
@@ -7,6 +8,7 @@
 // (K x N, or N x K when transB). Broadcast batch dims repeat an offset.
 #include <napi.h>
 #include <cblas.h>
+#include <cmath>
 
 extern "C" {
 // Declared by OpenBLAS (openblas_config.h is not always on the include path of other BLASes).
@@ -61,6 +63,49 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// Elementwise kernels over heap ranges. Checks that [offset, offset + n) lies inside the heap.
+bool InHeap(Napi::Env env, const Napi::Float32Array& heap, std::initializer_list<size_t> offsets, size_t n) {
+  for (size_t off : offsets) {
+    if (off + n > heap.ElementLength()) {
+      Napi::RangeError::New(env, "elementwise: range outside the heap").ThrowAsJavaScriptException();
+      return false;
+    }
+  }
+  return true;
+}
+
+// gelu(heap, xOffset, outOffset, n): out = x Phi(x), Phi(x) = erfc(-x / sqrt 2) / 2 (exact GELU).
+Napi::Value Gelu(const Napi::CallbackInfo& info) {
+  auto heap = info[0].As<Napi::Float32Array>();
+  const size_t x = info[1].As<Napi::Number>().Int64Value(), out = info[2].As<Napi::Number>().Int64Value();
+  const size_t n = info[3].As<Napi::Number>().Int64Value();
+  if (!InHeap(info.Env(), heap, {x, out}, n)) return info.Env().Undefined();
+  const float* xs = heap.Data() + x;
+  float* ys = heap.Data() + out;
+  for (size_t i = 0; i < n; i++) {
+    const double v = xs[i];
+    ys[i] = float(0.5 * v * std::erfc(-v * M_SQRT1_2));
+  }
+  return info.Env().Undefined();
+}
+
+// geluGrad(heap, xOffset, dyOffset, outOffset, n): out = dy (Phi(x) + x phi(x)).
+Napi::Value GeluGrad(const Napi::CallbackInfo& info) {
+  auto heap = info[0].As<Napi::Float32Array>();
+  const size_t x = info[1].As<Napi::Number>().Int64Value(), dy = info[2].As<Napi::Number>().Int64Value();
+  const size_t out = info[3].As<Napi::Number>().Int64Value(), n = info[4].As<Napi::Number>().Int64Value();
+  if (!InHeap(info.Env(), heap, {x, dy, out}, n)) return info.Env().Undefined();
+  const float* xs = heap.Data() + x;
+  const float* dys = heap.Data() + dy;
+  float* gs = heap.Data() + out;
+  const double invSqrt2Pi = 0.3989422804014327;
+  for (size_t i = 0; i < n; i++) {
+    const double v = xs[i];
+    gs[i] = float(dys[i] * (0.5 * std::erfc(-v * M_SQRT1_2) + v * invSqrt2Pi * std::exp(-0.5 * v * v)));
+  }
+  return info.Env().Undefined();
+}
+
 Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
@@ -76,6 +121,8 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("matmul", Napi::Function::New(env, Matmul));
+  exports.Set("gelu", Napi::Function::New(env, Gelu));
+  exports.Set("geluGrad", Napi::Function::New(env, GeluGrad));
   exports.Set("info", Napi::Function::New(env, Info));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   return exports;

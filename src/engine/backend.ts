@@ -8,7 +8,9 @@
  *   is missing or fails to load);
  * - 'stock': the wasm backend's own kernels (slow; kept for benchmarks and parity checks).
  * 'auto' (the default) picks 'native' when the addon loads, else 'xnnpack' with one notice.
- * On every path the BatchMatMul gradient is replaced by one that handles batch broadcasting.
+ * On every path: the BatchMatMul gradient is replaced by one that handles batch broadcasting,
+ * Identity/Cast/Slice/SplitV by copy-free versions (wasm_kernels.ts); the native path also runs
+ * GELU and its gradient in the addon (gelu_kernel.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
@@ -16,8 +18,10 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { HardyError } from '../util/errors.ts';
 import { batchMatMulKernel, fusedMatMulKernel, nativeMatMul, xnnpackMatMul } from './matmul_kernels.ts';
+import { GELU, GELU_GRAD, geluGradConfig, geluKernels } from './gelu_kernel.ts';
 import { batchMatMulGradConfig } from './matmul_grad.ts';
 import { loadAddon } from './native_addon.ts';
+import { castKernel, identityKernel, sliceKernel, splitVKernel } from './wasm_kernels.ts';
 
 export type MatmulPath = 'native' | 'xnnpack' | 'stock';
 export type MatmulChoice = 'auto' | MatmulPath;
@@ -58,9 +62,14 @@ let noticePrinted = false;
 
 function replaceKernels(configs: tf.KernelConfig[]): void {
   for (const c of configs) {
-    tf.unregisterKernel(c.kernelName, c.backendName);
+    if (tf.getKernel(c.kernelName, c.backendName)) tf.unregisterKernel(c.kernelName, c.backendName);
     tf.registerKernel(c);
   }
+}
+
+/** The native GELU kernels exist only on the 'native' path; ops.gelu composes tfjs ops otherwise. */
+function dropNativeGelu(): void {
+  for (const name of [GELU, GELU_GRAD]) if (tf.getKernel(name, 'wasm')) tf.unregisterKernel(name, 'wasm');
 }
 
 function registerPath(choice: MatmulChoice): EngineInfo {
@@ -70,6 +79,7 @@ function registerPath(choice: MatmulChoice): EngineInfo {
     if (!k) throw new Error(`the wasm backend has no ${name} kernel`);
     return k;
   });
+  dropNativeGelu();
   if (choice === 'stock') {
     replaceKernels(stockKernels);
     return { backend, matmul: 'stock' };
@@ -79,7 +89,7 @@ function registerPath(choice: MatmulChoice): EngineInfo {
     const load = loadAddon();
     if (load.addon) {
       const impl = nativeMatMul(load.addon);
-      replaceKernels([batchMatMulKernel(impl), fusedMatMulKernel(impl)]);
+      replaceKernels([batchMatMulKernel(impl), fusedMatMulKernel(impl), ...geluKernels(load.addon)]);
       const { blas, threads } = load.addon.info();
       return { backend, matmul: 'native', blas, blasThreads: threads };
     }
@@ -113,6 +123,9 @@ export async function initEngine(options: EngineOptions = {}): Promise<EngineInf
     await tf.setBackend('wasm');
     await tf.ready();
     tf.registerGradient(batchMatMulGradConfig);
+    const stock = (name: string): tf.KernelConfig => tf.getKernel(name, 'wasm')!;
+    replaceKernels([identityKernel, castKernel(stock(tf.Cast)), sliceKernel(stock(tf.Slice)), splitVKernel(stock(tf.SplitV))]);
+    tf.registerGradient(geluGradConfig);
   })();
   await started;
   if (!active || (options.matmul !== undefined && options.matmul !== 'auto' && options.matmul !== active.matmul)) {

@@ -11,6 +11,10 @@ export interface MatmulAddon {
     heap: Float32Array, aOffsets: Uint32Array, bOffsets: Uint32Array, outOffset: number,
     m: number, n: number, k: number, transA: boolean, transB: boolean,
   ): void;
+  /** heap[out..out+n] = gelu(heap[x..x+n]) */
+  gelu(heap: Float32Array, x: number, out: number, n: number): void;
+  /** heap[out..out+n] = heap[dy..] * gelu'(heap[x..]) */
+  geluGrad(heap: Float32Array, x: number, dy: number, out: number, n: number): void;
   info(): { blas: string; threads: number };
   setThreads(n: number): void;
 }
@@ -24,7 +28,9 @@ export type AddonLoad = { addon: MatmulAddon; error?: undefined } | { addon?: un
 export function loadAddon(path = process.env[ADDON_ENV] || BUILT_ADDON): AddonLoad {
   try {
     const addon = createRequire(import.meta.url)(path) as MatmulAddon;
-    if (typeof addon.matmul !== 'function') return { error: `${path} does not export matmul()` };
+    if (typeof addon.matmul !== 'function' || typeof addon.gelu !== 'function') {
+      return { error: `${path} does not export matmul() and gelu() (rebuild it: npm run install)` };
+    }
     return { addon };
   } catch (e) {
     return { error: (e as Error).message.split('\n')[0]! };

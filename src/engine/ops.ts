@@ -4,12 +4,15 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../util/rng.ts';
+import { GELU } from './gelu_kernel.ts';
 
-const SQRT1_2 = Math.SQRT1_2;
-
-/** Exact GELU, 0.5 x (1 + erf(x / sqrt 2)) (tfjs has no GELU op; Erf has a gradient). */
+/**
+ * Exact GELU, 0.5 x (1 + erf(x / sqrt 2)): the native kernel pair when the engine registered it
+ * (gelu_kernel.ts), else tfjs ops (tfjs has no GELU op; Erf has a gradient).
+ */
 export function gelu(x: tf.Tensor): tf.Tensor {
-  return tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, SQRT1_2)))));
+  if (tf.getKernel(GELU, tf.getBackend())) return tf.engine().runKernel(GELU, { x }) as tf.Tensor;
+  return tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2)))));
 }
 
 /**

@@ -1,0 +1,105 @@
+/**
+ * Replacements for wasm-backend kernels that copy far more than they need to (measured on the
+ * student training step: ~1,100 Identity copies per step, and every Slice copying its whole input
+ * out of the heap first).
+ * - Identity (tfjs clones every tensor it saves for backprop) and same-dtype Cast share the input's
+ *   buffer, as the cpu backend does: tensors are immutable, the buffer is reference-counted.
+ * - Slice and SplitV copy only the selected runs, straight inside the heap.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { WasmBackend } from './wasm_heap.ts';
+
+type Heap = Float32Array | Int32Array | Uint8Array;
+
+/** A second reference to `x`'s buffer, as a new tensor of `shape`. */
+function share(x: tf.TensorInfo, backend: WasmBackend, shape = x.shape): tf.TensorInfo {
+  backend.incRef(x.dataId);
+  return { dataId: x.dataId, shape, dtype: x.dtype };
+}
+
+function heapView(backend: WasmBackend, t: tf.TensorInfo): Heap {
+  return backend.typedArrayFromHeap(t) as Heap;
+}
+
+export const identityKernel: tf.KernelConfig = {
+  kernelName: tf.Identity,
+  backendName: 'wasm',
+  kernelFunc: ({ inputs, backend }) => share((inputs as { x: tf.TensorInfo }).x, backend as WasmBackend),
+};
+
+export function castKernel(stock: tf.KernelConfig): tf.KernelConfig {
+  return {
+    ...stock,
+    kernelFunc: (args) => {
+      const x = (args.inputs as { x: tf.TensorInfo }).x;
+      const { dtype } = args.attrs as unknown as { dtype: tf.DataType };
+      return x.dtype === dtype ? share(x, args.backend as WasmBackend) : stock.kernelFunc(args);
+    },
+  };
+}
+
+/** Copies x[begin : begin + size] (any rank) run by run along the last axis. */
+function sliceInHeap(src: Heap, xShape: number[], begin: number[], size: number[], dst: Heap): void {
+  const rank = xShape.length;
+  const strides = new Array<number>(rank);
+  let acc = 1;
+  for (let d = rank - 1; d >= 0; d--) {
+    strides[d] = acc;
+    acc *= xShape[d]!;
+  }
+  const run = size[rank - 1]!;
+  const rows = size.slice(0, -1).reduce((p, d) => p * d, 1);
+  const idx = new Array<number>(Math.max(rank - 1, 0)).fill(0); // odometer over the leading dims
+  for (let r = 0; r < rows; r++) {
+    let off = begin[rank - 1]!;
+    for (let d = 0; d < rank - 1; d++) off += (begin[d]! + idx[d]!) * strides[d]!;
+    dst.set(src.subarray(off, off + run), r * run);
+    for (let d = rank - 2; d >= 0; d--) {
+      if (++idx[d]! < size[d]!) break;
+      idx[d] = 0;
+    }
+  }
+}
+
+function sliceTensor(x: tf.TensorInfo, begin: number | number[], size: number | number[], backend: WasmBackend): tf.TensorInfo {
+  const [b, s] = tf.slice_util.parseSliceParams(x as tf.TensorInfo as tf.Tensor, begin, size);
+  const out = backend.makeOutput(s, x.dtype);
+  if (s.some((d) => d === 0)) return out;
+  // Views taken after makeOutput: allocation may grow (and replace) the heap buffer.
+  sliceInHeap(heapView(backend, x), x.shape, b, s, heapView(backend, out));
+  return out;
+}
+
+export function sliceKernel(stock: tf.KernelConfig): tf.KernelConfig {
+  return {
+    ...stock,
+    kernelFunc: (args) => {
+      const x = (args.inputs as { x: tf.TensorInfo }).x;
+      if (x.dtype === 'string' || x.shape.length === 0) return stock.kernelFunc(args);
+      const { begin, size } = args.attrs as unknown as { begin: number | number[]; size: number | number[] };
+      return sliceTensor(x, begin, size, args.backend as WasmBackend);
+    },
+  };
+}
+
+/** SplitV as consecutive slices along `axis` (the stock one calls the copying Slice directly). */
+export function splitVKernel(stock: tf.KernelConfig): tf.KernelConfig {
+  return {
+    ...stock,
+    kernelFunc: (args) => {
+      const x = (args.inputs as { x: tf.TensorInfo }).x;
+      if (x.dtype === 'string') return stock.kernelFunc(args);
+      const { numOrSizeSplits, axis } = args.attrs as unknown as { numOrSizeSplits: number | number[]; axis: number };
+      const ax = tf.util.parseAxisParam(axis, x.shape)[0]!;
+      const sizes = tf.backend_util.prepareSplitSize(x as tf.TensorInfo as tf.Tensor, numOrSizeSplits, ax);
+      const begin = x.shape.map(() => 0);
+      return sizes.map((n) => {
+        const size = [...x.shape];
+        size[ax] = n;
+        const part = sliceTensor(x, [...begin], size, args.backend as WasmBackend);
+        begin[ax]! += n;
+        return part;
+      });
+    },
+  };
+}

@@ -1,0 +1,86 @@
+// The engine's copy-free replacements of wasm kernels (Identity, Cast, Slice, SplitV) against
+// plain-JS references, including ranks the stock kernel special-cases, other dtypes and gradients.
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { initEngine } from '../../src/engine/backend.ts';
+import { Rng } from '../../src/util/rng.ts';
+import { randomTensor } from './reference.ts';
+
+before(async () => {
+  await initEngine();
+});
+
+/** x[begin : begin + size] by index arithmetic on the flat values. */
+function referenceSlice(values: ArrayLike<number>, shape: number[], begin: number[], size: number[]): number[] {
+  const out: number[] = [];
+  const total = size.reduce((p, d) => p * d, 1);
+  for (let o = 0; o < total; o++) {
+    let rem = o;
+    let src = 0;
+    let stride = 1;
+    for (let d = shape.length - 1; d >= 0; d--) {
+      const c = rem % size[d]!;
+      rem = Math.floor(rem / size[d]!);
+      src += (begin[d]! + c) * stride;
+      stride *= shape[d]!;
+    }
+    out.push(values[src]!);
+  }
+  return out;
+}
+
+test('slice matches the reference for ranks 1-5, contiguous or strided, float32/int32/bool', () => {
+  const rng = new Rng(21);
+  for (let rank = 1; rank <= 5; rank++) {
+    for (let trial = 0; trial < 6; trial++) {
+      tf.tidy(() => {
+        const shape = Array.from({ length: rank }, () => 1 + rng.int(5));
+        const begin = shape.map((d) => rng.int(d));
+        const size = shape.map((d, i) => (trial === 0 ? -1 : 1 + rng.int(d - begin[i]!)));
+        const full = size.map((s, i) => (s === -1 ? shape[i]! - begin[i]! : s));
+        const x = randomTensor(shape, rng);
+        for (const t of [x, tf.cast(tf.mul(x, 10), 'int32'), tf.greater(x, 0)]) {
+          const got = tf.slice(t, begin, size);
+          assert.deepEqual(got.shape, full);
+          assert.equal(got.dtype, t.dtype);
+          assert.deepEqual(Array.from(got.dataSync()), referenceSlice(t.dataSync(), shape, begin, full), `[${shape}] from [${begin}] size [${size}] ${t.dtype}`);
+        }
+      });
+    }
+  }
+});
+
+test('split: parts concatenate back to the input along any axis; gradients flow to the right parts', () => {
+  tf.tidy(() => {
+    const x = randomTensor([4, 6, 10], new Rng(22));
+    for (const [sizes, axis] of [[[2, 3, 5], -1], [[1, 5], 1], [[3, -1], 0], [2, 2]] as const) {
+      const parts = tf.split(x, sizes as number | number[], axis);
+      assert.deepEqual(tf.concat(parts, axis).dataSync(), x.dataSync(), `split ${sizes} on ${axis}`);
+    }
+    const g = tf.grad((t: tf.Tensor) => {
+      const [a, b] = tf.split(t, [4, 6], -1);
+      return tf.add(tf.sum(tf.mul(a!, 2)), tf.sum(b!));
+    })(x);
+    const gv = g.arraySync() as number[][][];
+    assert.ok(gv.flat().every((row) => row.every((v, i) => v === (i < 4 ? 2 : 1))));
+  });
+});
+
+test('clone and same-dtype cast share storage safely: the copy outlives its source, no buffer leaks', () => {
+  const buffers = tf.backend().numDataIds();
+  const x = tf.tensor2d([[1, 2], [3, 4]]);
+  const y = tf.clone(x);
+  const z = tf.cast(x, 'float32');
+  x.dispose();
+  assert.deepEqual(Array.from(y.dataSync()), [1, 2, 3, 4]);
+  assert.deepEqual(Array.from(z.dataSync()), [1, 2, 3, 4]);
+  y.dispose();
+  assert.deepEqual(Array.from(z.dataSync()), [1, 2, 3, 4]);
+  z.dispose();
+  assert.equal(tf.backend().numDataIds(), buffers);
+  tf.tidy(() => {
+    assert.deepEqual(Array.from(tf.cast(tf.tensor1d([1.7, -2.2, 3]), 'int32').dataSync()), [1, -2, 3]);
+    assert.deepEqual(Array.from(tf.cast(tf.tensor1d([true, false], 'bool'), 'float32').dataSync()), [1, 0]);
+  });
+});
