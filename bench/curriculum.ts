@@ -2,7 +2,7 @@
  * Curriculum measurements on a synthetic corpus with known per-utterance difficulty.
  *
  *   npx tsx bench/curriculum.ts spearman [--preset small] [--conds a,t,v,at,av,tv] [--folds 1] [--seeds 1]
- *                                        [--e1 15] [--e2 15] [--hidden 256]
+ *                                        [--e1 15] [--e2 15] [--hidden 256] [--lr 1e-4] [--batch 16]
  *     Trains a teacher per (condition, fold, seed), freezes it, scores the fold's training
  *     utterances (batches of 16 dialogues, hardness normalised per batch as in training) and
  *     prints the Spearman correlation with the generator's difficulty of: raw D_rec, raw I,
@@ -12,7 +12,7 @@
  *     the share of hardness, retrieval and view building in it; index build + search time.
  *   npx tsx bench/curriculum.ts compare [--preset small] [--methods hardy,no-curriculum,momke] [--conds ...]
  *                                       [--folds 1] [--seeds 1] [--hidden 64] [--teacher 20:10] [--student 20:10]
- *                                       [--momke 20:10] [--ft 10] [--out bench/out/compare.jsonl]
+ *                                       [--momke 20:10] [--ft 10] [--lr 1e-4] [--batch 16] [--out bench/out/compare.jsonl]
  *     Runs the real pipeline (src/train/hardy.ts: trainer with validation selection) per method,
  *     condition, fold and seed; prints one JSON line per run with the selected epoch's test
  *     metrics under validation selection and under the paper's test selection (best stage-2 epoch
@@ -36,6 +36,8 @@ import { trainStep } from '../src/train/step.ts';
 import { DEFAULT_CONFIG, type RunConfig } from '../src/train/config.ts';
 import { isHardyMethod, trainHardy } from '../src/train/hardy.ts';
 import { aggregate } from '../src/eval/aggregate.ts';
+import { scorerFor } from '../src/eval/metrics.ts';
+import { predict } from '../src/train/evaluate.ts';
 import { Rng } from '../src/util/rng.ts';
 import { batchHardness, teacherScores } from '../src/curriculum/hardness.ts';
 import { buildFoldIndexes, disposeFoldIndexes } from '../src/curriculum/index.ts';
@@ -54,6 +56,8 @@ const { positionals, values: args } = parseArgs({
     e1: { type: 'string', default: '15' },
     e2: { type: 'string', default: '15' },
     epochs: { type: 'string', default: '2' },
+    lr: { type: 'string', default: String(DEFAULT_CONFIG.optim.lr) },
+    batch: { type: 'string', default: '16' },
     hidden: { type: 'string', default: '256' },
     methods: { type: 'string', default: 'hardy,no-curriculum,momke' },
     teacher: { type: 'string', default: '20:10' },
@@ -102,13 +106,13 @@ function synthCorpus(preset: string): Corpus {
 
 /** Stage 1 (complete inputs) then stage 2 (the condition), one clean Adam step per batch. */
 function trainSchedule(model: MerModel, fold: Fold, cond: Condition, e1: number, e2: number, seed: number): number[] {
-  const adam = new Adam(model.params, { lr: DEFAULT_CONFIG.optim.lr, weightDecay: DEFAULT_CONFIG.optim.weightDecay });
+  const adam = new Adam(model.params, { lr: Number(args.lr), weightDecay: DEFAULT_CONFIG.optim.weightDecay });
   const rng = new Rng(seed);
   const epochMs: number[] = [];
   for (let e = 1; e <= e1 + e2; e++) {
     const t = performance.now();
     const stage = e <= e1 ? 1 : 2;
-    for (const b of makeBatches(fold.train, { batchSize: 16, shuffle: true, seed: rng.nextUint32(), condition: cond })) {
+    for (const b of makeBatches(fold.train, { batchSize: Number(args.batch), shuffle: true, seed: rng.nextUint32(), condition: cond })) {
       trainStep(model, adam, b, { stage, rng });
     }
     epochMs.push(performance.now() - t);
@@ -130,6 +134,9 @@ async function spearmanCmd(): Promise<void> {
         const t0 = performance.now();
         trainSchedule(teacher, fold, cond, Number(args.e1), Number(args.e2), seed);
         const trainS = (performance.now() - t0) / 1000;
+        // How well the frozen teacher does on the fold's validation split under the condition.
+        const p = predict(teacher, fold.valid, { stage: 2, batchSize: 16, condition: cond });
+        const teacherValid = scorerFor(corpus.task, corpus.numClasses)(p.preds, p.labels);
         const cols: Record<string, number[]> = { diff: [], D: [], I: [], shared: [], complement: [] };
         for (const b of makeBatches(fold.train, { batchSize: 16, shuffle: true, seed: seed + 1000, condition: cond })) {
           const { D, I } = teacherScores(teacher, b);
@@ -148,6 +155,8 @@ async function spearmanCmd(): Promise<void> {
           fold: foldIndex,
           seed,
           n: cols.diff!.length,
+          teacherValidWA: teacherValid.WA!,
+          teacherValidUA: teacherValid.UA!,
           rho_D: spearman(cols.D!, cols.diff!),
           rho_I: spearman(cols.I!, cols.diff!),
           rho_shared: spearman(cols.shared!, cols.diff!),
@@ -242,6 +251,7 @@ async function compareCmd(): Promise<void> {
       student: schedule(args.student!),
       momke: schedule(args.momke!),
       finetune: { ...DEFAULT_CONFIG.finetune, epochs: Number(args.ft) },
+      optim: { ...DEFAULT_CONFIG.optim, lr: Number(args.lr), batchSize: Number(args.batch) },
     };
     for (const foldIndex of args.folds!.split(',').map(Number)) {
       const fold = folds.find((f) => f.index === foldIndex)!;
@@ -249,7 +259,7 @@ async function compareCmd(): Promise<void> {
         for (const method of args.methods!.split(',')) {
           if (!isHardyMethod(method)) throw new Error(`unknown method ${method}`);
           const t0 = performance.now();
-          const r = await trainHardy({ method, config, corpus, fold, condition: cond, progress: { quiet: true } });
+          const r = await trainHardy({ method, config, corpus, fold, condition: cond, score: scorerFor(corpus.task, corpus.numClasses), progress: { quiet: true } });
           const stage2 = r.result.history.filter((h) => h.stage === 2);
           const primary = corpus.task === 'classification' ? 'WA' : 'ACC2';
           const byTest = stage2.reduce((b, h) => (h.test[primary]! > b.test[primary]! ? h : b), stage2[0]!);
