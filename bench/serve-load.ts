@@ -6,7 +6,9 @@
  * every valid answer equals calling the predictor directly on the same validated request.
  * Reports p50/p99 latency and throughput.
  *
- *   node --import tsx bench/serve-load.ts [--clients 100] [--requests 20] [--seconds 120] [--seed 1] [--record]
+ *   node --import tsx bench/serve-load.ts [--clients 100] [--requests 20] [--seconds 120] [--seed 1] [--run RUNDIR] [--record]
+ *
+ * Without --run it serves a deterministic stand-in predictor; with --run, the trained run's models.
  *
  * `runServeLoad(factory, options)` takes any Predictor factory, so the real model can be plugged in.
  * The server (and predictor) run on the main thread, the clients in a worker thread, so client-side
@@ -19,11 +21,15 @@ import { readFileSync, existsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { Rng } from '../src/util/rng.ts';
 import { writeFileAtomic } from '../src/util/atomic.ts';
-import { MODALITIES, type Condition, type Modality } from '../src/data/types.ts';
+import { CONDITIONS, MODALITIES, type Modality } from '../src/data/types.ts';
 import type { Predictor, PredictorInfo } from '../src/serve/predictor.ts';
 import { createServer } from '../src/serve/server.ts';
 import { validatePredictRequest } from '../src/serve/validate.ts';
+import { initEngine } from '../src/engine/backend.ts';
+import { HardyError } from '../src/util/errors.ts';
 import { makeFakePredictor } from '../test/serve/fake-predictor.ts';
+
+const RUN_PREDICTOR = '../src/serve/run-predictor.ts';
 
 export type PredictorFactory = () => Predictor | Promise<Predictor>;
 
@@ -55,12 +61,17 @@ const KINDS: { kind: Kind; weight: number; status: number; reason: RegExp }[] = 
   { kind: 'no_model', weight: 1, status: 400, reason: /no model trained for condition/ },
   { kind: 'huge', weight: 2, status: 413, reason: /exceeds \d+ bytes/ },
 ];
-const TOTAL_WEIGHT = KINDS.reduce((a, k) => a + k.weight, 0);
 
-function pickKind(rng: Rng): (typeof KINDS)[number] {
-  let r = rng.next() * TOTAL_WEIGHT;
-  for (const k of KINDS) if ((r -= k.weight) < 0) return k;
-  return KINDS[0];
+/** The kinds this predictor can be sent: `no_model` only when some condition has no model. */
+function kindsFor(info: PredictorInfo): typeof KINDS {
+  const have = new Set(info.models.map((m) => m.condition));
+  return KINDS.filter((k) => k.kind !== 'no_model' || CONDITIONS.some((c) => !have.has(c)));
+}
+
+function pickKind(rng: Rng, kinds: typeof KINDS): (typeof KINDS)[number] {
+  let r = rng.next() * kinds.reduce((a, k) => a + k.weight, 0);
+  for (const k of kinds) if ((r -= k.weight) < 0) return k;
+  return kinds[0];
 }
 
 const round = (x: number) => Math.round(x * 1e4) / 1e4;
@@ -102,7 +113,7 @@ function malformedBody(kind: Kind, rng: Rng, info: PredictorInfo, o: LoadOptions
       return rng.next() < 0.5 ? '{"utterances": []}' : '[]';
     case 'no_model': {
       const have = new Set(info.models.map((x) => x.condition));
-      const missing = (['atv', 'a', 't', 'v', 'at', 'av', 'tv'] as Condition[]).find((c) => !have.has(c))!;
+      const missing = CONDITIONS.find((c) => !have.has(c))!;
       return one(Object.fromEntries(MODALITIES.filter((x) => missing.includes(x)).map((x) => [x, vector(rng, info.dims[x])])));
     }
     case 'huge': {
@@ -165,10 +176,11 @@ async function runClients(url: string, info: PredictorInfo, o: LoadOptions): Pro
   let bytes = 0;
   const t0 = performance.now();
   const deadline = t0 + o.maxSeconds * 1000;
+  const kinds = kindsFor(info);
   async function client(c: number): Promise<void> {
     const rng = new Rng(o.seed * 100_003 + c);
     for (let r = 0; r < o.requestsPerClient && performance.now() < deadline; r++) {
-      const { kind } = pickKind(rng);
+      const { kind } = pickKind(rng, kinds);
       const seed = o.seed * 1_000_003 + c * 1000 + r;
       const body = kind === 'valid' ? JSON.stringify(validBody(seed, info, o.maxUtterances)) : malformedBody(kind, rng, info, o);
       bytes += body.length;
@@ -335,6 +347,7 @@ async function main(): Promise<void> {
       seed: { type: 'string', default: '1' },
       'max-body-mib': { type: 'string', default: '2' },
       record: { type: 'boolean', default: false },
+      run: { type: 'string' },
     },
   });
   const o: LoadOptions = {
@@ -345,11 +358,25 @@ async function main(): Promise<void> {
     maxBodyBytes: Math.round(Number(values['max-body-mib']) * 2 ** 20),
     maxUtterances: 6,
   };
-  // IEMOCAP (GCNet features) dimensions and the six incomplete-condition models.
-  const dims = { a: 512, t: 1024, v: 1024 };
-  const r = await runServeLoad(() => makeFakePredictor({ dims }), o);
+  let name: string;
+  let factory: PredictorFactory;
+  if (values.run) {
+    const runDir = values.run;
+    name = `the trained run ${runDir}`;
+    factory = async () => {
+      await initEngine();
+      // Resolved at run time: the run-folder predictor sits above this bench's static imports.
+      const mod = await import(RUN_PREDICTOR);
+      return mod.RunPredictor.load(runDir) as Predictor;
+    };
+  } else {
+    // IEMOCAP (GCNet features) dimensions and the six incomplete-condition models.
+    name = 'deterministic linear stand-in (test/serve/fake-predictor.ts), IEMOCAP dims a 512 / t 1024 / v 1024, 4 classes';
+    factory = () => makeFakePredictor({ dims: { a: 512, t: 1024, v: 1024 } });
+  }
+  const r = await runServeLoad(factory, o);
   const command = `node --import tsx bench/serve-load.ts ${process.argv.slice(2).join(' ')}`.trim();
-  const md = markdown(r, o, command, 'deterministic linear stand-in (test/serve/fake-predictor.ts), IEMOCAP dims a 512 / t 1024 / v 1024, 4 classes');
+  const md = markdown(r, o, command, name);
   console.log(md);
   if (r.failures.length) console.log('Failures (first 20):\n  ' + r.failures.slice(0, 20).join('\n  '));
   if (values.record) record(md);
@@ -359,4 +386,9 @@ async function main(): Promise<void> {
 if (!isMainThread && workerData?.serveLoad) {
   const { url, info, o } = workerData.serveLoad as { url: string; info: PredictorInfo; o: LoadOptions };
   parentPort!.postMessage(await runClients(url, info, o));
-} else if (isMainThread && import.meta.url === `file://${process.argv[1]}`) await main();
+} else if (isMainThread && import.meta.url === `file://${process.argv[1]}`) {
+  await main().catch((err) => {
+    console.error(err instanceof HardyError ? err.message : err);
+    process.exit(1);
+  });
+}
