@@ -8,7 +8,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { parseDocument } from 'yaml';
 import { CONDITIONS } from '../data/types.ts';
 import { DEFAULT_CONFIG, type RunConfig } from '../train/config.ts';
-import { HardyError } from '../util/errors.ts';
+import { excerpt, HardyError } from '../util/errors.ts';
 
 const int = (min: number, max?: number) => ({ type: 'integer', minimum: min, ...(max !== undefined ? { maximum: max } : {}) });
 const num = (min: number, max?: number) => ({ type: 'number', minimum: min, ...(max !== undefined ? { maximum: max } : {}) });
@@ -80,7 +80,8 @@ const validate = ajv.compile(CONFIG_SCHEMA);
 
 function describe(errors: ErrorObject[] | null | undefined): string {
   return (errors ?? [])
-    .map((e) => `${e.instancePath || '(top level)'} ${e.message}${e.params && 'additionalProperty' in e.params ? ` '${e.params.additionalProperty}'` : ''}`)
+    .map((e) => `${e.instancePath || '(top level)'} ${e.message}${e.params && 'additionalProperty' in e.params ? ` '${excerpt(String(e.params.additionalProperty), 60)}'` : ''}`)
+    .slice(0, 8)
     .join('; ');
 }
 

@@ -65,3 +65,10 @@ test('bytes used as dict keys over and over are charged against the same budget'
   assert.throws(() => parsePickle(bytes, 'keys.pkl'), hardy('keys.pkl', /far more data than the file holds/));
   assert.ok(performance.now() - t0 < 2000, 'refused quickly');
 });
+
+test('a refused global with a huge or binary name gives a short, printable message (was 19,000 characters)', () => {
+  const name = 'set' + '\x01\x02'.repeat(20000);
+  const bytes = pk('\x80\x02cbuiltins\n', name, '\n)R.');
+  assert.throws(() => parsePickle(bytes, 'name.pkl'), (e: unknown) =>
+    e instanceof HardyError && e.message.startsWith("name.pkl: pickle names the global 'builtins.set\\x01\\x02") && e.message.length < 500 && !/[\x00-\x1f]/.test(e.message));
+});

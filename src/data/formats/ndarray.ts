@@ -6,7 +6,7 @@
  * so int64 and float64 keep their values up to 2^53); string arrays as string[]; object arrays as
  * the unpickled values. Data is always in C (row-major) order.
  */
-import { HardyError } from '../../util/errors.ts';
+import { excerpt, HardyError } from '../../util/errors.ts';
 
 export interface NdArray {
   readonly kind: 'ndarray';
@@ -24,6 +24,12 @@ export interface DtypeSpec {
   littleEndian: boolean;
 }
 
+/** A shape for an error message; a file can declare thousands of dimensions. */
+export function shapeText(shape: readonly unknown[]): string {
+  const dims = shape.slice(0, 8).map((d) => excerpt(String(d), 24)).join(', ');
+  return shape.length > 8 ? `${dims}, ... (${shape.length} dimensions)` : dims;
+}
+
 export function isNdArray(x: unknown): x is NdArray {
   return typeof x === 'object' && x !== null && (x as { kind?: unknown }).kind === 'ndarray';
 }
@@ -34,7 +40,7 @@ export function isNdArray(x: unknown): x is NdArray {
  */
 export function parseDtype(descr: string, source: string, byteorder?: string): DtypeSpec {
   const m = /^([<>|=!]?)([a-zA-Z])(\d*)$/.exec(descr);
-  if (!m) throw new HardyError(`${source}: unsupported NumPy dtype '${descr}' (expected a numeric, string or object dtype)`);
+  if (!m) throw new HardyError(`${source}: unsupported NumPy dtype '${excerpt(descr)}' (expected a numeric, string or object dtype)`);
   let order = byteorder ?? m[1] ?? '';
   const ch = m[2]!;
   let size = m[3] ? Number(m[3]) : NaN;
@@ -46,10 +52,10 @@ export function parseDtype(descr: string, source: string, byteorder?: string): D
   if (!m[3] && charSizes[ch] !== undefined) size = charSizes[ch]!;
   if (kind === 'b' || ch === '?') { kind = 'b'; size = 1; }
   if (kind === 'O') size = 8;
-  if (!kind || !Number.isFinite(size) || size < 0) throw new HardyError(`${source}: unsupported NumPy dtype '${descr}'`);
+  if (!kind || !Number.isFinite(size) || size < 0) throw new HardyError(`${source}: unsupported NumPy dtype '${excerpt(descr)}'`);
   if (kind === 'U') size *= 4; // 'U5' counts characters (UTF-32)
-  if (kind === 'f' && ![2, 4, 8].includes(size)) throw new HardyError(`${source}: unsupported float size in dtype '${descr}'`);
-  if ((kind === 'i' || kind === 'u') && ![1, 2, 4, 8].includes(size)) throw new HardyError(`${source}: unsupported integer size in dtype '${descr}'`);
+  if (kind === 'f' && ![2, 4, 8].includes(size)) throw new HardyError(`${source}: unsupported float size in dtype '${excerpt(descr)}'`);
+  if ((kind === 'i' || kind === 'u') && ![1, 2, 4, 8].includes(size)) throw new HardyError(`${source}: unsupported integer size in dtype '${excerpt(descr)}'`);
   if (order === '=' || order === '|' || order === '') order = '<'; // native = little on every platform we run on
   return { kind, itemsize: size, littleEndian: order !== '>' };
 }
@@ -69,9 +75,9 @@ export function dtypeName(d: DtypeSpec): string {
 export function shapeSize(shape: readonly number[], source: string): number {
   let n = 1;
   for (const s of shape) {
-    if (!Number.isSafeInteger(s) || s < 0) throw new HardyError(`${source}: invalid array shape (${shape.join(', ')})`);
+    if (!Number.isSafeInteger(s) || s < 0) throw new HardyError(`${source}: invalid array shape (${shapeText(shape)})`);
     n *= s;
-    if (!Number.isSafeInteger(n)) throw new HardyError(`${source}: array shape (${shape.join(', ')}) is too large`);
+    if (!Number.isSafeInteger(n)) throw new HardyError(`${source}: array shape (${shapeText(shape)}) is too large`);
   }
   return n;
 }
@@ -95,7 +101,7 @@ export function decodeRaw(bytes: Uint8Array, d: DtypeSpec, shape: number[], fort
   // zero-size elements would let a tiny file claim a huge array
   if (d.itemsize === 0 && count > 0) throw new HardyError(`${source}: array of ${count} zero-size elements`);
   if (bytes.length !== count * d.itemsize) {
-    throw new HardyError(`${source}: array data holds ${bytes.length} bytes, expected ${count * d.itemsize} for shape (${shape.join(', ')}) of ${dtypeName(d)} (truncated or corrupt)`);
+    throw new HardyError(`${source}: array data holds ${bytes.length} bytes, expected ${count * d.itemsize} for shape (${shapeText(shape)}) of ${dtypeName(d)} (truncated or corrupt)`);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const le = d.littleEndian;

@@ -4,8 +4,8 @@
  * Fortran-order arrays. Every length is checked against the file before anything is allocated.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { HardyError } from '../../util/errors.ts';
-import { decodeRaw, parseDtype, shapeSize, type NdArray } from './ndarray.ts';
+import { excerpt, HardyError } from '../../util/errors.ts';
+import { decodeRaw, parseDtype, shapeSize, shapeText, type NdArray } from './ndarray.ts';
 import { parsePyLiteral } from './pyliteral.ts';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
@@ -60,7 +60,7 @@ export function parseNpy(bytes: Uint8Array, source: string): NdArray {
   const dataStart = start + headerLen;
   const need = count * dtype.itemsize;
   const have = bytes.length - dataStart;
-  if (have < need) throw new HardyError(`${source}: truncated .npy data: ${have} bytes for shape (${shape.join(', ')}) ${descr}, expected ${need}`);
+  if (have < need) throw new HardyError(`${source}: truncated .npy data: ${have} bytes for shape (${shapeText(shape)}) ${excerpt(descr)}, expected ${need}`);
   return decodeRaw(bytes.subarray(dataStart, dataStart + need), dtype, shape as number[], fortran, source);
 }
 

@@ -22,8 +22,8 @@
  * again. So a crafted file cannot hang the reader or exhaust memory.
  */
 import { readFileSync } from 'node:fs';
-import { HardyError } from '../../util/errors.ts';
-import { decodeRaw, isNdArray, parseDtype, shapeSize, type DtypeSpec, type NdArray } from './ndarray.ts';
+import { excerpt, HardyError } from '../../util/errors.ts';
+import { decodeRaw, isNdArray, parseDtype, shapeSize, shapeText, type DtypeSpec, type NdArray } from './ndarray.ts';
 
 /** A whitelisted global, pushed by GLOBAL/STACK_GLOBAL and applied by REDUCE. */
 class PyCallable {
@@ -144,7 +144,7 @@ function setArrayState(pending: PendingArray, state: unknown, ctx: Ctx): void {
     const items = iterable(raw, ctx, 'numpy object array');
     const n = shapeSize(shape, ctx.source);
     charge(ctx, 8 * items.length);
-    if (items.length !== n) fail(ctx, `numpy object array holds ${items.length} items for shape (${shape.join(', ')})`);
+    if (items.length !== n) fail(ctx, `numpy object array holds ${items.length} items for shape (${shapeText(shape)})`);
     let data: unknown[] | Float64Array = items;
     if (spec.kind !== 'O' && spec.kind !== 'U' && spec.kind !== 'S') {
       if (!items.every((x) => typeof x === 'number')) fail(ctx, 'numpy numeric array state holds non-numbers');
@@ -182,7 +182,7 @@ function codecsEncode(args: unknown[], ctx: Ctx): Uint8Array {
   charge(ctx, 3 * s.length);
   if (e === 'latin1' || e === 'iso88591') return latin1Bytes(s, ctx);
   if (e === 'utf8') return new TextEncoder().encode(s);
-  return fail(ctx, `_codecs.encode: unsupported encoding '${String(enc)}'`);
+  return fail(ctx, `_codecs.encode: unsupported encoding '${excerpt(String(enc))}'`);
 }
 
 const makeSet = (args: unknown[], ctx: Ctx): Set<unknown> => {
@@ -218,7 +218,7 @@ for (const b of ['builtins', '__builtin__']) {
 function lookupGlobal(module: string, name: string, ctx: Ctx): PyCallable {
   const full = `${module}.${name}`;
   const fn = SAFE_GLOBALS.get(full);
-  if (!fn) fail(ctx, `pickle names the global '${full}', which is not plain data; refusing to load it (allowed: dict/list/tuple/set/str/bytes/numbers and NumPy arrays/scalars)`);
+  if (!fn) fail(ctx, `pickle names the global '${excerpt(full, 200)}', which is not plain data; refusing to load it (allowed: dict/list/tuple/set/str/bytes/numbers and NumPy arrays/scalars)`);
   return new PyCallable(full, fn);
 }
 
@@ -385,7 +385,7 @@ export function parsePickle(bytes: Uint8Array, source: string): unknown {
       case 0x46: { // FLOAT
         const s = line().trim();
         const v = Number(s);
-        if (Number.isNaN(v) && !/^[-+]?nan$/i.test(s)) fail(ctx, `bad float literal '${s.slice(0, 20)}'`);
+        if (Number.isNaN(v) && !/^[-+]?nan$/i.test(s)) fail(ctx, `bad float literal '${excerpt(s, 20)}'`);
         stack.push(v);
         break;
       }
@@ -452,7 +452,7 @@ export function parsePickle(bytes: Uint8Array, source: string): unknown {
         const module = line();
         const name = line();
         lookupGlobal(module, name, ctx);
-        fail(ctx, `pickle instantiates ${module}.${name} (INST); only plain data is allowed`);
+        fail(ctx, `pickle instantiates ${excerpt(`${module}.${name}`, 200)} (INST); only plain data is allowed`);
         break;
       }
       case 0x6f: fail(ctx, 'pickle instantiates an object (OBJ); only plain data is allowed'); break;

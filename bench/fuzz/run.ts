@@ -1,0 +1,106 @@
+/**
+ * Fuzz bench for the file readers (issue 8): N seeded mutated cases per reader, each reader in a
+ * worker with a heap limit and a watchdog, so a hang or an out-of-memory is caught, named by its
+ * case, and the run goes on with the next case.
+ *
+ * Usage: npm run bench:fuzz [-- --cases 10000] [--seed 1] [--reader npy|pickle|config-json|config-yaml]
+ *        npm run bench:fuzz -- --reader pickle --seed 1 --case 1234   (re-run one case in-process, verbosely)
+ * Prints a summary per reader and one JSON line of figures; exits 1 if any case failed.
+ */
+import { Worker } from 'node:worker_threads';
+import { caseInput, formatFailure, judge, makeTargets, READERS, type Failure, type FuzzSummary, type ReaderName } from './core.ts';
+
+const argv = process.argv.slice(2);
+const opt = (name: string): string | undefined => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : undefined;
+};
+const cases = Number(opt('cases') ?? 10000);
+const seed = Number(opt('seed') ?? 1);
+const readers = (opt('reader')?.split(',') ?? READERS) as ReaderName[];
+const HANG_MS = 10_000; // a case making no progress this long is a hang (the per-case limit is 1 s)
+const HEAP_MB = 512;
+
+/** Cases [from, from + count) in a worker; resolves with its summary, or with the case that hung or crashed it. */
+function runWorker(reader: ReaderName, from: number, count: number): Promise<{ summary?: FuzzSummary; dead?: Failure }> {
+  const current = new SharedArrayBuffer(4);
+  const cur = new Int32Array(current);
+  Atomics.store(cur, 0, -1); // the worker stores each case index before running it
+  const w = new Worker(new URL('./worker-boot.mjs', import.meta.url), {
+    workerData: { reader, seed, from, count, current },
+    resourceLimits: { maxOldGenerationSizeMb: HEAP_MB },
+  });
+  return new Promise((resolve, reject) => {
+    let last = -1;
+    let since = performance.now();
+    let settled = false;
+    const dead = (reason: string): void => {
+      if (settled) return;
+      settled = true;
+      clearInterval(watch);
+      const i = Atomics.load(cur, 0);
+      // a worker that dies before its first case is a broken harness, not a finding
+      if (i < 0) reject(new Error(`fuzz worker for ${reader} failed to start: ${reason}`));
+      else resolve({ dead: { reader, seed, case: i, reason } });
+    };
+    const watch = setInterval(() => {
+      const i = Atomics.load(cur, 0);
+      if (i !== last) { last = i; since = performance.now(); return; }
+      if (performance.now() - since > HANG_MS) { dead(`no progress for ${HANG_MS / 1000} s (hang)`); void w.terminate(); }
+    }, 250);
+    w.on('message', (summary: FuzzSummary) => { settled = true; clearInterval(watch); resolve({ summary }); });
+    w.on('error', (err) => dead(`worker died: ${err.name}: ${err.message}`));
+    w.on('exit', (code) => { if (code !== 0) dead(`worker exited with code ${code}`); });
+  });
+}
+
+async function fuzzReader(reader: ReaderName): Promise<FuzzSummary> {
+  const total: FuzzSummary = { reader, seed, cases: 0, values: 0, errors: 0, failures: [], maxMs: 0, totalSeconds: 0 };
+  const t0 = performance.now();
+  let from = 0;
+  while (from < cases) {
+    const r = await runWorker(reader, from, cases - from);
+    if (r.summary) {
+      const s = r.summary;
+      total.cases += s.cases; total.values += s.values; total.errors += s.errors;
+      total.failures.push(...s.failures);
+      total.maxMs = Math.max(total.maxMs, s.maxMs);
+      break;
+    }
+    // the worker died in case `dead.case`: count it as a failure and go on after it
+    const dead = r.dead!;
+    total.failures.push(dead);
+    total.cases += dead.case - from + 1;
+    from = dead.case + 1;
+  }
+  total.totalSeconds = (performance.now() - t0) / 1000;
+  return total;
+}
+
+async function main(): Promise<void> {
+  const one = opt('case');
+  if (one !== undefined) {
+    const t = makeTargets()[readers[0]!];
+    const input = caseInput(t, seed, Number(one));
+    console.log(`${t.name} seed ${seed} case ${one}: ${input.length} bytes; first 200 as latin-1: ${JSON.stringify(Buffer.from(input.subarray(0, 200)).toString('latin1'))}`);
+    try {
+      console.log('value:', t.read(input, t.source));
+    } catch (err) {
+      console.log('threw:', err);
+    }
+    console.log('oracle:', judge(t, input));
+    return;
+  }
+  const summaries: FuzzSummary[] = [];
+  for (const reader of readers) {
+    const s = await fuzzReader(reader);
+    summaries.push(s);
+    console.log(`${reader}: ${s.cases} cases (${s.values} returned a value, ${s.errors} a HardyError), ${s.failures.length} failures, max ${s.maxMs.toFixed(1)} ms per case, ${s.totalSeconds.toFixed(1)} s`);
+    for (const f of s.failures.slice(0, 20)) console.log(`  FAIL ${formatFailure(f)}`);
+  }
+  const figures = Object.fromEntries(summaries.map((s) => [s.reader, { cases: s.cases, failures: s.failures.length, maxMsPerCase: Number(s.maxMs.toFixed(1)), totalSeconds: Number(s.totalSeconds.toFixed(1)) }]));
+  console.log(JSON.stringify({ bench: 'fuzz', seed, ...figures }));
+  if (summaries.some((s) => s.failures.length)) process.exitCode = 1;
+}
+
+await main();
