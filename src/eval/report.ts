@@ -33,7 +33,8 @@ export function formatMetric(metric: string, value: number | undefined): string 
 
 export function formatMeanStd(metric: string, mean: number | undefined, std: number | undefined): string {
   const m = formatMetric(metric, mean);
-  return mean === undefined || std === undefined || !Number.isFinite(std) ? m : `${m} ± ${formatMetric(metric, std)}`;
+  const plain = mean === undefined || !Number.isFinite(mean) || std === undefined || !Number.isFinite(std);
+  return plain ? m : `${m} ± ${formatMetric(metric, std)}`;
 }
 
 /** `at` -> `{a,t}` as in the paper's column heads. */

@@ -75,6 +75,8 @@ test('metric formatting: percentages with 2 decimals, MAE/Corr raw, mean ± std'
   assert.equal(formatMetric('WA', NaN), '—');
   assert.equal(formatMeanStd('WA', 0.7, 0.0123), '70.00 ± 1.23');
   assert.equal(formatMeanStd('MAE', 0.7, 0.0123), '0.700 ± 0.012');
+  assert.equal(formatMeanStd('Corr', NaN, 0.01), '—');
+  assert.equal(formatMeanStd('WA', 0.5, undefined), '50.00');
 });
 
 test('results table: ours (mean ± std), baseline and the paper per condition, and averages', async () => {
