@@ -15,6 +15,7 @@
  * Output: JSON lines on stdout (also appended to --out), a summary at the end.
  */
 import { appendFileSync, existsSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { getFold, loadCorpus, modalityStats, writeSynth, type SynthPreset } from '../src/data/index.ts';
 import { INCOMPLETE_CONDITIONS, MODALITIES, type Condition, type Corpus } from '../src/data/types.ts';
@@ -136,6 +137,10 @@ async function timing(): Promise<void> {
   const kinds = (opt.kinds ?? 'student,teacher,momke').split(',') as ModelKind[];
   const fold = getFold(corpus, Number(opt.fold), { seed: 1, validFraction: 0.1 });
   for (const kind of kinds) {
+    // CPU seconds (user + system, all threads) of each epoch's training steps: the machine is
+    // shared, so wall time alone mostly measures the other jobs.
+    const cpu: number[] = [];
+    let c0 = process.cpuUsage();
     const r = await train({
       kind,
       config: DEFAULT_CONFIG,
@@ -145,9 +150,29 @@ async function timing(): Promise<void> {
       score: scorerFor(corpus.task, corpus.numClasses),
       primary: 'WA',
       schedule: { epochs: 2, stage1Epochs: 1 },
+      hooks: {
+        beforeEpoch: () => {
+          c0 = process.cpuUsage();
+        },
+        afterEpoch: () => {
+          const d = process.cpuUsage(c0);
+          cpu.push((d.user + d.system) / 1e6);
+        },
+      },
     });
     for (const h of r.history) {
-      emit({ kind, stage: h.stage, steps: h.steps, trainSeconds: h.seconds, evalSeconds: h.evalSeconds, secondsPerStep: h.seconds / h.steps, trainDialogues: fold.train.length, params: r.model.params.count() });
+      emit({
+        kind,
+        stage: h.stage,
+        steps: h.steps,
+        trainSeconds: h.seconds,
+        trainCpuSeconds: cpu[h.epoch],
+        evalSeconds: h.evalSeconds,
+        secondsPerStep: h.seconds / h.steps,
+        trainDialogues: fold.train.length,
+        params: r.model.params.count(),
+        loadAverage: loadavg()[0],
+      });
     }
     r.model.dispose();
   }
