@@ -1,0 +1,168 @@
+/**
+ * `npm run bench:step [-- --matmul native|xnnpack|stock|auto] [--steps N] [--warmup N] [--no-ref]`
+ *
+ * One training step (forward, backward, Adam) of the student-size model, ours against PyTorch:
+ * B = 16 dialogues x S = 50 utterances, inputs a/t/v = 512/1024/1024, D = 256, depth 4, 2 heads,
+ * dropout 0.5, stage 2 (masked CE + reconstruction), 4 classes. Ours is the project's real code path
+ * (Student, trainingLoss, stepOn, Adam); the reference is bench/torch_ref.py, the same model in
+ * PyTorch on 2 threads with OMP_WAIT_POLICY=PASSIVE, run after ours in the same invocation so the two
+ * do not compete for the cores. Medians over `steps` timed steps after `warmup` untimed ones.
+ * The matmul path also follows HARDY_MER_MATMUL. Last line of output: one JSON object.
+ */
+import { spawnSync } from 'node:child_process';
+import { loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { initEngine, type MatmulChoice } from '../src/engine/backend.ts';
+import { MODALITIES, type Batch } from '../src/data/types.ts';
+import { trainingLoss } from '../src/model/objective.ts';
+import { Student } from '../src/model/student.ts';
+import type { ModelConfig } from '../src/model/types.ts';
+import { Adam } from '../src/train/adam.ts';
+import { stepOn } from '../src/train/step.ts';
+import { Rng } from '../src/util/rng.ts';
+
+const SHAPE = { B: 16, S: 50, dims: { a: 512, t: 1024, v: 1024 }, hidden: 256, depth: 4, heads: 2, dropout: 0.5, classes: 4 };
+const PYTHON = '/usr/bin/python3';
+
+interface Args { matmul?: MatmulChoice; steps: number; warmup: number; ref: boolean }
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { steps: 10, warmup: 2, ref: true };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const next = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--matmul') args.matmul = next() as MatmulChoice;
+    else if (a === '--steps') args.steps = Number(next());
+    else if (a === '--warmup') args.warmup = Number(next());
+    else if (a === '--no-ref') args.ref = false;
+    else throw new Error(`unknown option ${a}`);
+  }
+  if (!(args.steps >= 1) || !(args.warmup >= 0)) throw new Error('--steps must be >= 1 and --warmup >= 0');
+  return args;
+}
+
+/**
+ * A synthetic batch with the real layout: dialogue lengths 25..50 (rest padding), each real
+ * utterance missing each modality with probability 0.3 but keeping at least one.
+ */
+function syntheticBatch(rng: Rng): Batch {
+  const { B, S, dims, classes } = SHAPE;
+  const features = {} as Batch['features'];
+  for (const m of MODALITIES) {
+    const f = new Float32Array(B * S * dims[m]);
+    for (let i = 0; i < f.length; i++) f[i] = rng.normal();
+    features[m] = f;
+  }
+  const umask = new Float32Array(B * S);
+  const avail = new Float32Array(B * S * 3);
+  const labels = new Float32Array(B * S);
+  const uttIds: string[][] = [];
+  for (let b = 0; b < B; b++) {
+    const len = 25 + rng.int(S - 25 + 1);
+    uttIds.push([]);
+    for (let s = 0; s < S; s++) {
+      const real = s < len;
+      uttIds[b]!.push(real ? `d${b}_u${s}` : '');
+      if (!real) continue;
+      const i = b * S + s;
+      umask[i] = 1;
+      labels[i] = rng.int(classes);
+      const keep = [0, 1, 2].map(() => rng.next() >= 0.3);
+      if (!keep.some(Boolean)) keep[rng.int(3)] = true;
+      keep.forEach((k, m) => (avail[i * 3 + m] = k ? 1 : 0));
+    }
+  }
+  return { B, S, dialogueIds: uttIds.map((_, b) => `d${b}`), uttIds, features, umask, avail, labels, speakers: new Float32Array(B * S) };
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((x, y) => x - y);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const rssMb = (): number => Math.round(process.memoryUsage.rss() / 2 ** 20);
+
+async function runOurs(args: Args): Promise<{ ms: number[]; cpuMs: number[]; rssMb: number; matmul: string; params: number }> {
+  const engine = await initEngine(args.matmul ? { matmul: args.matmul } : {});
+  const config: ModelConfig = {
+    hidden: SHAPE.hidden, depth: SHAPE.depth, heads: SHAPE.heads, dropout: SHAPE.dropout,
+    dims: SHAPE.dims, numClasses: SHAPE.classes, task: 'classification', decoderHidden: 1024,
+  };
+  const model = new Student(config, 1);
+  const adam = new Adam(model.params, { lr: 1e-4, weightDecay: 1e-5 });
+  const rng = new Rng(2);
+  const batch = syntheticBatch(rng);
+  const ms: number[] = [];
+  const cpuMs: number[] = [];
+  let peak = rssMb();
+  for (let i = 0; i < args.warmup + args.steps; i++) {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    const l = stepOn(model, adam, () => trainingLoss(model, batch, { stage: 2, rng }));
+    const dt = performance.now() - t0;
+    const c = process.cpuUsage(c0);
+    peak = Math.max(peak, rssMb());
+    if (i >= args.warmup) {
+      ms.push(dt);
+      cpuMs.push((c.user + c.system) / 1000);
+    }
+    process.stderr.write(`ours step ${i + 1}/${args.warmup + args.steps}${i < args.warmup ? ' (warm-up)' : ''}: ${dt.toFixed(0)} ms, loss ${l.toFixed(4)}\n`);
+  }
+  const params = model.params.count();
+  model.dispose();
+  adam.dispose();
+  return { ms, cpuMs, rssMb: peak, matmul: engine.matmul, params };
+}
+
+function runRef(args: Args): { ms: number[]; cpuMs: number[]; rssMb: number; params: number } | null {
+  const script = fileURLToPath(new URL('./torch_ref.py', import.meta.url));
+  const r = spawnSync(PYTHON, [script, '--steps', String(args.steps), '--warmup', String(args.warmup)], {
+    env: { ...process.env, OMP_NUM_THREADS: '2', OMP_WAIT_POLICY: 'PASSIVE', MKL_NUM_THREADS: '2' },
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const last = r.stdout?.trim().split('\n').at(-1) ?? '';
+  if (r.status !== 0 || !last.startsWith('{')) {
+    process.stderr.write(`reference not run: ${r.error?.message ?? `${PYTHON} ${script} exited with ${r.status}`} (PyTorch from Debian's python3-torch is needed)\n`);
+    return null;
+  }
+  const out = JSON.parse(last) as { steps_ms: number[]; steps_cpu_ms: number[]; rss_mb: number; params: number; error?: string };
+  if (out.error) {
+    process.stderr.write(`reference not run: ${out.error}\n`);
+    return null;
+  }
+  return { ms: out.steps_ms, cpuMs: out.steps_cpu_ms, rssMb: out.rss_mb, params: out.params };
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const ours = await runOurs(args);
+  const ref = args.ref ? runRef(args) : null;
+  if (!args.ref) process.stderr.write('reference not run: --no-ref\n');
+  const oursMs = median(ours.ms);
+  const refMs = ref ? median(ref.ms) : null;
+  const round = (x: number): number => Math.round(x * 10) / 10;
+  console.log(JSON.stringify({
+    ours_ms: round(oursMs),
+    ref_ms: refMs === null ? null : round(refMs),
+    ratio: refMs === null ? null : Math.round((oursMs / refMs) * 100) / 100,
+    ours_rss_mb: ours.rssMb,
+    ref_rss_mb: ref?.rssMb ?? null,
+    matmul: ours.matmul,
+    // CPU time (all threads) per step: less sensitive than wall time to other jobs on the machine.
+    ours_cpu_ms: round(median(ours.cpuMs)),
+    ref_cpu_ms: ref ? round(median(ref.cpuMs)) : null,
+    load_avg_1m: Math.round(loadavg()[0]! * 10) / 10,
+    steps: args.steps,
+    warmup: args.warmup,
+    params: ours.params,
+    ref_params: ref?.params ?? null,
+    ours_steps_ms: ours.ms.map(round),
+    ref_steps_ms: ref?.ms.map(round) ?? null,
+  }));
+}
+
+await main();
