@@ -7,6 +7,8 @@ import type { ConfusionMatrix, HardnessData, KDistribution, ModelKind, Neighbour
 
 const W = 300;
 const H = 190;
+/** Epochs are whole numbers: no 2.5 ticks on short runs. */
+const EPOCH_AXIS = { field: 'epoch', type: 'quantitative' as const, title: 'epoch', axis: { tickMinStep: 1, format: 'd' } };
 
 /** Equal-width histogram over [0, 1] (values outside are clamped into the end bins). */
 export function histogram(values: number[], bins = 20): { edges: number[]; counts: number[] } {
@@ -36,7 +38,7 @@ export function curvesSpec(kind: ModelKind, curves: TrainingCurve[]): TopLevelSp
     transform: field === 'val' ? [{ filter: 'datum.val !== null' }] : [],
     mark: { type: 'line' as const, strokeWidth: 1.5, opacity: 0.85 },
     encoding: {
-      x: { field: 'epoch', type: 'quantitative' as const, title: 'epoch' },
+      x: EPOCH_AXIS,
       y: { field, type: 'quantitative' as const, title: field === 'loss' ? 'train loss' : metricName, scale: { zero: false } },
       color: { field: 'condition', type: 'nominal' as const, title: 'condition' },
       detail: { field: 'series', type: 'nominal' as const },
@@ -99,7 +101,7 @@ export function agreementSpec(rows: NeighbourAgreement[]): TopLevelSpec {
     data: { values },
     mark: { type: 'line', point: true },
     encoding: {
-      x: { field: 'epoch', type: 'quantitative', title: 'epoch' },
+      x: EPOCH_AXIS,
       y: { aggregate: 'mean', field: 'rate', type: 'quantitative', title: 'same-label neighbour rate', axis: { format: '%' }, scale: { domain: [0, 1] } },
       color: { field: 'at', type: 'nominal', title: 'neighbours' },
     },
