@@ -11,7 +11,9 @@ placeholder path, so a test can run a loader in a fresh temp dir and check the f
     EXT1/EXT2/EXT4, persistent ids, look-alike and dotted names of the allowed globals.
 manifest.json lists, per file: the protocol, what the reader must name when refusing it, and
 whether Python itself executes it on this platform (the test uses that as a positive control).
-Run: python3 scripts/make_hostile_pickles.py   (any Python 3.8+; no NumPy needed)
+It also writes fixtures/hostile/numerics/: MMSA pickles with NaN/+inf/-inf features and bad
+lengths (needs NumPy), with expected.json holding what the loader must produce for the loadable ones.
+Run: python3 scripts/make_hostile_pickles.py   (Python 3.8+; NumPy for the numerics part)
 """
 import builtins
 import importlib
@@ -201,6 +203,50 @@ def write_opcode_variants():
         write(name, data, p, expect, runs)
 
 
+# ------------------------------------------------------------------ MMSA numerics
+def write_mmsa_numerics():
+    """One-split MMSA pickles [N=3, T=4, d=2], each with one numeric defect; -inf marks a missing frame."""
+    import numpy as np
+    out = os.path.join(ROOT, 'numerics')
+    os.makedirs(out, exist_ok=True)
+    rng = np.random.default_rng(11)
+    expected = {}
+
+    def base():
+        return {'id': ['vid$_$0', 'vid$_$1', 'vid$_$2'],
+                'text': rng.standard_normal((3, 4, 2)).astype(np.float32),
+                'audio': rng.standard_normal((3, 4, 2)).astype(np.float32),
+                'vision': rng.standard_normal((3, 4, 2)).astype(np.float32),
+                'audio_lengths': np.array([4, 3, 4]), 'vision_lengths': np.array([4, 4, 2]),
+                'regression_labels': np.array([0.5, -1.0, 2.0], dtype=np.float32)}
+
+    def pool(arr, n):
+        frames = arr[:n]
+        ok = ~np.any(np.isneginf(frames), axis=1)
+        return frames[ok].mean(axis=0, dtype=np.float64).astype(np.float32).tolist() if ok.any() else [0.0] * arr.shape[1]
+
+    def dump(name, part, loads):
+        with open(os.path.join(out, name), 'wb') as f:
+            pickle.dump({'train': part}, f, protocol=4)
+        if loads:
+            lens = {'a': part['audio_lengths'], 't': [4, 4, 4], 'v': part['vision_lengths']}
+            keys = {'a': 'audio', 't': 'text', 'v': 'vision'}
+            expected[name] = {uid: {m: pool(part[keys[m]][i], int(lens[m][i])) for m in 'atv'} for i, uid in enumerate(part['id'])}
+
+    p = base(); p['audio'][1, 2, 0] = np.nan; dump('nan_audio.pkl', p, False)            # within audio_lengths[1] = 3
+    p = base(); p['vision'][0, 1, 1] = np.inf; dump('posinf_vision.pkl', p, False)
+    p = base(); p['text'][2, 3, 1] = np.nan; dump('nan_text.pkl', p, False)
+    p = base(); p['audio'][1, 3, :] = np.nan; dump('nan_audio_padding.pkl', p, True)    # beyond audio_lengths[1]: padding, ignored
+    p = base(); p['audio'][0, :, :] = -np.inf; dump('all_neginf_audio.pkl', p, True)     # every frame missing: zero vector
+    p = base(); p['vision'][2, 0, 0] = -np.inf; p['audio'][0, 1, 1] = -np.inf; dump('neginf_frames.pkl', p, True)
+    p = base(); p['audio_lengths'] = np.array([4.0, np.nan, 4.0]); dump('nan_length.pkl', p, False)
+    p = base(); p['vision_lengths'] = np.array([4, -1, 2]); dump('negative_length.pkl', p, False)
+    p = base(); p['regression_labels'][1] = np.nan; dump('nan_label.pkl', p, False)
+    with open(os.path.join(out, 'expected.json'), 'w') as f:
+        json.dump(expected, f, indent=1, sort_keys=True)
+        f.write('\n')
+
+
 if __name__ == '__main__':
     os.makedirs(ROOT, exist_ok=True)
     for f in os.listdir(ROOT):
@@ -212,4 +258,8 @@ if __name__ == '__main__':
     with open(os.path.join(ROOT, 'manifest.json'), 'w') as f:
         json.dump({'marker': MARKER, 'files': manifest}, f, indent=1)
         f.write('\n')
+    try:
+        write_mmsa_numerics()
+    except ImportError:
+        print('NumPy not found: numerics/ not rewritten', file=sys.stderr)
     print('wrote %d hostile pickles to %s' % (len(manifest), os.path.normpath(ROOT)), file=sys.stderr)

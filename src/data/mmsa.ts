@@ -2,7 +2,11 @@
  * MMSA layout (data-formats.md §2): one pickle `{train|valid|test: {id, text, audio, vision,
  * audio_lengths?, vision_lengths?, regression_labels, ...}}` with frame-level arrays [N, T, d].
  * Utterance vector = mean over the valid frames: the first `lengths[i]` frames when lengths are
- * given, and never a frame holding -inf/NaN (MMSA marks missing audio frames with -inf).
+ * given, and never a frame holding -inf (MMSA marks missing audio frames with -inf; the same rule
+ * is applied to every modality). NaN or +inf inside the valid frames is corrupt data, not a
+ * marker: it is refused with the utterance id. Frames past `lengths[i]` are padding and ignored.
+ * An utterance whose valid frames are all -inf gets a zero vector (that modality is absent),
+ * counted in the corpus notes.
  * Utterances are grouped into videos by the id prefix (`<video>$_$<clip>` or `<video>_<clip>`).
  */
 import { existsSync, statSync } from 'node:fs';
@@ -36,20 +40,24 @@ function numeric(x: unknown, file: string, what: string): NdArray {
   return x;
 }
 
-/** Mean over valid frames of sample i of a [N, T, d] (or [N, d]) array. */
-function poolSample(arr: NdArray, i: number, length: number | undefined): Float32Array {
+/** Mean over valid frames of sample i of a [N, T, d] (or [N, d]) array; `where` names it in errors. */
+function poolSample(arr: NdArray, i: number, length: number | undefined, where: () => string): Float32Array {
   const data = arr.data as Float32Array | Float64Array;
   const T = arr.shape.length === 3 ? arr.shape[1]! : 1;
   const d = arr.shape[arr.shape.length - 1]!;
-  const limit = length === undefined ? T : Math.max(0, Math.min(T, Math.floor(length)));
+  const limit = length === undefined ? T : Math.min(T, length);
   const acc = new Float64Array(d);
   let count = 0;
   const base = i * T * d;
   for (let t = 0; t < limit; t++) {
     const off = base + t * d;
-    let ok = true;
-    for (let j = 0; j < d; j++) if (!Number.isFinite(data[off + j]!)) { ok = false; break; }
-    if (!ok) continue;
+    let missing = false;
+    for (let j = 0; j < d; j++) {
+      const x = data[off + j]!;
+      if (Number.isNaN(x) || x === Infinity) throw new HardyError(`${where()} has ${Number.isNaN(x) ? 'NaN' : '+Inf'} at frame ${t}, element ${j} (only -inf may mark a missing frame)`);
+      if (x === -Infinity) missing = true;
+    }
+    if (missing) continue;
     for (let j = 0; j < d; j++) acc[j]! += data[off + j]!;
     count++;
   }
@@ -107,7 +115,10 @@ export function loadMmsa(path: string, options: MmsaOptions = {}): Corpus {
       const features = {} as Record<Modality, Float32Array>;
       for (const m of MODALITIES) {
         const len = lengths[m] ? Number(lengths[m]!.data[i]) : undefined;
-        features[m] = poolSample(arrays[m], i, len);
+        if (len !== undefined && !(Number.isInteger(len) && len >= 0)) {
+          throw new HardyError(`${file}: utterance '${id}' has ${split}.${KEYS[m].lengths} = ${len}, expected a whole number of frames >= 0`);
+        }
+        features[m] = poolSample(arrays[m], i, len, () => `${file}: utterance '${id}' (${split}.${KEYS[m].data})`);
         if (features[m].every((x) => x === 0)) zeroFrames++;
       }
       const vid = videoOf(id);
