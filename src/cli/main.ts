@@ -8,9 +8,12 @@ import { register as synth } from './commands/synth.ts';
 import { register as inspect } from './commands/inspect.ts';
 import { register as trainCmd } from './commands/train.ts';
 import { register as report } from './commands/report.ts';
+import { register as predict } from './commands/predict.ts';
+import { register as evalCmd } from './commands/eval.ts';
+import { register as serve } from './commands/serve.ts';
 
 /** Each command module's `register`; add one line per command. */
-const COMMANDS: Array<(program: Command) => void> = [synth, inspect, trainCmd, report];
+const COMMANDS: Array<(program: Command) => void> = [synth, inspect, trainCmd, evalCmd, report, predict, serve];
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command();

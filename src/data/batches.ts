@@ -78,15 +78,21 @@ export function makeBatches(dialogues: readonly Dialogue[], options: BatchOption
   return out;
 }
 
+/** Rows of x [n, d] scaled to unit L2 norm, as a new array (zero rows stay zero). */
+export function l2NormalizeRows(x: Float32Array, d: number): Float32Array {
+  const out = new Float32Array(x.length);
+  for (let off = 0; off < x.length; off += d) {
+    let s = 0;
+    for (let i = off; i < off + d; i++) s += x[i]! * x[i]!;
+    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+    for (let i = off; i < off + d; i++) out[i] = x[i]! * inv;
+  }
+  return out;
+}
+
 /** Returns a copy of the corpus with each utterance's vectors of `modalities` scaled to unit L2 norm (zero stays zero). */
 export function l2Normalize(corpus: Corpus, modalities: readonly Modality[] = ['t']): Corpus {
-  return mapFeatures(corpus, (m, x) => {
-    if (!modalities.includes(m)) return x;
-    let n = 0;
-    for (let i = 0; i < x.length; i++) n += x[i]! * x[i]!;
-    n = Math.sqrt(n);
-    return n > 0 ? x.map((v) => v / n) : x.slice();
-  });
+  return mapFeatures(corpus, (m, x) => (modalities.includes(m) ? l2NormalizeRows(x, x.length) : x));
 }
 
 export interface ModalityStats {
@@ -121,12 +127,12 @@ export function standardize(corpus: Corpus, stats: Record<Modality, ModalityStat
 }
 
 /** A copy of the corpus with every feature vector replaced by f(modality, vector). */
-export function mapFeatures(corpus: Corpus, f: (m: Modality, x: Float32Array) => Float32Array): Corpus {
+export function mapFeatures(corpus: Corpus, f: (m: Modality, x: Float32Array, u: Utterance) => Float32Array): Corpus {
   return {
     ...corpus,
     dialogues: corpus.dialogues.map((d) => ({
       ...d,
-      utterances: d.utterances.map((u) => ({ ...u, features: { a: f('a', u.features.a), t: f('t', u.features.t), v: f('v', u.features.v) } })),
+      utterances: d.utterances.map((u) => ({ ...u, features: { a: f('a', u.features.a, u), t: f('t', u.features.t, u), v: f('v', u.features.v, u) } })),
     })),
   };
 }

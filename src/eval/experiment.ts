@@ -17,13 +17,14 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadCorpus, makeFolds, type LoadOptions } from '../data/index.ts';
 import type { Condition, Corpus, DatasetName, Fold } from '../data/types.ts';
-import { trainHardy, type HardyMethod } from '../train/hardy.ts';
+import { trainHardy } from '../train/hardy.ts';
+import type { HardyMethod } from '../train/methods.ts';
 import type { RunConfig } from '../train/config.ts';
 import type { ProgressOptions } from '../train/progress.ts';
 import { writeJsonAtomic } from '../util/atomic.ts';
 import { HardyError } from '../util/errors.ts';
 import { aggregate, type RunMetrics } from './aggregate.ts';
-import { confusionMatrix } from './metrics.ts';
+import { confusionMatrix, scorerFor } from './metrics.ts';
 import type { ConditionResult, RunResults } from './report-data.ts';
 
 export interface ExperimentSpec {
@@ -132,6 +133,7 @@ export async function runExperiment(spec: ExperimentSpec): Promise<RunResults> {
   claimRunDir(spec, corpus);
   const folds = foldsOf(corpus, spec.config);
   const units = unitsOf(spec.config);
+  const score = scorerFor(corpus.task, corpus.numClasses);
   const records: UnitRecord[] = [];
   for (const seed of spec.seeds) {
     for (const fold of folds) {
@@ -150,7 +152,9 @@ export async function runExperiment(spec: ExperimentSpec): Promise<RunResults> {
           corpus,
           fold,
           condition,
+          score,
           runDir: dir,
+          foldDir: join(spec.runDir, `seed-${seed}`, `fold-${fold.index}`),
           progress: spec.progress,
         });
         const rec: UnitRecord = {

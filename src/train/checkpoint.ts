@@ -33,8 +33,8 @@ interface ManifestEntry {
 export const MODEL_FORMAT = 'hardy-mer/model';
 const STATE_FORMAT = 'hardy-mer/train-state';
 
-/** Writes `<dir>/<bin>` then `<dir>/<json>` = { ...header, tensors: manifest }. */
-function writeBundle(dir: string, json: string, bin: string, header: object, sets: Record<string, TensorSet>): void {
+/** Writes `<dir>/<bin>` then `<dir>/<json>` = { ...header, tensors: manifest } (models, train state, feature pipelines). */
+export function writeBundle(dir: string, json: string, bin: string, header: object, sets: Record<string, TensorSet>): void {
   const manifest: ManifestEntry[] = [];
   let total = 0;
   for (const [set, tensors] of Object.entries(sets)) {
@@ -50,7 +50,7 @@ function writeBundle(dir: string, json: string, bin: string, header: object, set
   writeJsonAtomic(join(dir, json), { ...header, tensors: manifest });
 }
 
-function readBundle(dir: string, json: string, bin: string, format: string): { header: Record<string, unknown>; sets: Record<string, TensorSet> } {
+export function readBundle(dir: string, json: string, bin: string, format: string): { header: Record<string, unknown>; sets: Record<string, TensorSet> } {
   const jpath = join(dir, json);
   const bpath = join(dir, bin);
   if (!existsSync(jpath) || !existsSync(bpath)) throw new HardyError(`${dir}: expected ${json} and ${bin}`);

@@ -15,6 +15,7 @@ import type { MerModel } from '../model/types.ts';
 import { Rng } from '../util/rng.ts';
 import { HardyError } from '../util/errors.ts';
 import { Adam } from './adam.ts';
+import { FeaturePipeline } from './features.ts';
 import { stepOn } from './step.ts';
 
 export interface FinetuneOptions {
@@ -39,13 +40,10 @@ export interface ModalityFinetuneReport {
 }
 
 export interface FinetuneResult {
-  /** New features of every utterance of the corpus, keyed by utterance id. */
-  features: Map<string, Record<Modality, Float32Array>>;
+  /** The fold's feature pipeline: the three fine-tuned MLPs, then L2-normalised text. */
+  pipeline: FeaturePipeline;
   reports: Record<Modality, ModalityFinetuneReport>;
 }
-
-/** Rows extracted per forward pass. */
-const EXTRACT_CHUNK = 1024;
 
 function utterancesOf(ds: Dialogue[]): Utterance[] {
   return ds.flatMap((d) => d.utterances);
@@ -137,43 +135,21 @@ function trainModality(corpus: Corpus, fold: Fold, m: Modality, opts: FinetuneOp
   return { mlp, report };
 }
 
-/** Fine-tunes the three modalities on `fold` and extracts new features for every utterance of `corpus`. */
+/**
+ * Fine-tunes the three modalities on `fold`; the returned pipeline extracts the new features of
+ * any utterance (`pipeline.transformCorpus(corpus)`), and is saved with the run for prediction.
+ */
 export function finetuneFold(corpus: Corpus, fold: Fold, opts: FinetuneOptions): FinetuneResult {
   assertDisjointFold(fold);
   const rng = new Rng(opts.seed);
-  const all = utterancesOf(corpus.dialogues);
-  const features = new Map<string, Record<Modality, Float32Array>>();
-  for (const u of all) features.set(u.id, {} as Record<Modality, Float32Array>);
+  const mlps = {} as Record<Modality, FinetuneMlp>;
   const reports = {} as Record<Modality, ModalityFinetuneReport>;
   for (const m of MODALITIES) {
     const { mlp, report } = trainModality(corpus, fold, m, opts, rng.fork());
+    mlps[m] = mlp;
     reports[m] = report;
-    const d = corpus.dims[m];
-    for (let start = 0; start < all.length; start += EXTRACT_CHUNK) {
-      const chunk = all.slice(start, start + EXTRACT_CHUNK);
-      const f = tf.tidy(() => mlp.forward(tf.tensor2d(matrix(chunk, m), [chunk.length, d])).feature);
-      const data = f.dataSync() as Float32Array;
-      f.dispose();
-      chunk.forEach((u, i) => (features.get(u.id)![m] = data.slice(i * d, (i + 1) * d)));
-    }
-    mlp.dispose();
   }
-  return { features, reports };
-}
-
-/** A copy of `corpus` whose utterances carry `features` (every utterance must have an entry). */
-export function withFeatures(corpus: Corpus, features: Map<string, Record<Modality, Float32Array>>): Corpus {
-  const dialogues = corpus.dialogues.map((d) => ({
-    ...d,
-    utterances: d.utterances.map((u) => {
-      const f = features.get(u.id);
-      if (!f) throw new HardyError(`${corpus.source}: no fine-tuned feature for utterance '${u.id}'`);
-      return { ...u, features: f };
-    }),
-  }));
-  const first = dialogues[0]?.utterances[0]?.features;
-  const dims = first ? { a: first.a.length, t: first.t.length, v: first.v.length } : { ...corpus.dims };
-  return { ...corpus, dims, dialogues };
+  return { pipeline: new FeaturePipeline(corpus.dims, mlps), reports };
 }
 
 /** `fold` with its dialogues taken from `corpus` (by dialogue id), e.g. after `withFeatures`. */

@@ -12,51 +12,22 @@
  */
 import { existsSync, readFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { l2Normalize, type MaskSet } from '../data/index.ts';
+import type { MaskSet } from '../data/index.ts';
 import type { Condition, Corpus, Fold, Modality } from '../data/types.ts';
 import { Curriculum, type CurriculumTiming } from '../curriculum/curriculum.ts';
 import type { EpochDiagnostics } from '../curriculum/diagnostics.ts';
 import { buildFoldIndexes, disposeFoldIndexes, loadFoldIndexes, saveFoldIndexes, type FoldIndexes } from '../curriculum/index.ts';
 import { Retriever } from '../curriculum/retrieval.ts';
 import { trainingTable } from '../curriculum/table.ts';
-import { scorerFor } from '../eval/metrics.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
 import { HardyError } from '../util/errors.ts';
 import type { RunConfig } from './config.ts';
-import { finetuneFold, remapFold, withFeatures, type ModalityFinetuneReport } from './finetune.ts';
+import { HARDY_METHODS, type HardyMethod } from './methods.ts';
+import { FeaturePipeline } from './features.ts';
+import { finetuneFold, remapFold, type ModalityFinetuneReport } from './finetune.ts';
 import type { ProgressOptions } from './progress.ts';
 import { mixSeed } from './seeds.ts';
-import { train, type TrainResult } from './trainer.ts';
-
-export type HardyMethod = 'hardy' | 'no-curriculum' | 'direct-only' | 'indirect-only' | 'fixed-k' | 'random-k' | 'no-finetune' | 'momke';
-
-interface MethodSpec {
-  describe: string;
-  /** The deployed model. */
-  model: 'student' | 'momke';
-  /** Teacher + retrieval curriculum in the student's stage 2. */
-  curriculum: boolean;
-  apply(c: RunConfig): RunConfig;
-}
-
-const same = (c: RunConfig): RunConfig => c;
-const curr = (c: RunConfig, over: Partial<RunConfig['curriculum']>): RunConfig => ({ ...c, curriculum: { ...c.curriculum, ...over } });
-
-/** The method and its ablations, each a named preset. */
-export const HARDY_METHODS: Record<HardyMethod, MethodSpec> = {
-  hardy: { describe: 'HARDY-MER: teacher hardness + retrieval curriculum', model: 'student', curriculum: true, apply: same },
-  'no-curriculum': { describe: 'the student alone (no teacher, no retrieval)', model: 'student', curriculum: false, apply: same },
-  'direct-only': { describe: 'hardness from reconstruction error only (alpha2 = 0)', model: 'student', curriculum: true, apply: (c) => curr(c, { alpha2: 0 }) },
-  'indirect-only': { describe: 'hardness from mutual information only (alpha1 = 0)', model: 'student', curriculum: true, apply: (c) => curr(c, { alpha1: 0 }) },
-  'fixed-k': { describe: 'every utterance keeps K neighbours (no hardness)', model: 'student', curriculum: true, apply: (c) => curr(c, { kPolicy: 'fixed' }) },
-  'random-k': { describe: 'K_i uniform in [K_min, K] (no hardness)', model: 'student', curriculum: true, apply: (c) => curr(c, { kPolicy: 'random' }) },
-  'no-finetune': { describe: 'HARDY-MER on the raw features (no stage 0)', model: 'student', curriculum: true, apply: (c) => ({ ...c, finetune: { ...c.finetune, enabled: false } }) },
-  momke: { describe: 'MoMKE baseline on the same features', model: 'momke', curriculum: false, apply: same },
-};
-
-export function isHardyMethod(s: string): s is HardyMethod {
-  return Object.hasOwn(HARDY_METHODS, s);
-}
+import { train, type Scorer, type TrainResult } from './trainer.ts';
 
 export interface HardyJob {
   method: HardyMethod;
@@ -65,9 +36,17 @@ export interface HardyJob {
   corpus: Corpus;
   fold: Fold;
   condition: Condition;
+  /** Metrics of predictions (`scorerFor` of src/eval/metrics.ts). */
+  score: Scorer;
   /** Selection metric (higher is better); default WA for classification, ACC2 for regression. */
   primary?: string;
+  /** This unit's folder (teacher/, student/ or momke/, curriculum.jsonl); omitted = nothing written. */
   runDir?: string;
+  /**
+   * Folder shared by every unit of the fold and seed: the feature pipeline (`features/`) and the
+   * retrieval indexes (`indexes/`), computed once and reused. Default: inside `runDir`.
+   */
+  foldDir?: string;
   testMasks?: MaskSet;
   progress?: ProgressOptions;
 }
@@ -99,23 +78,41 @@ export interface HardyResult {
 const seconds = (t: number): number => (performance.now() - t) / 1000;
 const meanOf = (xs: number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
 
-/** Stage 0 + text L2 normalisation: the corpus and fold every model and index of the run sees. */
-function prepareFeatures(job: HardyJob, config: RunConfig): { corpus: Corpus; fold: Fold; reports?: Record<Modality, ModalityFinetuneReport> } {
-  let corpus = job.corpus;
+/**
+ * Stage 0 + text L2 normalisation: the corpus and fold every model and index of the run sees. The
+ * fitted pipeline is saved under `dir` and reused by the fold's other units (and by predict/serve).
+ */
+function prepareFeatures(job: HardyJob, config: RunConfig, dir: string | undefined): { corpus: Corpus; fold: Fold; reports?: Record<Modality, ModalityFinetuneReport> } {
+  let pipeline: FeaturePipeline;
   let reports: Record<Modality, ModalityFinetuneReport> | undefined;
-  if (config.finetune.enabled) {
-    const ft = finetuneFold(corpus, job.fold, {
+  const reportFile = dir && join(dir, 'finetune.json');
+  if (dir && FeaturePipeline.exists(dir)) {
+    pipeline = FeaturePipeline.load(dir);
+    if (Boolean(pipeline.mlps) !== config.finetune.enabled) {
+      pipeline.dispose();
+      throw new HardyError(`${dir}: saved features were made with fine-tuning ${config.finetune.enabled ? 'off' : 'on'}; use another run folder`);
+    }
+    if (reportFile && existsSync(reportFile)) reports = JSON.parse(readFileSync(reportFile, 'utf8')) as Record<Modality, ModalityFinetuneReport>;
+  } else if (config.finetune.enabled) {
+    const ft = finetuneFold(job.corpus, job.fold, {
       epochs: config.finetune.epochs,
       batchSize: config.finetune.batchSize,
       lr: config.optim.lr,
       weightDecay: config.optim.weightDecay,
       seed: mixSeed(config.seed, 0x0f7e, job.fold.index),
     });
-    corpus = withFeatures(corpus, ft.features);
+    pipeline = ft.pipeline;
     reports = ft.reports;
+  } else {
+    pipeline = new FeaturePipeline(job.corpus.dims);
   }
-  // Text is L2-normalised before the student sees it (spec §7); idempotent on normalised input.
-  corpus = l2Normalize(corpus, ['t']);
+  if (dir && !FeaturePipeline.exists(dir)) {
+    if (reportFile && reports) writeJsonAtomic(reportFile, reports);
+    pipeline.save(dir); // written last: its presence means the folder is complete
+  }
+  // Text is L2-normalised before the student sees it (spec §7): the pipeline's last step.
+  const corpus = pipeline.transformCorpus(job.corpus);
+  pipeline.dispose();
   return { corpus, fold: remapFold(job.fold, corpus), reports };
 }
 
@@ -157,12 +154,13 @@ export async function trainHardy(job: HardyJob): Promise<HardyResult> {
   if (!spec) throw new HardyError(`unknown method '${job.method}' (expected ${Object.keys(HARDY_METHODS).join(', ')})`);
   const config = spec.apply(job.config);
   const primary = job.primary ?? (job.corpus.task === 'classification' ? 'WA' : 'ACC2');
-  const score = scorerFor(job.corpus.task, job.corpus.numClasses);
+  const score = job.score;
   const sub = (name: string): string | undefined => (job.runDir ? join(job.runDir, name) : undefined);
+  const shared = (name: string): string | undefined => (job.foldDir ? join(job.foldDir, name) : sub(name));
   const timing: HardyTiming = { finetuneS: 0, indexS: 0, teacherS: 0, modelS: 0, stage1EpochS: 0, stage2EpochS: 0 };
 
   let t = performance.now();
-  const { corpus, fold, reports } = prepareFeatures(job, config);
+  const { corpus, fold, reports } = prepareFeatures(job, config, shared('features'));
   timing.finetuneS = seconds(t);
   if (job.runDir) {
     writeJsonAtomic(join(job.runDir, 'hardy.json'), { method: job.method, describe: spec.describe, condition: job.condition, fold: fold.index, config, finetune: reports });
@@ -177,7 +175,7 @@ export async function trainHardy(job: HardyJob): Promise<HardyResult> {
   if (spec.curriculum) {
     t = performance.now();
     const table = trainingTable(fold);
-    const indexes = foldIndexes(table, fold, sub('indexes'));
+    const indexes = foldIndexes(table, fold, shared('indexes'));
     const retriever = new Retriever(table, indexes, config.curriculum.K);
     disposeFoldIndexes(indexes); // the per-modality lists are computed; the indexes stay on disk
     timing.indexS = seconds(t);

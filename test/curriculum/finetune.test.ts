@@ -1,7 +1,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { initEngine } from '../../src/engine/backend.ts';
-import { finetuneFold, remapFold, withFeatures } from '../../src/train/finetune.ts';
+import { finetuneFold, remapFold, type FinetuneResult } from '../../src/train/finetune.ts';
 import type { Corpus, Dialogue, Fold } from '../../src/data/types.ts';
 import { Rng } from '../../src/util/rng.ts';
 import { HardyError } from '../../src/util/errors.ts';
@@ -33,14 +33,20 @@ function foldOf(c: Corpus): Fold {
   return { index: 1, train: c.dialogues.slice(0, 7), valid: c.dialogues.slice(7, 8), test: c.dialogues.slice(8) };
 }
 
+/** Every utterance's extracted features, by id. */
+function featuresOf(r: FinetuneResult, c: Corpus): Map<string, Corpus['dialogues'][number]['utterances'][number]['features']> {
+  return new Map(r.pipeline.transformCorpus(c).dialogues.flatMap((d) => d.utterances.map((u) => [u.id, u.features] as const)));
+}
+
 const OPTS = { epochs: 4, batchSize: 16, lr: 3e-3, weightDecay: 1e-5, seed: 5 };
 
 test('fine-tuning learns, selects on validation and extracts d-dim features for every utterance', () => {
   const c = corpus(1);
   const fold = foldOf(c);
   const r = finetuneFold(c, fold, OPTS);
-  assert.equal(r.features.size, 80);
-  for (const [, f] of r.features) for (const m of ['a', 't', 'v'] as const) assert.equal(f[m].length, DIMS[m]);
+  const feats = featuresOf(r, c);
+  assert.equal(feats.size, 80);
+  for (const [, f] of feats) for (const m of ['a', 't', 'v'] as const) assert.equal(f[m].length, DIMS[m]);
   for (const m of ['a', 't', 'v'] as const) {
     const rep = r.reports[m];
     assert.equal(rep.trainUtterances, 56);
@@ -49,13 +55,13 @@ test('fine-tuning learns, selects on validation and extracts d-dim features for 
     assert.ok(rep.trainLoss[3]! < rep.trainLoss[0]!, `${m} loss falls`);
     assert.equal(rep.validScore[rep.bestEpoch - 1], Math.max(...rep.validScore));
   }
-  const c2 = withFeatures(c, r.features);
+  const c2 = r.pipeline.transformCorpus(c);
   const f2 = remapFold(fold, c2);
-  assert.equal(f2.test[0]!.utterances[0]!.features.a, r.features.get('d8_0')!.a);
-  assert.notEqual(c2.dialogues[0]!.utterances[0]!.features.a, c.dialogues[0]!.utterances[0]!.features.a);
+  assert.deepEqual(f2.test[0]!.utterances[0]!.features.a, feats.get('d8_0')!.a);
+  assert.notDeepEqual(c2.dialogues[0]!.utterances[0]!.features.a, c.dialogues[0]!.utterances[0]!.features.a);
   // Same seed, same numbers.
   const again = finetuneFold(c, fold, OPTS);
-  assert.deepEqual(again.features.get('d3_2'), r.features.get('d3_2'));
+  assert.deepEqual(featuresOf(again, c).get('d3_2'), feats.get('d3_2'));
 });
 
 test("a fold's fine-tuning never sees its test utterances, and validation only for selection", () => {
@@ -71,8 +77,10 @@ test("a fold's fine-tuning never sees its test utterances, and validation only f
     }
   }
   const r = finetuneFold(poisoned, foldOf(poisoned), OPTS);
+  const got = featuresOf(r, c);
+  const want = featuresOf(base, c);
   for (const d of c.dialogues.slice(0, 8)) {
-    for (const u of d.utterances) assert.deepEqual(r.features.get(u.id), base.features.get(u.id), u.id);
+    for (const u of d.utterances) assert.deepEqual(got.get(u.id), want.get(u.id), u.id);
   }
   assert.deepEqual(r.reports, base.reports);
   // Relabelled validation utterances: the training trajectory is unchanged (only selection may move).

@@ -8,7 +8,9 @@ import { loadCorpus, makeFolds, writeSynth } from '../../src/data/index.ts';
 import type { Corpus } from '../../src/data/types.ts';
 import { loadIndex } from '../../src/curriculum/index.ts';
 import { DEFAULT_CONFIG, type RunConfig } from '../../src/train/config.ts';
-import { HARDY_METHODS, trainHardy } from '../../src/train/hardy.ts';
+import { trainHardy } from '../../src/train/hardy.ts';
+import { HARDY_METHODS } from '../../src/train/methods.ts';
+import { scorerFor } from '../../src/eval/metrics.ts';
 
 let corpus: Corpus;
 before(async () => {
@@ -32,7 +34,7 @@ const CONFIG: RunConfig = {
 test('hardy pipeline: fine-tune -> indexes -> teacher -> student with K + 1 views per stage-2 batch', async () => {
   const fold = makeFolds(corpus, { seed: 1, validFraction: 0.2 })[1]!;
   const runDir = mkdtempSync(join(tmpdir(), 'hardy-run-'));
-  const r = await trainHardy({ method: 'hardy', config: CONFIG, corpus, fold, condition: 'at', runDir, progress: { quiet: true } });
+  const r = await trainHardy({ method: 'hardy', config: CONFIG, corpus, fold, condition: 'at', score: scorerFor(corpus.task, corpus.numClasses), runDir, progress: { quiet: true } });
   const batches = Math.ceil(fold.train.length / 4);
   const stage2 = r.result.history.filter((h) => h.stage === 2);
   assert.equal(stage2.length, 2);
@@ -62,7 +64,7 @@ test('hardy pipeline: fine-tune -> indexes -> teacher -> student with K + 1 view
 
 test('presets: no-curriculum trains the student alone; ablations only change the curriculum config', async () => {
   const fold = makeFolds(corpus, { seed: 1, validFraction: 0.2 })[0]!;
-  const r = await trainHardy({ method: 'no-curriculum', config: { ...CONFIG, finetune: { ...CONFIG.finetune, enabled: false } }, corpus, fold, condition: 'v', progress: { quiet: true } });
+  const r = await trainHardy({ method: 'no-curriculum', config: { ...CONFIG, finetune: { ...CONFIG.finetune, enabled: false } }, corpus, fold, condition: 'v', score: scorerFor(corpus.task, corpus.numClasses), progress: { quiet: true } });
   assert.equal(r.teacher, undefined);
   assert.equal(r.diagnostics.length, 0);
   const batches = Math.ceil(fold.train.length / 4);

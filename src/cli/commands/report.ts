@@ -1,8 +1,6 @@
 /** `hardy-mer report`: a self-contained HTML page of a run (no network needed to view it). */
 import { Command } from 'commander';
 import { join } from 'node:path';
-import { renderReport } from '../../eval/report.ts';
-import { collectReportData } from '../../eval/run-report.ts';
 import { writeFileAtomic } from '../../util/atomic.ts';
 
 export function register(program: Command): void {
@@ -13,6 +11,8 @@ export function register(program: Command): void {
     .option('--baseline <dir>', 'run folder of a baseline (e.g. --method momke) to compare against')
     .option('--out <file>', 'output HTML file (default RUNDIR/report.html)')
     .action(async (opts: { run: string; baseline?: string; out?: string }) => {
+      const { renderReport } = await import('../../eval/report.ts');
+      const { collectReportData } = await import('../../eval/run-report.ts');
       const html = await renderReport(collectReportData(opts.run, opts.baseline));
       const out = opts.out ?? join(opts.run, 'report.html');
       writeFileAtomic(out, html);

@@ -2,10 +2,7 @@
 import { Command, Option } from 'commander';
 import { DATASET_NAMES } from '../../data/datasets.ts';
 import { CONDITIONS, type Condition, type DatasetName } from '../../data/types.ts';
-import { initEngine } from '../../engine/backend.ts';
-import { runExperiment } from '../../eval/experiment.ts';
-import { formatResultsTable } from '../../eval/table.ts';
-import { HARDY_METHODS, type HardyMethod } from '../../train/hardy.ts';
+import { HARDY_METHODS, type HardyMethod } from '../../train/methods.ts';
 import { HardyError } from '../../util/errors.ts';
 import { readConfigFile, resolveConfig, type PartialConfig } from '../config.ts';
 
@@ -79,6 +76,10 @@ export function register(program: Command): void {
       const config = resolveConfig(f.config ? readConfigFile(f.config) : {}, flagLayer(f));
       const seeds = f.seeds ? parseIntList(f.seeds, '--seeds') : [config.seed];
       const out = f.out ?? `runs/${f.dataset ?? 'run'}-${f.method}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+      // Heavy modules (the tensor engine) load only when a command runs, so --help stays instant.
+      const { initEngine } = await import('../../engine/backend.ts');
+      const { runExperiment } = await import('../../eval/experiment.ts');
+      const { formatResultsTable } = await import('../../eval/table.ts');
       await initEngine();
       const results = await runExperiment({
         data: f.data,

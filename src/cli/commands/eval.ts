@@ -1,0 +1,24 @@
+/** `hardy-mer eval`: re-score a run's saved models (optionally on another copy of the corpus). */
+import { Command } from 'commander';
+import { join } from 'node:path';
+import { writeJsonAtomic } from '../../util/atomic.ts';
+import { parseConditions } from './train.ts';
+
+export function register(program: Command): void {
+  program
+    .command('eval')
+    .description("Re-score a run's saved models on each fold's test split; writes RUNDIR/eval.json")
+    .requiredOption('--run <dir>', 'run folder written by `hardy-mer train`')
+    .option('--data <path>', 'corpus folder (default: the one the run was trained on)')
+    .option('--conditions <list>', 'only these conditions, comma-separated')
+    .option('--json', 'print only the results object')
+    .action(async (opts: { run: string; data?: string; conditions?: string; json?: boolean }) => {
+      const { initEngine } = await import('../../engine/backend.ts');
+      const { rescoreRun } = await import('../../eval/rescore.ts');
+      const { formatResultsTable } = await import('../../eval/table.ts');
+      await initEngine();
+      const results = rescoreRun({ runDir: opts.run, data: opts.data, conditions: opts.conditions ? parseConditions(opts.conditions) : undefined });
+      writeJsonAtomic(join(opts.run, 'eval.json'), results);
+      process.stdout.write(opts.json ? JSON.stringify(results) + '\n' : formatResultsTable(results));
+    });
+}

@@ -1,0 +1,74 @@
+/**
+ * `eval`: re-score a run's saved models on a corpus (by default the one it was trained on), each
+ * through its fold's saved feature pipeline, on the fold's test split (random protocol: the test
+ * masks saved with the run).
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadCorpus, loadMasks, makeFolds } from '../data/index.ts';
+import type { Condition } from '../data/types.ts';
+import { loadModel } from '../train/checkpoint.ts';
+import { predict } from '../train/evaluate.ts';
+import { FeaturePipeline } from '../train/features.ts';
+import { HARDY_METHODS, isHardyMethod } from '../train/methods.ts';
+import { HardyError } from '../util/errors.ts';
+import { buildResults, readRunFile, type UnitRecord } from './experiment.ts';
+import { confusionMatrix, scorerFor } from './metrics.ts';
+import type { RunResults } from './report-data.ts';
+import { unitFolders } from './run-report.ts';
+
+export interface RescoreOptions {
+  runDir: string;
+  /** Corpus folder; default the one the run was trained on. */
+  data?: string;
+  /** Only these units (conditions). */
+  conditions?: Condition[];
+}
+
+export function rescoreRun(opts: RescoreOptions): RunResults {
+  const run = readRunFile(opts.runDir);
+  const { identity } = run;
+  if (!isHardyMethod(identity.method)) throw new HardyError(`${opts.runDir}: unknown method '${identity.method}'`);
+  const kind = HARDY_METHODS[identity.method].model;
+  const corpus = loadCorpus(opts.data ?? identity.data, identity.dataset);
+  for (const m of ['a', 't', 'v'] as const) {
+    if (corpus.dims[m] !== run.corpus.dims[m]) throw new HardyError(`${corpus.source}: ${m} features have ${corpus.dims[m]} dims, the run was trained on ${run.corpus.dims[m]}`);
+  }
+  const folds = makeFolds(corpus, { seed: identity.config.seed, validFraction: identity.config.validFraction });
+  const score = scorerFor(corpus.task, corpus.numClasses);
+  const records: UnitRecord[] = [];
+  for (const u of unitFolders(opts.runDir)) {
+    if (opts.conditions && !opts.conditions.includes(u.unit as Condition)) continue;
+    const fold = folds.find((f) => f.index === u.fold);
+    if (!fold) throw new HardyError(`${corpus.source}: no fold ${u.fold}, which the run trained`);
+    const modelDir = join(u.dir, kind, 'model');
+    if (!existsSync(join(modelDir, 'model.json'))) continue; // unfinished unit
+    const pipeline = FeaturePipeline.load(join(u.dir, '..', 'features'));
+    const { model, meta } = loadModel(modelDir);
+    try {
+      const test = pipeline.transformCorpus({ ...corpus, dialogues: fold.test }).dialogues;
+      const masksFile = join(u.dir, kind, 'test-masks.json');
+      const random = identity.config.protocol.kind === 'random';
+      const p = predict(model, test, {
+        stage: 2,
+        batchSize: identity.config.optim.batchSize,
+        condition: random ? undefined : (u.unit as Condition),
+        masks: random ? loadMasks(masksFile) : undefined,
+      });
+      records.push({
+        seed: u.seed,
+        fold: u.fold,
+        unit: u.unit,
+        test: score(p.preds, p.labels),
+        bestEpoch: Number(meta?.bestEpoch ?? -1),
+        confusion: corpus.task === 'classification' ? confusionMatrix(p.preds, p.labels, corpus.numClasses) : undefined,
+        seconds: 0,
+      });
+    } finally {
+      model.dispose();
+      pipeline.dispose();
+    }
+  }
+  if (!records.length) throw new HardyError(`${opts.runDir}: no finished model to evaluate${opts.conditions ? ` for ${opts.conditions.join(', ')}` : ''}`);
+  return buildResults(corpus.dataset, identity.method, identity.config, records);
+}

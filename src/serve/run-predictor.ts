@@ -1,0 +1,162 @@
+/**
+ * A trained run folder as a `Predictor`: for each condition, every (seed, fold) model trained for
+ * it, each behind its fold's feature pipeline; class probabilities (or scores) are averaged over
+ * them. A dialogue whose utterances bring different modalities is run once per condition present,
+ * every utterance with its own availability, so each keeps its conversational context.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { join } from 'node:path';
+import { makeBatch, type MaskSet } from '../data/index.ts';
+import { CONDITIONS, MODALITIES, type Avail, type Condition, type Dialogue, type Modality } from '../data/types.ts';
+import { readRunFile, type CorpusInfo } from '../eval/experiment.ts';
+import { unitFolders } from '../eval/run-report.ts';
+import { batchInputs } from '../model/inputs.ts';
+import type { MerModel } from '../model/types.ts';
+import { loadModel } from '../train/checkpoint.ts';
+import { FeaturePipeline } from '../train/features.ts';
+import { HARDY_METHODS, isHardyMethod } from '../train/methods.ts';
+import { HardyError } from '../util/errors.ts';
+import type { ModelInfo, PredictRequest, PredictResponse, Predictor, PredictorInfo, RequestDialogue, UtterancePrediction } from './predictor.ts';
+
+interface Member {
+  seed: number;
+  fold: number;
+  model: MerModel;
+  pipeline: FeaturePipeline;
+}
+
+/** Dialogues per forward pass. */
+const BATCH = 16;
+
+export class RunPredictor implements Predictor {
+  private constructor(
+    private readonly corpus: CorpusInfo,
+    private readonly method: string,
+    private readonly byCondition: Map<Condition, Member[]>,
+    private readonly pipelines: FeaturePipeline[],
+  ) {}
+
+  static load(runDir: string): RunPredictor {
+    const run = readRunFile(runDir);
+    const method = run.identity.method;
+    if (!isHardyMethod(method)) throw new HardyError(`${join(runDir, 'run.json')}: unknown method '${method}'`);
+    const kind = HARDY_METHODS[method].model;
+    const pipelines = new Map<string, FeaturePipeline>();
+    const byCondition = new Map<Condition, Member[]>();
+    const random = run.identity.config.protocol.kind === 'random';
+    for (const u of unitFolders(runDir)) {
+      const foldDir = join(u.dir, '..');
+      let pipeline = pipelines.get(foldDir);
+      if (!pipeline) {
+        const dir = join(foldDir, 'features');
+        if (!FeaturePipeline.exists(dir)) throw new HardyError(`${dir}: no feature pipeline (the run predates it or is unfinished)`);
+        pipeline = FeaturePipeline.load(dir);
+        pipelines.set(foldDir, pipeline);
+      }
+      const modelDir = join(u.dir, kind, 'model');
+      let model: MerModel;
+      try {
+        model = loadModel(modelDir).model;
+      } catch (err) {
+        if (err instanceof HardyError) continue; // unit not finished: skip it, say so in info()
+        throw err;
+      }
+      // A random-missing model serves every condition; a fixed one only its own.
+      const conds: Condition[] = random ? [...CONDITIONS] : [u.unit as Condition];
+      for (const c of conds) byCondition.set(c, [...(byCondition.get(c) ?? []), { seed: u.seed, fold: u.fold, model, pipeline }]);
+    }
+    if (byCondition.size === 0) throw new HardyError(`${runDir}: no trained model found (has the run finished? 'hardy-mer train --resume --out ${runDir}')`);
+    return new RunPredictor(run.corpus, method, byCondition, [...pipelines.values()]);
+  }
+
+  info(): PredictorInfo {
+    const models: ModelInfo[] = [...this.byCondition].map(([condition, ms]) => ({
+      condition,
+      method: this.method,
+      members: ms.length,
+      folds: [...new Set(ms.map((m) => m.fold))],
+      seeds: [...new Set(ms.map((m) => m.seed))],
+    }));
+    return { task: this.corpus.task, classNames: this.corpus.task === 'classification' ? this.corpus.classNames : [], dims: this.corpus.dims, models };
+  }
+
+  async predict(req: PredictRequest): Promise<PredictResponse> {
+    const C = this.corpus.task === 'classification' ? this.corpus.numClasses : 1;
+    // Per utterance id: the summed outputs over the members of its condition.
+    const sums = new Map<string, Float32Array>();
+    const present = new Set(req.dialogues.flatMap((d) => d.utterances.map((u) => u.condition)));
+    for (const c of present) {
+      const members = this.byCondition.get(c);
+      if (!members) throw new HardyError(`no model trained for condition '${c}' (this run has ${[...this.byCondition.keys()].join(', ')})`);
+      const dialogues = req.dialogues.filter((d) => d.utterances.some((u) => u.condition === c));
+      for (const member of members) {
+        for (let i = 0; i < dialogues.length; i += BATCH) {
+          const out = this.forward(member, dialogues.slice(i, i + BATCH), C);
+          for (const [id, cond, row] of out) {
+            if (cond !== c) continue;
+            const acc = sums.get(id) ?? new Float32Array(C);
+            for (let k = 0; k < C; k++) acc[k]! += row[k]!;
+            sums.set(id, acc);
+          }
+        }
+      }
+    }
+    const utterances: UtterancePrediction[] = [];
+    for (const d of req.dialogues) {
+      for (const u of d.utterances) {
+        const n = this.byCondition.get(u.condition)!.length;
+        const mean = Array.from(sums.get(u.id)!, (x) => x / n);
+        const used = MODALITIES.filter((m) => u.condition.includes(m));
+        if (C === 1) {
+          utterances.push({ id: u.id, dialogue: d.id, label: mean[0]!, score: mean[0]!, used, condition: u.condition });
+        } else {
+          const best = mean.indexOf(Math.max(...mean));
+          utterances.push({ id: u.id, dialogue: d.id, probs: mean, label: this.corpus.classNames[best] ?? best, used, condition: u.condition });
+        }
+      }
+    }
+    return { task: this.corpus.task, utterances };
+  }
+
+  /** One member on up to BATCH dialogues: [utterance id, its condition, probabilities or score]. */
+  private forward(member: Member, dialogues: RequestDialogue[], C: number): Array<[string, Condition, Float32Array]> {
+    const dims = member.pipeline.inputDims;
+    const utts = dialogues.flatMap((d) => d.utterances);
+    // Transform each modality's given rows in one pass; missing ones stay zero (and masked).
+    const feats = new Map(utts.map((u) => [u.id, {} as Record<Modality, Float32Array>]));
+    for (const m of MODALITIES) {
+      const given = utts.filter((u) => u.features[m]);
+      const rows = new Float32Array(given.length * dims[m]);
+      given.forEach((u, i) => rows.set(u.features[m]!, i * dims[m]));
+      const out = given.length ? member.pipeline.apply(m, rows, given.length) : rows;
+      for (const u of utts) feats.get(u.id)![m] = new Float32Array(dims[m]);
+      given.forEach((u, i) => feats.get(u.id)![m].set(out.subarray(i * dims[m], (i + 1) * dims[m])));
+    }
+    const avail: Record<string, Avail> = {};
+    for (const u of utts) avail[u.id] = MODALITIES.map((m) => (u.condition.includes(m) ? 1 : 0)) as Avail;
+    const masks: MaskSet = { rate: 0, seed: 0, avail };
+    const ds: Dialogue[] = dialogues.map((d) => ({
+      id: d.id,
+      utterances: d.utterances.map((u) => ({ id: u.id, speaker: u.speaker ?? '', label: 0, features: feats.get(u.id)! })),
+    }));
+    const batch = makeBatch(ds, { masks });
+    const values = tf.tidy(() => {
+      const logits = member.model.forward(batchInputs(batch), { stage: 2, training: false }).logits; // [B, S, C]
+      return (C === 1 ? logits : tf.softmax(logits)).dataSync() as Float32Array;
+    });
+    const cond = new Map(utts.map((u) => [u.id, u.condition]));
+    const out: Array<[string, Condition, Float32Array]> = [];
+    batch.uttIds.forEach((row, b) =>
+      row.forEach((id, s) => {
+        if (batch.umask[b * batch.S + s]! > 0) out.push([id, cond.get(id)!, values.slice((b * batch.S + s) * C, (b * batch.S + s + 1) * C)]);
+      }),
+    );
+    return out;
+  }
+
+  dispose(): void {
+    const models = new Set([...this.byCondition.values()].flat().map((m) => m.model));
+    for (const m of models) m.dispose();
+    for (const p of this.pipelines) p.dispose();
+  }
+}
