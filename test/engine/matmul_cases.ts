@@ -38,15 +38,15 @@ const CASES: [number[], number[], boolean, boolean][] = [
   [[33, 65], [65, 129], false, false],
 ];
 
-export function matmulSuite(path: MatmulPath): void {
-  test(`${path}: initEngine registers the requested matmul path`, async () => {
+export function matmulSuite(path: MatmulPath, skip: string | false = false): void {
+  test(`${path}: initEngine registers the requested matmul path`, { skip }, async () => {
     const info = await initEngine({ matmul: path });
     assert.equal(info.backend, 'wasm');
     assert.equal(info.matmul, path);
     assert.equal((await initEngine()).matmul, path, 'a later call without options keeps the path');
   });
 
-  test(`${path}: BatchMatMul matches a float64 reference on every transpose/batch/broadcast form`, async () => {
+  test(`${path}: BatchMatMul matches a float64 reference on every transpose/batch/broadcast form`, { skip }, async () => {
     await initEngine({ matmul: path });
     const rng = new Rng(7);
     for (const [as, bs, ta, tb] of CASES) {
@@ -62,7 +62,7 @@ export function matmulSuite(path: MatmulPath): void {
     }
   });
 
-  test(`${path}: matmul gradients equal the analytic ones (dA = dY B^T, dB = A^T dY, summed over broadcast)`, async () => {
+  test(`${path}: matmul gradients equal the analytic ones (dA = dY B^T, dB = A^T dY, summed over broadcast)`, { skip }, async () => {
     await initEngine({ matmul: path });
     const rng = new Rng(8);
     for (const [as, bs, ta, tb] of CASES.filter(([a, b]) => a.every((d) => d > 0) && b.every((d) => d > 0))) {
@@ -81,7 +81,7 @@ export function matmulSuite(path: MatmulPath): void {
     }
   });
 
-  test(`${path}: fused matMul (bias + activation) matches matMul + add + activation, values and gradients`, async () => {
+  test(`${path}: fused matMul (bias + activation) matches matMul + add + activation, values and gradients`, { skip }, async () => {
     await initEngine({ matmul: path });
     const rng = new Rng(9);
     const acts = ['linear', 'relu', 'relu6', 'elu', 'sigmoid', 'leakyrelu'] as const;
@@ -114,7 +114,7 @@ export function matmulSuite(path: MatmulPath): void {
     }
   });
 
-  test(`${path}: fused matMul with prelu and without bias`, async () => {
+  test(`${path}: fused matMul with prelu and without bias`, { skip }, async () => {
     await initEngine({ matmul: path });
     const rng = new Rng(10);
     tf.tidy(() => {
@@ -126,7 +126,7 @@ export function matmulSuite(path: MatmulPath): void {
     });
   });
 
-  test(`${path}: a product that grows the wasm heap mid-kernel is still exact, and no tensor leaks`, async () => {
+  test(`${path}: a product that grows the wasm heap mid-kernel is still exact, and no tensor leaks`, { skip }, async () => {
     await initEngine({ matmul: path });
     const heapBytes = (): number => (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.buffer.byteLength;
     const before = tf.memory().numTensors;
