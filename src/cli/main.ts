@@ -11,9 +11,10 @@ import { register as report } from './commands/report.ts';
 import { register as predict } from './commands/predict.ts';
 import { register as evalCmd } from './commands/eval.ts';
 import { register as serve } from './commands/serve.ts';
+import { register as demo } from './commands/demo.ts';
 
 /** Each command module's `register`; add one line per command. */
-const COMMANDS: Array<(program: Command) => void> = [synth, inspect, trainCmd, evalCmd, report, predict, serve];
+const COMMANDS: Array<(program: Command) => void> = [synth, inspect, trainCmd, evalCmd, report, predict, serve, demo];
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command();
