@@ -81,7 +81,7 @@ export function readRunFile(runDir: string): RunFile {
 
 /** The part of the spec that must match when a run is resumed. */
 function identity(spec: ExperimentSpec, dataset: DatasetName) {
-  return { dataset, data: resolve(spec.data), method: spec.method, seeds: spec.seeds, config: spec.config };
+  return { dataset, data: resolve(spec.data), load: spec.load ?? {}, method: spec.method, seeds: spec.seeds, config: spec.config };
 }
 
 export const protocolName = (c: RunConfig): string => (c.protocol.kind === 'fixed' ? 'fixed' : `random:${c.protocol.missingRate}`);

@@ -30,7 +30,7 @@ export function rescoreRun(opts: RescoreOptions): RunResults {
   const { identity } = run;
   if (!isHardyMethod(identity.method)) throw new HardyError(`${opts.runDir}: unknown method '${identity.method}'`);
   const kind = HARDY_METHODS[identity.method].model;
-  const corpus = loadCorpus(opts.data ?? identity.data, identity.dataset);
+  const corpus = loadCorpus(opts.data ?? identity.data, identity.dataset, identity.load);
   for (const m of ['a', 't', 'v'] as const) {
     if (corpus.dims[m] !== run.corpus.dims[m]) throw new HardyError(`${corpus.source}: ${m} features have ${corpus.dims[m]} dims, the run was trained on ${run.corpus.dims[m]}`);
   }

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readConfigFile, resolveConfig } from '../config.ts';
+import { parseIntList } from '../options.ts';
 
 const DEMO_CONFIG = fileURLToPath(new URL('../../../configs/demo.yaml', import.meta.url));
 
@@ -26,7 +27,6 @@ export function register(program: Command): void {
       const { renderReport } = await import('../../eval/report.ts');
       const { collectReportData } = await import('../../eval/run-report.ts');
       const { writeFileAtomic } = await import('../../util/atomic.ts');
-      const { parseIntList } = await import('./train.ts');
       const say = (s: string) => process.stderr.write(s + '\n');
       const t0 = Date.now();
       const data = join(opts.out, 'data');

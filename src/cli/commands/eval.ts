@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import { join } from 'node:path';
 import { writeJsonAtomic } from '../../util/atomic.ts';
-import { parseConditions } from './train.ts';
+import { parseConditions } from '../options.ts';
 
 export function register(program: Command): void {
   program

@@ -3,7 +3,8 @@ import { Command, Option } from 'commander';
 import { loadCorpus } from '../../data/load.ts';
 import { DATASET_NAMES } from '../../data/datasets.ts';
 import { inspectCorpus, formatReport } from '../../data/inspect.ts';
-import type { DatasetName, Modality } from '../../data/types.ts';
+import type { DatasetName } from '../../data/types.ts';
+import { featureDirsOf } from '../options.ts';
 
 export function register(program: Command): void {
   program
@@ -16,10 +17,7 @@ export function register(program: Command): void {
     .option('--video-dir <name>', 'video feature folder under features/')
     .option('--json', 'print the report as JSON')
     .action((opts: { data: string; dataset?: DatasetName; audioDir?: string; textDir?: string; videoDir?: string; json?: boolean }) => {
-      const featureDirs: Partial<Record<Modality, string>> = {};
-      if (opts.audioDir) featureDirs.a = opts.audioDir;
-      if (opts.textDir) featureDirs.t = opts.textDir;
-      if (opts.videoDir) featureDirs.v = opts.videoDir;
+      const featureDirs = featureDirsOf(opts);
       const t0 = Date.now();
       const corpus = loadCorpus(opts.data, opts.dataset, { featureDirs });
       const report = { ...inspectCorpus(corpus), loadSeconds: (Date.now() - t0) / 1000 };

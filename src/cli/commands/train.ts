@@ -1,10 +1,10 @@
 /** `hardy-mer train`: every stage of a method over seeds x folds x conditions, cached in a run folder. */
 import { Command, Option } from 'commander';
 import { DATASET_NAMES } from '../../data/datasets.ts';
-import { CONDITIONS, type Condition, type DatasetName } from '../../data/types.ts';
+import { CONDITIONS, type DatasetName } from '../../data/types.ts';
 import { HARDY_METHODS, type HardyMethod } from '../../train/methods.ts';
-import { HardyError } from '../../util/errors.ts';
 import { readConfigFile, resolveConfig, type PartialConfig } from '../config.ts';
+import { featureDirsOf, parseConditions, parseIntList, parseProtocol } from '../options.ts';
 
 export interface TrainFlags {
   data: string;
@@ -20,29 +20,9 @@ export interface TrainFlags {
   resume?: boolean;
   json?: boolean;
   quiet?: boolean;
-}
-
-/** `1,2,3` -> [1, 2, 3], each a non-negative integer. */
-export function parseIntList(s: string, flag: string): number[] {
-  const xs = s.split(',').map((x) => x.trim());
-  if (xs.some((x) => !/^\d+$/.test(x))) throw new HardyError(`${flag} takes comma-separated non-negative integers, got '${s}'`);
-  return xs.map(Number);
-}
-
-export function parseConditions(s: string): Condition[] {
-  const xs = s.split(',').map((x) => x.trim());
-  const bad = xs.filter((x) => !(CONDITIONS as readonly string[]).includes(x));
-  if (bad.length) throw new HardyError(`--conditions: unknown condition '${bad.join("', '")}' (expected some of ${CONDITIONS.join(', ')})`);
-  return xs as Condition[];
-}
-
-/** `fixed` | `random:<rate>` with rate in {0.0, 0.1, ..., 0.7}. */
-export function parseProtocol(s: string): PartialConfig['protocol'] {
-  if (s === 'fixed') return { kind: 'fixed' };
-  const m = /^random:(\d*\.?\d+)$/.exec(s);
-  const rate = m ? Number(m[1]) : NaN;
-  if (!(rate >= 0 && rate <= 0.7)) throw new HardyError(`--protocol must be 'fixed' or 'random:<rate>' with rate in [0, 0.7], got '${s}'`);
-  return { kind: 'random', missingRate: rate };
+  audioDir?: string;
+  textDir?: string;
+  videoDir?: string;
 }
 
 /** Flags -> the config layer they set (flags win over the config file). */
@@ -72,6 +52,9 @@ export function register(program: Command): void {
     .option('--resume', 'continue the run in --out, skipping finished units')
     .option('--json', 'print only the results object on stdout')
     .option('--quiet', 'no progress output')
+    .option('--audio-dir <name>', 'audio feature folder under features/ (default wav2vec-large-c-UTT)')
+    .option('--text-dir <name>', 'text feature folder under features/ (default deberta-large-4-UTT)')
+    .option('--video-dir <name>', 'video feature folder under features/ (default manet_UTT)')
     .action(async (f: TrainFlags) => {
       const config = resolveConfig(f.config ? readConfigFile(f.config) : {}, flagLayer(f));
       const seeds = f.seeds ? parseIntList(f.seeds, '--seeds') : [config.seed];
@@ -84,6 +67,7 @@ export function register(program: Command): void {
       const results = await runExperiment({
         data: f.data,
         dataset: f.dataset,
+        load: { featureDirs: featureDirsOf(f) },
         method: f.method,
         config,
         seeds,

@@ -1,0 +1,37 @@
+/** Parsers of the CLI's list and protocol flags, shared by the commands. */
+import { CONDITIONS, type Condition, type Modality } from '../data/types.ts';
+import { HardyError } from '../util/errors.ts';
+import type { PartialConfig } from './config.ts';
+
+/** `1,2,3` -> [1, 2, 3], each a non-negative integer. */
+export function parseIntList(s: string, flag: string): number[] {
+  const xs = s.split(',').map((x) => x.trim());
+  if (xs.some((x) => !/^\d+$/.test(x))) throw new HardyError(`${flag} takes comma-separated non-negative integers, got '${s}'`);
+  return xs.map(Number);
+}
+
+export function parseConditions(s: string): Condition[] {
+  const xs = s.split(',').map((x) => x.trim());
+  const bad = xs.filter((x) => !(CONDITIONS as readonly string[]).includes(x));
+  if (bad.length) throw new HardyError(`--conditions: unknown condition '${bad.join("', '")}' (expected some of ${CONDITIONS.join(', ')})`);
+  return xs as Condition[];
+}
+
+/** `fixed` | `random:<rate>` with rate in {0.0, 0.1, ..., 0.7}. */
+export function parseProtocol(s: string): PartialConfig['protocol'] {
+  if (s === 'fixed') return { kind: 'fixed' };
+  const m = /^random:(\d*\.?\d+)$/.exec(s);
+  const rate = m ? Number(m[1]) : NaN;
+  if (!(rate >= 0 && rate <= 0.7)) throw new HardyError(`--protocol must be 'fixed' or 'random:<rate>' with rate in [0, 0.7], got '${s}'`);
+  return { kind: 'random', missingRate: rate };
+}
+
+/** --audio-dir/--text-dir/--video-dir -> the loader's feature folder names (only those given). */
+export function featureDirsOf(f: { audioDir?: string; textDir?: string; videoDir?: string }): Partial<Record<Modality, string>> {
+  const dirs: Partial<Record<Modality, string>> = {};
+  if (f.audioDir) dirs.a = f.audioDir;
+  if (f.textDir) dirs.t = f.textDir;
+  if (f.videoDir) dirs.v = f.videoDir;
+  return dirs;
+}
+
