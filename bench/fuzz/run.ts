@@ -5,6 +5,8 @@
  *
  * Usage: npm run bench:fuzz [-- --cases 10000] [--seed 1] [--reader npy|pickle|config-json|config-yaml]
  *        npm run bench:fuzz -- --reader pickle --seed 1 --case 1234   (re-run one case in-process, verbosely)
+ *        npm run bench:fuzz -- --self-check [--hang-ms 5000]   (a reader that hangs in case 3 and exhausts
+ *        the heap in case 5: both must be reported, and the other cases run)
  * Prints a summary per reader and one JSON line of figures; exits 1 if any case failed.
  */
 import { Worker } from 'node:worker_threads';
@@ -18,11 +20,12 @@ const opt = (name: string): string | undefined => {
 const cases = Number(opt('cases') ?? 10000);
 const seed = Number(opt('seed') ?? 1);
 const readers = (opt('reader')?.split(',') ?? READERS) as ReaderName[];
-const HANG_MS = 10_000; // a case making no progress this long is a hang (the per-case limit is 1 s)
-const HEAP_MB = 512;
+const HANG_MS = Number(opt('hang-ms') ?? 10_000); // a case making no progress this long is a hang (the per-case limit is 1 s)
+const STARTUP_MS = 120_000;
+const HEAP_MB = argv.includes('--self-check') ? 64 : 512;
 
 /** Cases [from, from + count) in a worker; resolves with its summary, or with the case that hung or crashed it. */
-function runWorker(reader: ReaderName, from: number, count: number): Promise<{ summary?: FuzzSummary; dead?: Failure }> {
+function runWorker(reader: ReaderName | 'selftest', from: number, count: number): Promise<{ summary?: FuzzSummary; dead?: Failure }> {
   const current = new SharedArrayBuffer(4);
   const cur = new Int32Array(current);
   Atomics.store(cur, 0, -1); // the worker stores each case index before running it
@@ -41,12 +44,13 @@ function runWorker(reader: ReaderName, from: number, count: number): Promise<{ s
       const i = Atomics.load(cur, 0);
       // a worker that dies before its first case is a broken harness, not a finding
       if (i < 0) reject(new Error(`fuzz worker for ${reader} failed to start: ${reason}`));
-      else resolve({ dead: { reader, seed, case: i, reason } });
+      else resolve({ dead: { reader: reader as ReaderName, seed, case: i, reason } });
     };
     const watch = setInterval(() => {
       const i = Atomics.load(cur, 0);
       if (i !== last) { last = i; since = performance.now(); return; }
-      if (performance.now() - since > HANG_MS) { dead(`no progress for ${HANG_MS / 1000} s (hang)`); void w.terminate(); }
+      const limit = i < 0 ? STARTUP_MS : HANG_MS; // loading the worker's TypeScript takes seconds on a busy machine
+      if (performance.now() - since > limit) { dead(`no progress for ${limit / 1000} s (hang)`); void w.terminate(); }
     }, 250);
     w.on('message', (summary: FuzzSummary) => { settled = true; clearInterval(watch); resolve({ summary }); });
     w.on('error', (err) => dead(`worker died: ${err.name}: ${err.message}`));
@@ -54,8 +58,8 @@ function runWorker(reader: ReaderName, from: number, count: number): Promise<{ s
   });
 }
 
-async function fuzzReader(reader: ReaderName): Promise<FuzzSummary> {
-  const total: FuzzSummary = { reader, seed, cases: 0, values: 0, errors: 0, failures: [], maxMs: 0, totalSeconds: 0 };
+async function fuzzReader(reader: ReaderName | 'selftest', cases: number): Promise<FuzzSummary> {
+  const total: FuzzSummary = { reader: reader as ReaderName, seed, cases: 0, values: 0, errors: 0, failures: [], maxMs: 0, totalSeconds: 0 };
   const t0 = performance.now();
   let from = 0;
   while (from < cases) {
@@ -91,9 +95,17 @@ async function main(): Promise<void> {
     console.log('oracle:', judge(t, input));
     return;
   }
+  if (argv.includes('--self-check')) {
+    const s = await fuzzReader('selftest', 8);
+    for (const f of s.failures) console.log(`  caught ${formatFailure(f)}`);
+    const caught = s.failures.map((f) => f.case).join(',');
+    console.log(JSON.stringify({ bench: 'fuzz-self-check', cases: s.cases, caught, ok: s.cases === 8 && caught === '3,5' }));
+    if (caught !== '3,5') process.exitCode = 1;
+    return;
+  }
   const summaries: FuzzSummary[] = [];
   for (const reader of readers) {
-    const s = await fuzzReader(reader);
+    const s = await fuzzReader(reader, cases);
     summaries.push(s);
     console.log(`${reader}: ${s.cases} cases (${s.values} returned a value, ${s.errors} a HardyError), ${s.failures.length} failures, max ${s.maxMs.toFixed(1)} ms per case, ${s.totalSeconds.toFixed(1)} s`);
     for (const f of s.failures.slice(0, 20)) console.log(`  FAIL ${formatFailure(f)}`);

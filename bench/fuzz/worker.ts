@@ -2,20 +2,33 @@
  * Worker side of the fuzz bench: runs a range of cases for one reader and publishes the index of
  * the case in progress through shared memory, so the parent can name a case that hangs (or runs
  * the worker out of memory) even though the worker itself never gets to report it.
+ * The `selftest-*` readers misbehave on purpose (case 3 hangs, case 5 exhausts the heap) so
+ * `--self-check` can prove the parent catches both and carries on.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { makeTargets, runFuzz, type ReaderName } from './core.ts';
+import { makeTargets, runFuzz, type ReaderName, type Target } from './core.ts';
 
 interface Job {
-  reader: ReaderName;
+  reader: ReaderName | 'selftest';
   seed: number;
   from: number;
   count: number;
   current: SharedArrayBuffer;
 }
 
+function selfTest(base: Target): Target {
+  const read = (bytes: Uint8Array, source: string): unknown => {
+    const i = Atomics.load(current, 0);
+    if (i === 3) for (;;); // a hang
+    if (i === 5) { const hog: number[][] = []; for (;;) hog.push(new Array<number>(1 << 23).fill(i)); } // out of memory
+    return base.read(bytes, source);
+  };
+  return { ...base, read };
+}
+
 const job = workerData as Job;
 const current = new Int32Array(job.current);
-const target = makeTargets()[job.reader];
+const targets = makeTargets();
+const target = job.reader === 'selftest' ? selfTest(targets.npy) : targets[job.reader];
 const summary = runFuzz(target, job.seed, job.from, job.count, undefined, (i) => Atomics.store(current, 0, i));
 parentPort!.postMessage(summary);

@@ -45,7 +45,7 @@ for (const name of ['nan_audio_padding.pkl', 'all_neginf_audio.pkl', 'neginf_fra
     }
     if (name === 'all_neginf_audio.pkl') {
       assert.deepEqual(Array.from(c.dialogues[0]!.utterances[0]!.features.a), [0, 0]);
-      assert.match(c.notes.join(' '), /1 modality vector\(s\) had no valid frame/);
+      assert.match((c.notes ?? []).join(' '), /1 modality vector\(s\) had no valid frame/);
     }
   });
 }
