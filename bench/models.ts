@@ -11,6 +11,10 @@
  *   npx tsx bench/models.ts timing [--preset iemocap] [--kinds student,teacher,momke] [--fold 1]
  *     Seconds per training epoch of each model and stage at the default full size (D = 256, depth 4,
  *     2 heads, batch 16): one stage-1 and one stage-2 epoch each (condition `at`), plus the eval time.
+ *   npx tsx bench/models.ts ridge [--preset small] [--folds 1] [--conds ...] [--lambda 50]
+ *     The reference for the teacher's ratio: a ridge regression (closed form) from the available
+ *     modalities' features to each missing one, fitted on the fold's training utterances, its test
+ *     MSE over the training-mean MSE. It says how much of a modality is recoverable at all.
  *
  * Output: JSON lines on stdout (also appended to --out), a summary at the end.
  */
@@ -41,6 +45,7 @@ const { positionals, values: opt } = parseArgs({
     lr: { type: 'string', default: '1e-3' },
     batch: { type: 'string', default: '4' },
     seed: { type: 'string', default: '1' },
+    lambda: { type: 'string' },
     out: { type: 'string' },
   },
 });
@@ -178,10 +183,75 @@ async function timing(): Promise<void> {
   }
 }
 
+/** Solves (X^T X + lambda I) W = X^T Y for W by Gauss-Jordan; X [n, p] rows, Y [n, q] rows. */
+function ridgeFit(X: Float32Array[], Y: Float32Array[], lambda: number): Float64Array[] {
+  const p = X[0]!.length;
+  const q = Y[0]!.length;
+  const A = Array.from({ length: p }, () => new Float64Array(p + q));
+  for (let r = 0; r < X.length; r++) {
+    const x = X[r]!;
+    const y = Y[r]!;
+    for (let i = 0; i < p; i++) {
+      const row = A[i]!;
+      for (let j = 0; j < p; j++) row[j]! += x[i]! * x[j]!;
+      for (let j = 0; j < q; j++) row[p + j]! += x[i]! * y[j]!;
+    }
+  }
+  for (let i = 0; i < p; i++) A[i]![i]! += lambda;
+  for (let c = 0; c < p; c++) {
+    const piv = A[c]![c]!;
+    for (let j = c; j < p + q; j++) A[c]![j]! /= piv;
+    for (let r = 0; r < p; r++) {
+      if (r === c) continue;
+      const f = A[r]![c]!;
+      if (f === 0) continue;
+      for (let j = c; j < p + q; j++) A[r]![j]! -= f * A[c]![j]!;
+    }
+  }
+  return A.map((row) => row.slice(p)); // [p][q]
+}
+
+async function ridge(): Promise<void> {
+  const corpus = synth((opt.preset ?? 'small') as SynthPreset);
+  const conds = opt.conds!.split(',') as Condition[];
+  const lambda = Number(opt.lambda ?? 50);
+  for (const foldIdx of opt.folds!.split(',').map(Number)) {
+    const fold = getFold(corpus, foldIdx, { seed: 1, validFraction: 0.1 });
+    const tr = fold.train.flatMap((d) => d.utterances);
+    const te = fold.test.flatMap((d) => d.utterances);
+    const stats = modalityStats(fold.train);
+    for (const condition of conds) {
+      const inputs = MODALITIES.filter((m) => condition.includes(m));
+      // centred inputs plus a constant column for the intercept
+      const rowOf = (u: (typeof tr)[number]): Float32Array =>
+        Float32Array.from([1, ...inputs.flatMap((m) => Array.from(u.features[m], (x, j) => x - stats[m].mean[j]!))]);
+      const Xtr = tr.map(rowOf);
+      const Xte = te.map(rowOf);
+      for (const target of MODALITIES.filter((m) => !condition.includes(m))) {
+        const W = ridgeFit(Xtr, tr.map((u) => u.features[target]), lambda);
+        const d = corpus.dims[target];
+        let se = 0;
+        let sm = 0;
+        te.forEach((u, r) => {
+          const x = Xte[r]!;
+          for (let j = 0; j < d; j++) {
+            let y = 0;
+            for (let i = 0; i < x.length; i++) y += x[i]! * W[i]![j]!;
+            se += (y - u.features[target][j]!) ** 2;
+            sm += (stats[target].mean[j]! - u.features[target][j]!) ** 2;
+          }
+        });
+        emit({ ridge: true, fold: foldIdx, condition, target, lambda, mse: se / (te.length * d), meanMse: sm / (te.length * d), ratio: se / sm });
+      }
+    }
+  }
+}
+
 const info = await initEngine();
 console.error(`engine: ${JSON.stringify(info)}`);
 if (mode === 'small') await small();
 else if (mode === 'timing') await timing();
+else if (mode === 'ridge') await ridge();
 else {
   console.error('usage: npx tsx bench/models.ts small|timing [options] (see the header of bench/models.ts)');
   process.exit(2);
