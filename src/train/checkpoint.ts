@@ -129,9 +129,14 @@ export function saveCheckpoint<S extends object>(runDir: string, epoch: number, 
 }
 
 /** The checkpoint `latest.json` points at, or undefined when the run has none. */
+/** Whether `runDir` holds a finished checkpoint. */
+export function hasCheckpoint(runDir: string): boolean {
+  return existsSync(join(runDir, 'checkpoint', 'latest.json'));
+}
+
 export function loadCheckpoint<S>(runDir: string, model: MerModel): Checkpoint<S> | undefined {
   const latest = join(runDir, 'checkpoint', 'latest.json');
-  if (!existsSync(latest)) return undefined;
+  if (!hasCheckpoint(runDir)) return undefined;
   const { dir: name } = JSON.parse(readFileSync(latest, 'utf8')) as { dir: string };
   const dir = join(runDir, 'checkpoint', name);
   const m = readBundle(dir, 'model.json', 'weights.bin', MODEL_FORMAT);

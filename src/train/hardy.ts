@@ -156,7 +156,8 @@ export async function trainHardy(job: HardyJob): Promise<HardyResult> {
   const primary = job.primary ?? (job.corpus.task === 'classification' ? 'WA' : 'ACC2');
   const score = job.score;
   const sub = (name: string): string | undefined => (job.runDir ? join(job.runDir, name) : undefined);
-  const shared = (name: string): string | undefined => (job.foldDir ? join(job.foldDir, name) : sub(name));
+  const foldShared = (name: string): string | undefined => (job.foldDir ? join(job.foldDir, name) : undefined);
+  const shared = (name: string): string | undefined => foldShared(name) ?? sub(name);
   const timing: HardyTiming = { finetuneS: 0, indexS: 0, teacherS: 0, modelS: 0, stage1EpochS: 0, stage2EpochS: 0 };
 
   let t = performance.now();
@@ -181,7 +182,7 @@ export async function trainHardy(job: HardyJob): Promise<HardyResult> {
     timing.indexS = seconds(t);
 
     t = performance.now();
-    teacher = await train({ ...common, kind: 'teacher', runDir: sub('teacher') });
+    teacher = await train({ ...common, kind: 'teacher', runDir: sub('teacher'), stage1Dir: foldShared('stage1-teacher') });
     timing.teacherS = seconds(t);
     curriculum = new Curriculum(teacher.model, retriever, config.curriculum, corpus.task, mixSeed(config.seed, 0xc0, fold.index));
     curTiming = { hardnessMs: 0, retrievalMs: 0, viewsMs: 0 };
@@ -193,6 +194,7 @@ export async function trainHardy(job: HardyJob): Promise<HardyResult> {
     ...common,
     kind: spec.model,
     runDir: sub(spec.model),
+    stage1Dir: foldShared(`stage1-${spec.model}`),
     hooks: curriculum
       ? {
           beforeEpoch: (_epoch, { rng }) => curriculum.beginEpoch(rng),

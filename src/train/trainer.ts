@@ -22,7 +22,7 @@ import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
 import { HardyError } from '../util/errors.ts';
 import type { Rng } from '../util/rng.ts';
 import { Adam } from './adam.ts';
-import { loadCheckpoint, saveCheckpoint, saveModel, type TensorSet } from './checkpoint.ts';
+import { hasCheckpoint, loadCheckpoint, saveCheckpoint, saveModel, type TensorSet } from './checkpoint.ts';
 import type { RunConfig, StageSchedule } from './config.ts';
 import { predict, type Predictions } from './evaluate.ts';
 import { Progress, type ProgressOptions } from './progress.ts';
@@ -57,6 +57,11 @@ export interface TrainJob {
   hooks?: TrainHooks;
   /** Random protocol: the fixed test masks (drawn from the seed and stored in runDir when absent). */
   testMasks?: MaskSet;
+  /**
+   * Folder shared by the units (conditions) of one fold, seed and model kind: the end of stage 1 is
+   * saved there once and the other units start from it. Omitted = every unit trains its own stage 1.
+   */
+  stage1Dir?: string;
   /** Default: the config's schedule for `kind`. */
   schedule?: StageSchedule;
   decoderHidden?: number;
@@ -155,8 +160,19 @@ export async function train(job: TrainJob): Promise<TrainResult> {
   const snaps: Partial<Record<Modality, TensorSet>> = {};
   let start = 0;
   const metricsPath = job.runDir ? join(job.runDir, 'metrics.jsonl') : undefined;
+  const hasStage2 = sched.epochs > sched.stage1Epochs;
+  // Stage 1 does not depend on the condition (complete inputs, condition-free RNG streams), so the
+  // units of one fold and seed share it: the first one to finish stage 1 leaves its end state in
+  // `stage1Dir`, and the others start from there, exactly where they would have been.
+  const stage1Dir = hasStage2 && sched.stage1Epochs > 0 ? job.stage1Dir : undefined;
   if (job.runDir) {
-    const ck = loadCheckpoint<TrainState>(job.runDir, model);
+    let ck = loadCheckpoint<TrainState>(job.runDir, model);
+    if (!ck && stage1Dir) {
+      ck = loadCheckpoint<TrainState>(stage1Dir, model);
+      if (ck && ck.epoch !== sched.stage1Epochs - 1) {
+        throw new HardyError(`${stage1Dir}: shared stage-1 checkpoint is at epoch ${ck.epoch + 1}, expected ${sched.stage1Epochs}; delete it to retrain stage 1`);
+      }
+    }
     if (ck) {
       st = ck.state;
       adam.setState({ step: ck.state.adamStep, m: ck.sets['adam.m'] ?? new Map(), v: ck.sets['adam.v'] ?? new Map() });
@@ -168,12 +184,15 @@ export async function train(job: TrainJob): Promise<TrainResult> {
     writeFileAtomic(metricsPath!, st.history.map((r) => JSON.stringify(r) + '\n').join(''));
   }
 
+  // Stage 1 trains and is scored on complete inputs; stage 2 on the condition (or the masks).
   const evalOn = (dialogues: Dialogue[], masks: MaskSet | undefined, stage: Stage): MetricRecord => {
-    const p = predict(model, dialogues, { stage, batchSize, condition: masks ? undefined : job.condition, masks });
+    const p =
+      stage === 1 && hasStage2
+        ? predict(model, dialogues, { stage, batchSize, complete: true })
+        : predict(model, dialogues, { stage, batchSize, condition: masks ? undefined : job.condition, masks });
     return job.score(p.preds, p.labels);
   };
   const selSplit = selection === 'val' ? fold.valid : fold.test;
-  const hasStage2 = sched.epochs > sched.stage1Epochs;
   const progress = new Progress(label, sched.epochs, start, job.progress);
 
   for (let epoch = start; epoch < sched.epochs && !st.stopped; epoch++) {
@@ -254,6 +273,7 @@ export async function train(job: TrainJob): Promise<TrainResult> {
       for (const m of MODALITIES) if (snaps[m]) sets[`expert.${m}`] = snaps[m]!;
       st.adamStep = a.step;
       saveCheckpoint(job.runDir, epoch, model, st, sets);
+      if (stage1Dir && epoch === sched.stage1Epochs - 1 && !hasCheckpoint(stage1Dir)) saveCheckpoint(stage1Dir, epoch, model, st, sets);
     }
   }
   adam.dispose();
