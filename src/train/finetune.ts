@@ -6,6 +6,7 @@
  * second-layer output. Test utterances are only ever passed forward, for extraction.
  */
 import * as tf from '@tensorflow/tfjs';
+import { utterancesOf } from '../data/index.ts';
 import type { Corpus, Dialogue, Fold, Modality, Utterance } from '../data/types.ts';
 import { MODALITIES } from '../data/types.ts';
 import { assertDisjointFold } from '../curriculum/table.ts';
@@ -43,10 +44,6 @@ export interface FinetuneResult {
   /** The fold's feature pipeline: the three fine-tuned MLPs, then L2-normalised text. */
   pipeline: FeaturePipeline;
   reports: Record<Modality, ModalityFinetuneReport>;
-}
-
-function utterancesOf(ds: Dialogue[]): Utterance[] {
-  return ds.flatMap((d) => d.utterances);
 }
 
 /** [n, d] matrix of modality `m` of `utts`. */

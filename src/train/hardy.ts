@@ -18,7 +18,7 @@ import { Curriculum, type CurriculumTiming } from '../curriculum/curriculum.ts';
 import type { EpochDiagnostics } from '../curriculum/diagnostics.ts';
 import { buildFoldIndexes, disposeFoldIndexes, loadFoldIndexes, saveFoldIndexes, type FoldIndexes } from '../curriculum/index.ts';
 import { Retriever } from '../curriculum/retrieval.ts';
-import { trainingTable } from '../curriculum/table.ts';
+import { trainingTable, type UtteranceTable } from '../curriculum/table.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
 import { HardyError } from '../util/errors.ts';
 import type { RunConfig } from './config.ts';
@@ -117,7 +117,7 @@ function prepareFeatures(job: HardyJob, config: RunConfig, dir: string | undefin
 }
 
 /** Indexes saved under `dir` are reloaded (and re-checked); otherwise built and saved. */
-function foldIndexes(table: ReturnType<typeof trainingTable>, fold: Fold, dir: string | undefined): FoldIndexes {
+function foldIndexes(table: UtteranceTable, fold: Fold, dir: string | undefined): FoldIndexes {
   if (dir && existsSync(join(dir, 'index-v.json'))) {
     const idx = loadFoldIndexes(dir, fold);
     if (idx.a.ids.length !== table.ids.length || idx.a.ids.some((id, r) => id !== table.ids[r])) {
