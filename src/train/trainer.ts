@@ -220,7 +220,13 @@ export async function train(job: TrainJob): Promise<TrainResult> {
     for (let i = 0; i < batches.length; i++) {
       const views = stage === 2 && hooks.viewsFor ? await hooks.viewsFor(batches[i]!, epoch) : [batches[i]!];
       for (const view of views) {
-        progress.step(epoch, i + 1, batches.length, trainStep(model, adam, view, { stage, rng }));
+        const loss = trainStep(model, adam, view, { stage, rng });
+        if (!Number.isFinite(loss)) {
+          // The weights in memory are spoiled; the checkpoint on disk (last finished epoch) is not.
+          const kept = job.runDir && hasCheckpoint(job.runDir) ? `the last good checkpoint (epoch ${epoch}) is kept in ${job.runDir}` : 'no checkpoint was written';
+          throw new HardyError(`${label}: the training loss became ${loss} at epoch ${epoch + 1}, batch ${i + 1}; stopped, ${kept}. Lower optim.lr or check the features, then --resume`);
+        }
+        progress.step(epoch, i + 1, batches.length, loss);
         steps++;
       }
     }
