@@ -2,6 +2,7 @@
 """PyTorch reference for `npm run bench:step`: the student of spec §3 at the same size, one training
 step (forward, backward, Adam) per iteration, 2 threads. Spawned by bench/step.ts with
 OMP_WAIT_POLICY=PASSIVE; prints per-step times and peak RSS as one JSON line (wall and CPU ms per step).
+bench/torch_epoch.py imports `make_student` and `stage2_loss` from here.
 
 Model (mirrors src/model): per-modality projection Linear(d_m, D) on zero-filled missing inputs +
 dropout; per modality an expert of L layers z <- z + A'(z), A'(z) = A(z) + MLP(A(z)), A = masked
@@ -21,19 +22,9 @@ B, S, DIMS, D, L, H, P, C = 16, 50, {'a': 512, 't': 1024, 'v': 1024}, 256, 4, 2,
 MODS = ('a', 't', 'v')
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument('--steps', type=int, default=10)
-    ap.add_argument('--warmup', type=int, default=2)
-    args = ap.parse_args()
-    try:
-        import torch
-        from torch import nn
-    except ImportError as e:
-        print(json.dumps({'error': f'PyTorch not importable: {e}'}))
-        return
-    torch.set_num_threads(2)
-    torch.manual_seed(0)
+def make_student(torch):
+    """The student (any batch and dialogue length), in training mode."""
+    from torch import nn
 
     class Attention(nn.Module):
         def __init__(self):
@@ -44,13 +35,14 @@ def main():
 
         def forward(self, z, mask):  # z [B, S, D], mask [B, S] bool
             dh = D // H
-            split = lambda t: t.view(B, S, H, dh).transpose(1, 2)
+            b, s = z.shape[0], z.shape[1]
+            split = lambda t: t.view(b, s, H, dh).transpose(1, 2)
             q, k, v = split(self.q(z)), split(self.k(z)), split(self.v(z))
             scores = q @ k.transpose(-1, -2) / math.sqrt(dh)
             keep = mask[:, None, None, :]
             has_key = keep.any(-1, keepdim=True)
             p = torch.softmax(scores.masked_fill(~(keep | ~has_key), float('-inf')), -1) * has_key
-            a = (p @ v).transpose(1, 2).reshape(B, S, D)
+            a = (p @ v).transpose(1, 2).reshape(b, s, D)
             return a + self.drop(self.fc2(self.drop(nn.functional.gelu(self.fc1(a)))))
 
     class Student(nn.Module):
@@ -73,6 +65,41 @@ def main():
             u = z + self.drop(torch.relu(self.w1(z)))
             return self.wo(u), self.dec2(torch.relu(self.dec1(u)))
 
+    model = Student()
+    model.train()
+    return model
+
+
+def stage2_loss(torch, model, x, masks, umask, labels):
+    """Masked CE + reconstruction of the missing modalities. x[m] [B, S, d_m]; masks[m], umask [B, S]."""
+    from torch import nn
+    b, s = umask.shape
+    n_real = umask.sum().clamp(min=1)
+    logits, recon = model(x, masks)
+    nll = nn.functional.cross_entropy(logits.reshape(-1, C), labels.reshape(-1), reduction='none').view(b, s)
+    loss = (nll * umask).sum() / n_real
+    parts = torch.split(recon, [DIMS[m] for m in MODS], -1)
+    rec = sum(((parts[i] - x[m]) ** 2).mean(-1) * (umask - masks[m]) for i, m in enumerate(MODS))
+    return loss + rec.sum() / n_real
+
+
+def peak_rss_mb():
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--steps', type=int, default=10)
+    ap.add_argument('--warmup', type=int, default=2)
+    args = ap.parse_args()
+    try:
+        import torch
+    except ImportError as e:
+        print(json.dumps({'error': f'PyTorch not importable: {e}'}))
+        return
+    torch.set_num_threads(2)
+    torch.manual_seed(0)
+
     g = torch.Generator().manual_seed(2)
     x = {m: torch.randn(B, S, DIMS[m], generator=g) for m in MODS}
     lengths = torch.randint(25, S + 1, (B,), generator=g)
@@ -83,18 +110,11 @@ def main():
     masks = {m: avail[..., i] for i, m in enumerate(MODS)}
     labels = torch.randint(0, C, (B, S), generator=g)
 
-    model = Student()
-    model.train()
+    model = make_student(torch)
     opt = torch.optim.Adam(model.parameters(), lr=1e-4, weight_decay=1e-5)
-    n_real = umask.sum().clamp(min=1)
 
     def step():
-        logits, recon = model(x, masks)
-        nll = nn.functional.cross_entropy(logits.reshape(-1, C), labels.reshape(-1), reduction='none').view(B, S)
-        loss = (nll * umask).sum() / n_real
-        parts = torch.split(recon, [DIMS[m] for m in MODS], -1)
-        rec = sum(((parts[i] - x[m]) ** 2).mean(-1) * (umask - masks[m]) for i, m in enumerate(MODS))
-        loss = loss + rec.sum() / n_real
+        loss = stage2_loss(torch, model, x, masks, umask, labels)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -109,9 +129,8 @@ def main():
             times.append(dt)
             cpu_times.append((time.process_time() - c0) * 1000)
         print(f'ref step {i + 1}/{args.warmup + args.steps}{" (warm-up)" if i < args.warmup else ""}: {dt:.0f} ms, loss {loss:.4f}', file=sys.stderr)
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     params = sum(p.numel() for p in model.parameters())
-    print(json.dumps({'steps_ms': times, 'steps_cpu_ms': cpu_times, 'rss_mb': round(rss_mb), 'params': params, 'torch': torch.__version__, 'threads': torch.get_num_threads()}))
+    print(json.dumps({'steps_ms': times, 'steps_cpu_ms': cpu_times, 'rss_mb': peak_rss_mb(), 'params': params, 'torch': torch.__version__, 'threads': torch.get_num_threads()}))
 
 
 if __name__ == '__main__':
