@@ -104,15 +104,16 @@ function claimRunDir(spec: ExperimentSpec, corpus: Corpus): void {
     if (JSON.stringify(have.identity) !== JSON.stringify(want)) {
       throw new HardyError(`${spec.runDir}: --resume asked for a different run than the one saved there (dataset, data, method, seeds and config must match ${runFile})`);
     }
+    if (!existsSync(join(spec.runDir, 'config.json'))) writeJsonAtomic(join(spec.runDir, 'config.json'), spec.config);
     return;
   }
   if (existsSync(spec.runDir) && readdirSync(spec.runDir).length > 0) {
     throw new HardyError(`${spec.runDir}: folder is not empty and holds no hardy-mer run; choose another --out`);
   }
-  writeJsonAtomic(join(spec.runDir, 'config.json'), spec.config);
   const info: CorpusInfo = { task: corpus.task, numClasses: corpus.numClasses, classNames: corpus.classNames, dims: corpus.dims };
   const run: RunFile = { identity: want, corpus: info, createdAt: new Date().toISOString(), version: 1 };
-  writeJsonAtomic(runFile, run);
+  writeJsonAtomic(runFile, run); // first: from here on the folder is this run's, and --resume can continue it
+  writeJsonAtomic(join(spec.runDir, 'config.json'), spec.config);
 }
 
 /** Folds to run: IEMOCAP the requested test sessions; CMU/MMSA the corpus' single split. */
