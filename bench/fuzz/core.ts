@@ -189,21 +189,25 @@ export interface FuzzSummary {
   totalSeconds: number;
 }
 
-/**
- * Cases [from, from + count) of run `seed`. `onCase(i)` is called before each case (the bench
- * worker publishes i so its parent can name a case that hangs).
- */
-export function runFuzz(t: Target, seed: number, from: number, count: number, limits: Limits = DEFAULT_LIMITS, onCase?: (i: number) => void): FuzzSummary {
+/** Progress hooks: the bench worker publishes them through shared memory so its parent keeps them if it dies. */
+export interface FuzzHooks {
+  before?: (i: number) => void;
+  after?: (i: number, r: CaseResult) => void;
+}
+
+/** Cases [from, from + count) of run `seed`. */
+export function runFuzz(t: Target, seed: number, from: number, count: number, limits: Limits = DEFAULT_LIMITS, hooks: FuzzHooks = {}): FuzzSummary {
   const s: FuzzSummary = { reader: t.name, seed, cases: 0, values: 0, errors: 0, failures: [], maxMs: 0, totalSeconds: 0 };
   const t0 = performance.now();
   for (let i = from; i < from + count; i++) {
-    onCase?.(i);
+    hooks.before?.(i);
     const r = judge(t, caseInput(t, seed, i), limits);
     s.cases++;
     if (r.outcome === 'value') s.values++;
     else s.errors++;
     s.maxMs = Math.max(s.maxMs, r.ms);
     if (r.failure) s.failures.push({ reader: t.name, seed, case: i, reason: r.failure });
+    hooks.after?.(i, r);
   }
   s.totalSeconds = (performance.now() - t0) / 1000;
   return s;

@@ -1,7 +1,8 @@
 /**
- * Worker side of the fuzz bench: runs a range of cases for one reader and publishes the index of
- * the case in progress through shared memory, so the parent can name a case that hangs (or runs
- * the worker out of memory) even though the worker itself never gets to report it.
+ * Worker side of the fuzz bench: runs a range of cases for one reader and publishes, through shared
+ * memory, the index of the case in progress and the running counts [case, values, errors, max us],
+ * so the parent can name a case that hangs (or runs the worker out of memory) and keep the figures
+ * of the cases before it, even though the worker itself never gets to report them.
  * The `selftest-*` readers misbehave on purpose (case 3 hangs, case 5 exhausts the heap) so
  * `--self-check` can prove the parent catches both and carries on.
  */
@@ -30,5 +31,12 @@ const job = workerData as Job;
 const current = new Int32Array(job.current);
 const targets = makeTargets();
 const target = job.reader === 'selftest' ? selfTest(targets.npy) : targets[job.reader];
-const summary = runFuzz(target, job.seed, job.from, job.count, undefined, (i) => Atomics.store(current, 0, i));
+const summary = runFuzz(target, job.seed, job.from, job.count, undefined, {
+  before: (i) => Atomics.store(current, 0, i),
+  after: (_i, r) => {
+    Atomics.add(current, r.outcome === 'value' ? 1 : 2, 1);
+    const us = Math.round(r.ms * 1000);
+    if (us > Atomics.load(current, 3)) Atomics.store(current, 3, us);
+  },
+});
 parentPort!.postMessage(summary);
