@@ -1,5 +1,5 @@
 // Batched single-precision matrix product through CBLAS (OpenBLAS), plus exact GELU and its
-// gradient, for the tfjs wasm backend.
+// gradient, for the tfjs wasm backend; and exact k-nearest-neighbour search (sgemm + selection).
 //
 // The operands live in the wasm heap: JS passes one Float32Array over the whole heap and element
 // offsets, so nothing is copied. Slice i computes
@@ -9,6 +9,9 @@
 #include <napi.h>
 #include <cblas.h>
 #include <cmath>
+#include <algorithm>
+#include <thread>
+#include <vector>
 
 extern "C" {
 // Declared by OpenBLAS (openblas_config.h is not always on the include path of other BLASes).
@@ -106,6 +109,79 @@ Napi::Value GeluGrad(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+
+// Top-kk of every row of scores [rows, n] minus sub[j] when given (larger first; equal scores keep
+// the lower column first), written to vals/idx [rows, kk]. Insertion into a sorted run of kk: kk is
+// small (the curriculum's k + 1), and after the first columns almost every candidate fails the first
+// comparison. Subtracting here saves two passes over the score matrix.
+void TopRows(const float* scores, const float* sub, size_t rows, size_t n, int kk, float* vals, int32_t* idx) {
+  for (size_t r = 0; r < rows; r++) {
+    const float* s = scores + r * n;
+    float* v = vals + r * kk;
+    int32_t* ix = idx + r * kk;
+    int filled = 0;
+    for (size_t j = 0; j < n; j++) {
+      const float x = sub ? s[j] - sub[j] : s[j];
+      if (filled == kk && !(x > v[kk - 1])) continue;
+      int p = filled < kk ? filled++ : kk - 1;
+      while (p > 0 && x > v[p - 1]) {
+        v[p] = v[p - 1];
+        ix[p] = ix[p - 1];
+        p--;
+      }
+      v[p] = x;
+      ix[p] = int32_t(j);
+    }
+  }
+}
+
+// knn(db, dbSq, queries, n, nq, dim, kk, outVals, outIdx): exact top-kk scores of each query against
+// the n rows of db ([n, dim] row-major), score = 2 q.x - ||x||^2 when dbSq ([n]) is given (the L2
+// ranking without the constant ||q||^2), else q.x. One sgemm per chunk of queries (bounds the score
+// buffer to ~64 MB), then the selection split across two threads.
+Napi::Value Knn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 9) {
+    Napi::TypeError::New(env, "knn(db, dbSq|null, queries, n, nq, dim, kk, outVals, outIdx)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  auto db = info[0].As<Napi::Float32Array>();
+  const bool l2 = info[1].IsTypedArray();
+  auto q = info[2].As<Napi::Float32Array>();
+  const size_t n = info[3].As<Napi::Number>().Int64Value(), nq = info[4].As<Napi::Number>().Int64Value();
+  const size_t dim = info[5].As<Napi::Number>().Int64Value();
+  const int kk = info[6].As<Napi::Number>().Int32Value();
+  auto outVals = info[7].As<Napi::Float32Array>();
+  auto outIdx = info[8].As<Napi::Int32Array>();
+  const float* dbSq = l2 ? info[1].As<Napi::Float32Array>().Data() : nullptr;
+  if (db.ElementLength() < n * dim || q.ElementLength() < nq * dim || kk < 1 || size_t(kk) > n ||
+      outVals.ElementLength() < nq * kk || outIdx.ElementLength() < nq * kk ||
+      (l2 && info[1].As<Napi::Float32Array>().ElementLength() < n)) {
+    Napi::RangeError::New(env, "knn: array sizes do not match n, nq, dim, kk").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  const size_t chunk = std::max<size_t>(1, std::min(nq, size_t(16) * 1024 * 1024 / n));
+  std::vector<float> scores(chunk * n);
+  for (size_t start = 0; start < nq; start += chunk) {
+    const size_t rows = std::min(chunk, nq - start);
+    float* sc = scores.data();
+    // scores = (2 when L2) Q X^T; the selection subtracts ||x||^2
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(rows), int(n), int(dim), l2 ? 2.0f : 1.0f,
+                q.Data() + start * dim, int(dim), db.Data(), int(dim), 0.0f, sc, int(n));
+    float* v = outVals.Data() + start * kk;
+    int32_t* ix = outIdx.Data() + start * kk;
+    const size_t half = rows / 2;
+    if (half == 0) {
+      TopRows(sc, dbSq, rows, n, kk, v, ix);
+    } else {
+      std::thread t(TopRows, sc, dbSq, half, n, kk, v, ix);
+      TopRows(sc + half * n, dbSq, rows - half, n, kk, v + half * kk, ix + half * kk);
+      t.join();
+    }
+  }
+  return env.Undefined();
+}
+
 Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
@@ -123,6 +199,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("matmul", Napi::Function::New(env, Matmul));
   exports.Set("gelu", Napi::Function::New(env, Gelu));
   exports.Set("geluGrad", Napi::Function::New(env, GeluGrad));
+  exports.Set("knn", Napi::Function::New(env, Knn));
   exports.Set("info", Napi::Function::New(env, Info));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   return exports;

@@ -3,8 +3,9 @@
  * fold's TRAINING utterances only. The default is exact search as a batched matrix product:
  *   L2 (audio, video):  ||q - x||^2 = ||q||^2 - 2 q.x + ||x||^2
  *   cosine (text):      1 - q.x over L2-normalised vectors
- * followed by `tf.topk`. At this project's scale (thousands of utterances) that is as fast as faiss
- * (engine-notes.md, "Retrieval"). `RetrievalIndex` is the seam for an approximate index later.
+ * followed by a top-k selection: in the native addon when it is built (sgemm + partial selection,
+ * src/engine/knn.ts), else `tf.matMul` + `tf.topk`. At this project's scale (thousands of
+ * utterances) that is as fast as faiss (bench/RESULTS.md, "Exact kNN"). `RetrievalIndex` is the seam for an approximate index later.
  *
  * Ranking rule (defined here, relied on by the curriculum and its tests): smaller distance first;
  * equal distances go to the lower row, i.e. the utterance added to the index first.
@@ -17,6 +18,7 @@ import { foldIdSets, type UtteranceTable } from './table.ts';
 import { MODALITIES } from '../data/types.ts';
 import { HardyError } from '../util/errors.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
+import { nativeTopScores, type TopScores } from '../engine/knn.ts';
 
 export type Metric = 'l2' | 'cosine';
 
@@ -84,8 +86,9 @@ export class ExactIndex implements RetrievalIndex {
   readonly ids: readonly string[];
   private readonly raw: Float32Array;
   private readonly rowById = new Map<string, number>();
-  private readonly db: tf.Tensor2D; // [N, dim], L2-normalised for cosine
-  private readonly dbSq: tf.Tensor2D; // [1, N] squared norms (L2 only)
+  private readonly x: Float32Array; // [N, dim], L2-normalised for cosine
+  private readonly xSq: Float32Array | null; // [N] squared norms (L2 only)
+  private tensors?: { db: tf.Tensor2D; dbSq: tf.Tensor2D }; // the same on the tfjs path, made on first use
   /** Queries per matrix product; exposed so tests can force chunking. */
   chunkSize: number;
 
@@ -107,9 +110,8 @@ export class ExactIndex implements RetrievalIndex {
     this.raw = vectors;
     const n = Math.max(ids.length, 1);
     this.chunkSize = Math.max(1, Math.floor(MAX_SCORE_ELEMS / n));
-    const x = metric === 'cosine' ? l2NormaliseRows(vectors, dim) : vectors;
-    this.db = tf.tensor2d(x, [ids.length, dim]);
-    this.dbSq = tf.tidy(() => tf.sum(tf.square(this.db), 1).reshape([1, ids.length]) as tf.Tensor2D);
+    this.x = metric === 'cosine' ? l2NormaliseRows(vectors, dim) : vectors;
+    this.xSq = metric === 'l2' ? rowSqNorms(this.x, dim) : null;
   }
 
   get size(): number {
@@ -163,11 +165,17 @@ export class ExactIndex implements RetrievalIndex {
   }
 
   /** Top-kk scores (larger = closer) for n queries: L2 gives 2 q.x - ||x||^2, cosine gives q.x. */
-  private topScores(qs: Float32Array, n: number, kk: number): { values: Float32Array; indices: Int32Array } {
+  private topScores(qs: Float32Array, n: number, kk: number): TopScores {
+    // Native: sgemm + selection in the addon, straight on these arrays; else tfjs matMul + topk.
+    const native = nativeTopScores(this.x, this.xSq, qs, this.dim, kk);
+    if (native) return native;
+    const size = this.size;
+    this.tensors ??= { db: tf.tensor2d(this.x, [size, this.dim]), dbSq: tf.tensor2d(this.xSq ?? new Float32Array(size), [1, size]) };
+    const { db, dbSq } = this.tensors;
     const [values, indices] = tf.tidy(() => {
       const qt = tf.tensor2d(qs, [n, this.dim]);
-      const dot = tf.matMul(qt, this.db, false, true); // [n, N]
-      const score = this.metric === 'l2' ? tf.sub(tf.mul(dot, 2), this.dbSq) : dot;
+      const dot = tf.matMul(qt, db, false, true); // [n, N]
+      const score = this.metric === 'l2' ? tf.sub(tf.mul(dot, 2), dbSq) : dot;
       const top = tf.topk(score, kk, true);
       return [top.values, top.indices];
     });
@@ -192,8 +200,8 @@ export class ExactIndex implements RetrievalIndex {
   }
 
   dispose(): void {
-    this.db.dispose();
-    this.dbSq.dispose();
+    if (this.tensors) tf.dispose([this.tensors.db, this.tensors.dbSq]);
+    this.tensors = undefined;
   }
 }
 
@@ -275,6 +283,13 @@ export function loadFoldIndexes(dir: string, fold: Fold): FoldIndexes {
 
 export function disposeFoldIndexes(indexes: FoldIndexes): void {
   for (const m of MODALITIES) indexes[m].dispose();
+}
+
+/** [n] squared norm of each row of x [n, dim]. */
+function rowSqNorms(x: Float32Array, dim: number): Float32Array {
+  const out = new Float32Array(x.length / dim);
+  for (let r = 0; r < out.length; r++) out[r] = sqNorm(x, r * dim, dim);
+  return out;
 }
 
 function sqNorm(x: Float32Array, off: number, dim: number): number {

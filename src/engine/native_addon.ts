@@ -15,6 +15,15 @@ export interface MatmulAddon {
   gelu(heap: Float32Array, x: number, out: number, n: number): void;
   /** heap[out..out+n] = heap[dy..] * gelu'(heap[x..]) */
   geluGrad(heap: Float32Array, x: number, dy: number, out: number, n: number): void;
+  /**
+   * Exact top-kk scores of each of nq queries against db [n, dim]: score = 2 q.x - dbSq[j] when
+   * dbSq is given (L2 ranking), else q.x; rows of outVals/outIdx [nq, kk] are sorted, larger first,
+   * ties to the lower row.
+   */
+  knn(
+    db: Float32Array, dbSq: Float32Array | null, queries: Float32Array, n: number, nq: number, dim: number, kk: number,
+    outVals: Float32Array, outIdx: Int32Array,
+  ): void;
   info(): { blas: string; threads: number };
   setThreads(n: number): void;
 }
