@@ -72,3 +72,13 @@ test('a refused global with a huge or binary name gives a short, printable messa
   assert.throws(() => parsePickle(bytes, 'name.pkl'), (e: unknown) =>
     e instanceof HardyError && e.message.startsWith("name.pkl: pickle names the global 'builtins.set\\x01\\x02") && e.message.length < 500 && !/[\x00-\x1f]/.test(e.message));
 });
+
+test('a NumPy array state declaring far more elements than its data holds is refused before allocating', () => {
+  const before = process.memoryUsage().arrayBuffers;
+  for (const [shape, dtype] of [[pk('\x8a\x06\x00\x00\x00\x00\x00\x01'), 'f8'], [pk('J\xff\xff\xff\x7f'), 'U8'], [pk('\x8a\x07\x00\x00\x00\x00\x00\x00\x04'), 'b1']] as const) {
+    const bytes = pk('\x80\x02', 'cnumpy.core.multiarray\n_reconstruct\n', 'cnumpy\nndarray\n', 'K\x00\x85', 'C\x01b', '\x87R',
+      '(K\x01', shape, '\x85', 'cnumpy\ndtype\n', 'X', u32le(dtype.length), dtype, '\x85R', '\x89C\x08', '12345678', 'tb.');
+    assert.throws(() => parsePickle(bytes, 'huge.pkl'), hardy('huge.pkl', /array data holds 8 bytes, expected|array shape .* is too large/));
+  }
+  assert.ok(process.memoryUsage().arrayBuffers - before < 1 << 20);
+});

@@ -69,9 +69,13 @@ function charge(ctx: Ctx, bytes: number): void {
   if (ctx.budget < 0) fail(ctx, 'pickle builds far more data than the file holds (the same object copied over and over); refusing it');
 }
 
-/** decodeRaw, charged for its output (at most 8 bytes per element, plus the raw bytes for strings). */
+/**
+ * decodeRaw, charged for its output (at most 8 bytes per element, plus the raw bytes for strings).
+ * Data that does not match its shape is left to decodeRaw, which refuses it before allocating.
+ */
 function decodeCharged(raw: Uint8Array, spec: DtypeSpec, shape: number[], fortran: boolean, ctx: Ctx): NdArray {
-  charge(ctx, 8 * shapeSize(shape, ctx.source) + raw.length);
+  const count = shapeSize(shape, ctx.source);
+  if (raw.length === count * spec.itemsize) charge(ctx, 8 * count + raw.length);
   return decodeRaw(raw, spec, shape, fortran, ctx.source);
 }
 
