@@ -23,7 +23,7 @@ import type { RunConfig } from '../train/config.ts';
 import type { ProgressOptions } from '../train/progress.ts';
 import { writeJsonAtomic } from '../util/atomic.ts';
 import { HardyError } from '../util/errors.ts';
-import { aggregate, type RunMetrics } from './aggregate.ts';
+import { aggregate, meanStd, type RunMetrics } from './aggregate.ts';
 import { confusionMatrix, scorerFor } from './metrics.ts';
 import type { ConditionResult, RunResults } from './report-data.ts';
 
@@ -194,10 +194,13 @@ export function buildResults(dataset: DatasetName, method: string, config: RunCo
   const conditions: Record<string, ConditionResult> = {};
   for (const u of units) {
     const ms = agg.perCondition[asCond(u)]!;
+    const folds = records.filter((r) => r.unit === u);
+    // std over seeds; with a single seed, over folds (a spread of 0 would say nothing).
+    const spread = agg.seeds.length > 1 ? ms : meanStd(folds.map((r) => r.test));
     conditions[u] = {
-      folds: records.filter((r) => r.unit === u).map((r) => ({ fold: r.fold, seed: r.seed, metrics: r.test })),
+      folds: folds.map((r) => ({ fold: r.fold, seed: r.seed, metrics: r.test })),
       mean: Object.fromEntries(Object.entries(ms).map(([k, v]) => [k, v.mean])),
-      std: Object.fromEntries(Object.entries(ms).map(([k, v]) => [k, v.std])),
+      std: Object.fromEntries(Object.entries(spread).map(([k, v]) => [k, v.std])),
     };
   }
   const average = Object.fromEntries(Object.entries(agg.average ?? {}).map(([k, v]) => [k, v.mean]));
