@@ -5,7 +5,9 @@
  * every utterance with its own availability, so each keeps its conversational context.
  */
 import * as tf from '@tensorflow/tfjs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { loadIndex, type RetrievalIndex } from '../curriculum/index.ts';
 import { makeBatch, type MaskSet } from '../data/index.ts';
 import { CONDITIONS, MODALITIES, type Avail, type Condition, type Dialogue, type Modality } from '../data/types.ts';
 import { readRunFile, type CorpusInfo } from '../eval/experiment.ts';
@@ -18,12 +20,23 @@ import { HARDY_METHODS, isHardyMethod } from '../train/methods.ts';
 import { HardyError } from '../util/errors.ts';
 import type { ModelInfo, PredictRequest, PredictResponse, Predictor, PredictorInfo, RequestDialogue, UtterancePrediction } from './predictor.ts';
 
+/** The fold's feature pipeline and, when the run has them, its retrieval indexes. */
+interface FoldAssets {
+  pipeline: FeaturePipeline;
+  indexes?: Record<Modality, RetrievalIndex>;
+}
+
 interface Member {
   seed: number;
   fold: number;
   model: MerModel;
-  pipeline: FeaturePipeline;
+  assets: FoldAssets;
+  /** The teacher's hardness of the fold's training utterances under this condition (hardy runs). */
+  hardness?: Map<string, number>;
 }
+
+/** Training neighbours per available modality whose hardness is averaged for a new utterance. */
+const HARDNESS_NEIGHBOURS = 5;
 
 /** Dialogues per forward pass. */
 const BATCH = 16;
@@ -33,7 +46,7 @@ export class RunPredictor implements Predictor {
     private readonly corpus: CorpusInfo,
     private readonly method: string,
     private readonly byCondition: Map<Condition, Member[]>,
-    private readonly pipelines: FeaturePipeline[],
+    private readonly folds: FoldAssets[],
   ) {}
 
   static load(runDir: string): RunPredictor {
@@ -41,17 +54,21 @@ export class RunPredictor implements Predictor {
     const method = run.identity.method;
     if (!isHardyMethod(method)) throw new HardyError(`${join(runDir, 'run.json')}: unknown method '${method}'`);
     const kind = HARDY_METHODS[method].model;
-    const pipelines = new Map<string, FeaturePipeline>();
+    const folds = new Map<string, FoldAssets>();
     const byCondition = new Map<Condition, Member[]>();
     const random = run.identity.config.protocol.kind === 'random';
     for (const u of unitFolders(runDir)) {
       const foldDir = join(u.dir, '..');
-      let pipeline = pipelines.get(foldDir);
-      if (!pipeline) {
+      let assets = folds.get(foldDir);
+      if (!assets) {
         const dir = join(foldDir, 'features');
         if (!FeaturePipeline.exists(dir)) throw new HardyError(`${dir}: no feature pipeline (the run predates it or is unfinished)`);
-        pipeline = FeaturePipeline.load(dir);
-        pipelines.set(foldDir, pipeline);
+        const idxDir = join(foldDir, 'indexes');
+        const indexes = existsSync(join(idxDir, 'index-a.json'))
+          ? (Object.fromEntries(MODALITIES.map((m) => [m, loadIndex(idxDir, `index-${m}`)])) as Record<Modality, RetrievalIndex>)
+          : undefined;
+        assets = { pipeline: FeaturePipeline.load(dir), indexes };
+        folds.set(foldDir, assets);
       }
       const modelDir = join(u.dir, kind, 'model');
       let model: MerModel;
@@ -61,12 +78,14 @@ export class RunPredictor implements Predictor {
         if (err instanceof HardyError) continue; // unit not finished: skip it, say so in info()
         throw err;
       }
+      const hardFile = join(u.dir, 'hardness.json');
+      const hardness = existsSync(hardFile) ? new Map(Object.entries(JSON.parse(readFileSync(hardFile, 'utf8')) as Record<string, number>)) : undefined;
       // A random-missing model serves every condition; a fixed one only its own.
       const conds: Condition[] = random ? [...CONDITIONS] : [u.unit as Condition];
-      for (const c of conds) byCondition.set(c, [...(byCondition.get(c) ?? []), { seed: u.seed, fold: u.fold, model, pipeline }]);
+      for (const c of conds) byCondition.set(c, [...(byCondition.get(c) ?? []), { seed: u.seed, fold: u.fold, model, assets, hardness }]);
     }
     if (byCondition.size === 0) throw new HardyError(`${runDir}: no trained model found (has the run finished? 'hardy-mer train --resume --out ${runDir}')`);
-    return new RunPredictor(run.corpus, method, byCondition, [...pipelines.values()]);
+    return new RunPredictor(run.corpus, method, byCondition, [...folds.values()]);
   }
 
   info(): PredictorInfo {
@@ -82,8 +101,9 @@ export class RunPredictor implements Predictor {
 
   async predict(req: PredictRequest): Promise<PredictResponse> {
     const C = this.corpus.task === 'classification' ? this.corpus.numClasses : 1;
-    // Per utterance id: the summed outputs over the members of its condition.
+    // Per utterance id: the summed outputs (and hardness estimates) over the members of its condition.
     const sums = new Map<string, Float32Array>();
+    const hardSums = new Map<string, number>();
     const present = new Set(req.dialogues.flatMap((d) => d.utterances.map((u) => u.condition)));
     for (const c of present) {
       const members = this.byCondition.get(c);
@@ -92,8 +112,9 @@ export class RunPredictor implements Predictor {
       for (const member of members) {
         for (let i = 0; i < dialogues.length; i += BATCH) {
           const out = this.forward(member, dialogues.slice(i, i + BATCH), C);
-          for (const [id, cond, row] of out) {
+          for (const [id, cond, row, h] of out) {
             if (cond !== c) continue;
+            if (h !== undefined) hardSums.set(id, (hardSums.get(id) ?? 0) + h);
             const acc = sums.get(id) ?? new Float32Array(C);
             for (let k = 0; k < C; k++) acc[k]! += row[k]!;
             sums.set(id, acc);
@@ -107,20 +128,24 @@ export class RunPredictor implements Predictor {
         const n = this.byCondition.get(u.condition)!.length;
         const mean = Array.from(sums.get(u.id)!, (x) => x / n);
         const used = MODALITIES.filter((m) => u.condition.includes(m));
+        const hardness = hardSums.has(u.id) ? hardSums.get(u.id)! / n : undefined;
         if (C === 1) {
-          utterances.push({ id: u.id, dialogue: d.id, label: mean[0]!, score: mean[0]!, used, condition: u.condition });
+          utterances.push({ id: u.id, dialogue: d.id, label: mean[0]!, score: mean[0]!, used, condition: u.condition, hardness });
         } else {
           const best = mean.indexOf(Math.max(...mean));
-          utterances.push({ id: u.id, dialogue: d.id, probs: mean, label: this.corpus.classNames[best] ?? best, used, condition: u.condition });
+          utterances.push({ id: u.id, dialogue: d.id, probs: mean, label: this.corpus.classNames[best] ?? best, used, condition: u.condition, hardness });
         }
       }
     }
     return { task: this.corpus.task, utterances };
   }
 
-  /** One member on up to BATCH dialogues: [utterance id, its condition, probabilities or score]. */
-  private forward(member: Member, dialogues: RequestDialogue[], C: number): Array<[string, Condition, Float32Array]> {
-    const dims = member.pipeline.inputDims;
+  /** One member on up to BATCH dialogues: [utterance id, its condition, probabilities or score, hardness estimate]. */
+  private forward(member: Member, dialogues: RequestDialogue[], C: number): Array<[string, Condition, Float32Array, number?]> {
+    const { pipeline, indexes } = member.assets;
+    const dims = pipeline.inputDims;
+    // Hardness estimate: mean teacher hardness of the nearest training utterances, per available modality.
+    const neighbourHardness = new Map<string, number[]>();
     const utts = dialogues.flatMap((d) => d.utterances);
     // Transform each modality's given rows in one pass; missing ones stay zero (and masked).
     const feats = new Map(utts.map((u) => [u.id, {} as Record<Modality, Float32Array>]));
@@ -128,7 +153,19 @@ export class RunPredictor implements Predictor {
       const given = utts.filter((u) => u.features[m]);
       const rows = new Float32Array(given.length * dims[m]);
       given.forEach((u, i) => rows.set(u.features[m]!, i * dims[m]));
-      const out = given.length ? member.pipeline.apply(m, rows, given.length) : rows;
+      const out = given.length ? pipeline.apply(m, rows, given.length) : rows;
+      if (member.hardness && indexes && given.length) {
+        const nb = indexes[m].search(out, HARDNESS_NEIGHBOURS);
+        given.forEach((u, i) => {
+          const hs = neighbourHardness.get(u.id) ?? [];
+          for (let j = 0; j < nb.k; j++) {
+            const row = nb.rows[i * nb.k + j]!;
+            const h = row >= 0 ? member.hardness!.get(indexes[m].ids[row]!) : undefined;
+            if (h !== undefined) hs.push(h);
+          }
+          neighbourHardness.set(u.id, hs);
+        });
+      }
       for (const u of utts) feats.get(u.id)![m] = new Float32Array(dims[m]);
       given.forEach((u, i) => feats.get(u.id)![m].set(out.subarray(i * dims[m], (i + 1) * dims[m])));
     }
@@ -145,10 +182,12 @@ export class RunPredictor implements Predictor {
       return (C === 1 ? logits : tf.softmax(logits)).dataSync() as Float32Array;
     });
     const cond = new Map(utts.map((u) => [u.id, u.condition]));
-    const out: Array<[string, Condition, Float32Array]> = [];
+    const out: Array<[string, Condition, Float32Array, number?]> = [];
+    const meanOf = (xs: number[] | undefined) => (xs?.length ? xs.reduce((a, b) => a + b, 0) / xs.length : undefined);
     batch.uttIds.forEach((row, b) =>
       row.forEach((id, s) => {
-        if (batch.umask[b * batch.S + s]! > 0) out.push([id, cond.get(id)!, values.slice((b * batch.S + s) * C, (b * batch.S + s + 1) * C)]);
+        const at = b * batch.S + s;
+        if (batch.umask[at]! > 0) out.push([id, cond.get(id)!, values.slice(at * C, (at + 1) * C), meanOf(neighbourHardness.get(id))]);
       }),
     );
     return out;
@@ -157,6 +196,9 @@ export class RunPredictor implements Predictor {
   dispose(): void {
     const models = new Set([...this.byCondition.values()].flat().map((m) => m.model));
     for (const m of models) m.dispose();
-    for (const p of this.pipelines) p.dispose();
+    for (const f of this.folds) {
+      f.pipeline.dispose();
+      if (f.indexes) for (const m of MODALITIES) f.indexes[m].dispose();
+    }
   }
 }

@@ -12,10 +12,12 @@
  */
 import { existsSync, readFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { MaskSet } from '../data/index.ts';
+import { drawMasks, makeBatches, type MaskSet } from '../data/index.ts';
 import type { Condition, Corpus, Fold, Modality } from '../data/types.ts';
 import { Curriculum, type CurriculumTiming } from '../curriculum/curriculum.ts';
 import type { EpochDiagnostics } from '../curriculum/diagnostics.ts';
+import { epochHardness } from '../curriculum/hardness.ts';
+import type { MerModel } from '../model/types.ts';
 import { buildFoldIndexes, disposeFoldIndexes, loadFoldIndexes, saveFoldIndexes, type FoldIndexes } from '../curriculum/index.ts';
 import { Retriever } from '../curriculum/retrieval.ts';
 import { trainingTable, type UtteranceTable } from '../curriculum/table.ts';
@@ -149,6 +151,19 @@ class DiagnosticsLog {
   }
 }
 
+/**
+ * The frozen teacher's hardness of every training utterance under the unit's condition (or one
+ * seeded draw of random masks), `{uid: h}`: what `predict` reports for new utterances, as the mean
+ * over their nearest training utterances (a new utterance has no true features to reconstruct).
+ */
+function saveTrainingHardness(path: string, teacher: MerModel, fold: Fold, job: HardyJob, config: RunConfig): void {
+  const p = config.protocol;
+  const masks = p.kind === 'random' ? drawMasks(fold.train, p.missingRate, mixSeed(config.seed, 0x4a, fold.index)) : undefined;
+  const batches = makeBatches(fold.train, { batchSize: config.optim.batchSize, condition: masks ? undefined : job.condition, masks });
+  const hard = epochHardness(teacher, batches, config.curriculum);
+  writeJsonAtomic(path, Object.fromEntries([...hard].map(([id, h]) => [id, h.h])));
+}
+
 export async function trainHardy(job: HardyJob): Promise<HardyResult> {
   const spec = HARDY_METHODS[job.method];
   if (!spec) throw new HardyError(`unknown method '${job.method}' (expected ${Object.keys(HARDY_METHODS).join(', ')})`);
@@ -185,6 +200,7 @@ export async function trainHardy(job: HardyJob): Promise<HardyResult> {
     teacher = await train({ ...common, kind: 'teacher', runDir: sub('teacher'), stage1Dir: foldShared('stage1-teacher') });
     timing.teacherS = seconds(t);
     curriculum = new Curriculum(teacher.model, retriever, config.curriculum, corpus.task, mixSeed(config.seed, 0xc0, fold.index));
+    if (job.runDir) saveTrainingHardness(sub('hardness.json')!, teacher.model, fold, job, config);
     curTiming = { hardnessMs: 0, retrievalMs: 0, viewsMs: 0 };
   }
 

@@ -95,6 +95,8 @@ test('predict: probabilities, label and modalities used per utterance; a missing
     assert.equal(u.probs.length, 4);
     assert.ok(Math.abs(u.probs.reduce((a: number, b: number) => a + b, 0) - 1) < 1e-5);
     assert.equal(u.label, ['happy', 'sad', 'neutral', 'angry'][u.probs.indexOf(Math.max(...u.probs))]);
+    // hardy runs have a teacher: the hardness of the nearest training utterances, in [0, 1]
+    assert.ok(u.hardness > 0 && u.hardness < 1, `hardness ${u.hardness}`);
   }
   const vOnly = join(dir, 'v.json');
   writeFileSync(vOnly, JSON.stringify({ utterances: [{ id: 'x', features: { v: new Array(16).fill(0.1) } }] }));
