@@ -22,6 +22,11 @@ import { stepOn } from '../src/train/step.ts';
 import { Rng } from '../src/util/rng.ts';
 
 const SHAPE = { B: 16, S: 50, dims: { a: 512, t: 1024, v: 1024 }, hidden: 256, depth: 4, heads: 2, dropout: 0.5, classes: 4 };
+/** The shape above as a model config (bench/profile.ts profiles the same step). */
+export const STEP_SHAPE = {
+  model: { hidden: SHAPE.hidden, depth: SHAPE.depth, heads: SHAPE.heads, dropout: SHAPE.dropout, dims: SHAPE.dims, decoderHidden: 1024 },
+  classes: SHAPE.classes,
+};
 const PYTHON = '/usr/bin/python3';
 
 interface Args { matmul?: MatmulChoice; steps: number; warmup: number; ref: boolean }
@@ -49,7 +54,7 @@ function parseArgs(argv: string[]): Args {
  * A synthetic batch with the real layout: dialogue lengths 25..50 (rest padding), each real
  * utterance missing each modality with probability 0.3 but keeping at least one.
  */
-function syntheticBatch(rng: Rng): Batch {
+export function syntheticBatch(rng: Rng): Batch {
   const { B, S, dims, classes } = SHAPE;
   const features = {} as Batch['features'];
   for (const m of MODALITIES) {
@@ -165,4 +170,5 @@ async function main(): Promise<void> {
   }));
 }
 
-await main();
+// Run only as a script (bench/profile.ts imports the batch and shape from here).
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await main();

@@ -10,7 +10,8 @@
  * 'auto' (the default) picks 'native' when the addon loads, else 'xnnpack' with one notice.
  * On every path: the BatchMatMul gradient is replaced by one that handles batch broadcasting,
  * Identity/Cast/Slice/SplitV by copy-free versions (wasm_kernels.ts); the native path also runs
- * GELU and its gradient in the addon (gelu_kernel.ts).
+ * GELU and its gradient, Sum over contiguous axes and the Adam update in the addon (gelu_kernel.ts,
+ * native_kernels.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
@@ -21,6 +22,7 @@ import { batchMatMulKernel, fusedMatMulKernel, nativeMatMul, xnnpackMatMul } fro
 import { GELU, GELU_GRAD, geluGradConfig, geluKernels } from './gelu_kernel.ts';
 import { batchMatMulGradConfig } from './matmul_grad.ts';
 import { loadAddon } from './native_addon.ts';
+import { ADAM, adamKernel, sumKernel } from './native_kernels.ts';
 import { castKernel, identityKernel, sliceKernel, splitVKernel } from './wasm_kernels.ts';
 
 export type MatmulPath = 'native' | 'xnnpack' | 'stock';
@@ -57,6 +59,7 @@ function requestedPath(options: EngineOptions): MatmulChoice {
 
 let started: Promise<void> | undefined;
 let stockKernels: tf.KernelConfig[] | undefined;
+let stockSum: tf.KernelConfig | undefined;
 let active: EngineInfo | undefined;
 let noticePrinted = false;
 
@@ -67,9 +70,13 @@ function replaceKernels(configs: tf.KernelConfig[]): void {
   }
 }
 
-/** The native GELU kernels exist only on the 'native' path; ops.gelu composes tfjs ops otherwise. */
-function dropNativeGelu(): void {
-  for (const name of [GELU, GELU_GRAD]) if (tf.getKernel(name, 'wasm')) tf.unregisterKernel(name, 'wasm');
+/**
+ * The native GELU and Adam kernels exist only on the 'native' path (ops.gelu and Adam compose tfjs
+ * ops otherwise); Sum goes back to the stock kernel.
+ */
+function dropNativeKernels(): void {
+  for (const name of [GELU, GELU_GRAD, ADAM]) if (tf.getKernel(name, 'wasm')) tf.unregisterKernel(name, 'wasm');
+  replaceKernels([stockSum!]);
 }
 
 function registerPath(choice: MatmulChoice): EngineInfo {
@@ -79,7 +86,8 @@ function registerPath(choice: MatmulChoice): EngineInfo {
     if (!k) throw new Error(`the wasm backend has no ${name} kernel`);
     return k;
   });
-  dropNativeGelu();
+  stockSum ??= tf.getKernel(tf.Sum, 'wasm')!;
+  dropNativeKernels();
   if (choice === 'stock') {
     replaceKernels(stockKernels);
     return { backend, matmul: 'stock' };
@@ -89,7 +97,10 @@ function registerPath(choice: MatmulChoice): EngineInfo {
     const load = loadAddon();
     if (load.addon) {
       const impl = nativeMatMul(load.addon);
-      replaceKernels([batchMatMulKernel(impl), fusedMatMulKernel(impl), ...geluKernels(load.addon)]);
+      replaceKernels([
+        batchMatMulKernel(impl), fusedMatMulKernel(impl), ...geluKernels(load.addon),
+        sumKernel(load.addon, stockSum), adamKernel(load.addon),
+      ]);
       const { blas, threads } = load.addon.info();
       return { backend, matmul: 'native', blas, blasThreads: threads };
     }

@@ -24,6 +24,13 @@ export interface MatmulAddon {
     db: Float32Array, dbSq: Float32Array | null, queries: Float32Array, n: number, nq: number, dim: number, kk: number,
     outVals: Float32Array, outIdx: Int32Array,
   ): void;
+  /** heap[out + o*inner + j] = sum_m heap[x + (o*mid + m)*inner + j] */
+  sumAxes(heap: Float32Array, x: number, out: number, outer: number, mid: number, inner: number): void;
+  /** One Adam step (L2 penalty, bias-corrected) over n floats at w/g/m/v into wOut/mOut/vOut. */
+  adam(
+    heap: Float32Array, w: number, g: number, m: number, v: number, wOut: number, mOut: number, vOut: number, n: number,
+    lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, bc1: number, bc2: number,
+  ): void;
   info(): { blas: string; threads: number };
   setThreads(n: number): void;
 }

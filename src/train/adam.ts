@@ -4,6 +4,7 @@
  * Hand-written (rather than tf.train.adam) so its whole state is named, plain and checkpointable.
  */
 import * as tf from '@tensorflow/tfjs';
+import { adamUpdate } from '../engine/native_kernels.ts';
 import type { ParamStore, WeightData } from '../model/params.ts';
 
 export interface AdamOptions {
@@ -40,12 +41,19 @@ export class Adam {
     const bc1 = 1 - this.b1 ** this.step;
     const bc2 = 1 - this.b2 ** this.step;
     const { lr, weightDecay } = this.opts;
+    const hyper = { lr, beta1: this.b1, beta2: this.b2, eps: this.eps, weightDecay, bc1, bc2 };
     tf.tidy(() => {
       for (const [name, g0] of grads) {
         const w = this.params.vars.get(name)!;
-        const g = weightDecay > 0 ? tf.add(g0, tf.mul(w, weightDecay)) : g0;
         const m = this.moment(this.m, name, w);
         const v = this.moment(this.v, name, w);
+        // One native pass when the engine registered it (same update, float32), else tfjs ops.
+        const fused = adamUpdate(w, g0, m, v, hyper);
+        if (fused) {
+          [w, m, v].forEach((t, i) => t.assign(fused[i]!));
+          continue;
+        }
+        const g = weightDecay > 0 ? tf.add(g0, tf.mul(w, weightDecay)) : g0;
         m.assign(tf.add(tf.mul(m, this.b1), tf.mul(g, 1 - this.b1)));
         v.assign(tf.add(tf.mul(v, this.b2), tf.mul(tf.square(g), 1 - this.b2)));
         const denom = tf.add(tf.sqrt(tf.div(v, bc2)), this.eps);
