@@ -4,7 +4,7 @@
  * weights by name and never by position.
  */
 import * as tf from '@tensorflow/tfjs';
-import { glorotUniform } from '../engine/ops.ts';
+import { torchLinearInit } from '../engine/ops.ts';
 import type { Rng } from '../util/rng.ts';
 import { HardyError } from '../util/errors.ts';
 
@@ -27,9 +27,9 @@ export class ParamStore {
     return v;
   }
 
-  /** Glorot-uniform matrix [fanIn, fanOut]. */
+  /** Matrix [fanIn, fanOut] with PyTorch's nn.Linear default init (see torchLinearInit). */
   matrix(name: string, fanIn: number, fanOut: number): tf.Variable {
-    return this.add(name, glorotUniform([fanIn, fanOut], this.rng));
+    return this.add(name, torchLinearInit([fanIn, fanOut], this.rng));
   }
 
   /** Zero vector (biases). */

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initEngine, type MatmulPath } from '../../src/engine/backend.ts';
-import { dropout, gelu, glorotUniform, maskedSoftmax } from '../../src/engine/ops.ts';
+import { dropout, gelu, torchLinearInit, maskedSoftmax } from '../../src/engine/ops.ts';
 import { Rng } from '../../src/util/rng.ts';
 import { randomTensor } from './reference.ts';
 
@@ -16,7 +16,7 @@ export function memorySuite(path: MatmulPath, skip: string | false = false): voi
     await initEngine({ matmul: path });
     const [B, S, D, H, C] = [3, 6, 16, 2, 4];
     const rng = new Rng(12);
-    const W = (i: number, o: number): tf.Variable => tf.variable(glorotUniform([i, o], rng));
+    const W = (i: number, o: number): tf.Variable => tf.variable(torchLinearInit([i, o], rng));
     const params = { q: W(D, D), k: W(D, D), v: W(D, D), f1: W(D, D), f2: W(D, D), out: W(D, C), bias: tf.variable(tf.zeros([C])) };
     const x = randomTensor([B, S, D], rng);
     const keyMask = tf.tensor2d([[1, 1, 0, 1, 1, 0], [0, 0, 0, 0, 0, 0], [1, 1, 1, 1, 1, 1]]);

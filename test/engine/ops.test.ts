@@ -4,7 +4,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initEngine } from '../../src/engine/backend.ts';
-import { dropout, gelu, glorotUniform, maskedSoftmax } from '../../src/engine/ops.ts';
+import { dropout, gelu, torchLinearInit, maskedSoftmax } from '../../src/engine/ops.ts';
 import { Rng } from '../../src/util/rng.ts';
 import { maxRelErr, numericGrad, randomTensor } from './reference.ts';
 
@@ -134,11 +134,11 @@ test('dropout: identity when not training, seeded masks, inverted scaling, gradi
   });
 });
 
-test('glorotUniform: seeded, inside +-sqrt(6 / (fanIn + fanOut)), spread over the range', () => {
+test('torchLinearInit: seeded, inside +-1/sqrt(fanIn) (PyTorch nn.Linear), spread over the range', () => {
   tf.tidy(() => {
-    const w = glorotUniform([64, 32], new Rng(9)).dataSync();
-    assert.deepEqual(w, glorotUniform([64, 32], new Rng(9)).dataSync());
-    const lim = Math.sqrt(6 / 96);
+    const w = torchLinearInit([64, 32], new Rng(9)).dataSync();
+    assert.deepEqual(w, torchLinearInit([64, 32], new Rng(9)).dataSync());
+    const lim = 1 / Math.sqrt(64);
     assert.ok(w.every((v) => Math.abs(v) <= lim));
     assert.ok(Math.max(...w) > 0.9 * lim && Math.min(...w) < -0.9 * lim);
   });
