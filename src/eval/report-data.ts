@@ -11,8 +11,7 @@ import type { EpochDiagnostics } from '../curriculum/diagnostics.ts';
 /** metric name -> value. Classification: WA, UA, F1w, F1m; regression: ACC2, F1, ACC2_hz, F1_hz, ACC7, MAE, Corr. */
 export type MetricValues = Record<string, number>;
 
-export const CLASSIFICATION_METRICS = ['WA', 'UA', 'F1w', 'F1m'] as const;
-export const REGRESSION_METRICS = ['ACC2', 'F1', 'ACC2_hz', 'F1_hz', 'ACC7', 'MAE', 'Corr'] as const;
+export { CLASSIFICATION_METRICS, REGRESSION_METRICS } from './metrics.ts';
 /** Metrics that are not fractions in [0, 1] (shown as plain numbers, not percentages). */
 export const RAW_METRICS: readonly string[] = ['MAE', 'Corr'];
 
@@ -45,7 +44,8 @@ export interface RunResults {
   average: MetricValues;
 }
 
-export type ModelKind = 'teacher' | 'student' | 'momke';
+export type { ModelKind } from '../model/types.ts';
+import type { ModelKind } from '../model/types.ts';
 
 export interface CurvePoint {
   epoch: number;
