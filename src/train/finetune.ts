@@ -12,7 +12,6 @@ import { MODALITIES } from '../data/types.ts';
 import { assertDisjointFold } from '../curriculum/table.ts';
 import { FinetuneMlp } from '../model/finetune.ts';
 import { taskLoss } from '../model/losses.ts';
-import type { MerModel } from '../model/types.ts';
 import { Rng } from '../util/rng.ts';
 import { HardyError } from '../util/errors.ts';
 import { Adam } from './adam.ts';
@@ -77,8 +76,6 @@ function trainModality(corpus: Corpus, fold: Fold, m: Modality, opts: FinetuneOp
   const outDim = corpus.task === 'regression' ? 1 : corpus.numClasses;
   const mlp = new FinetuneMlp(d, outDim, rng.nextUint32(), `ft.${m}`);
   const adam = new Adam(mlp.params, { lr: opts.lr, weightDecay: opts.weightDecay });
-  // stepOn only reads `params`; the MLP is not a MerModel (request: widen stepOn to Pick<MerModel, 'params'>).
-  const asModel = { params: mlp.params } as unknown as MerModel;
   const xTrain = matrix(train, m);
   const yTrain = Float32Array.from(train, (u) => u.label);
   const xValid = matrix(valid, m);
@@ -107,7 +104,7 @@ function trainModality(corpus: Corpus, fold: Fold, m: Modality, opts: FinetuneOp
       const by = Float32Array.from(idx, (r) => yTrain[r]!);
       lossSum +=
         n *
-        stepOn(asModel, adam, () =>
+        stepOn(mlp, adam, () =>
           tf.tidy(() => {
             const { out } = mlp.forward(tf.tensor2d(bx.subarray(0, n * d), [n, d]));
             return taskLoss(corpus.task, out, tf.tensor1d(by), tf.ones([n]));

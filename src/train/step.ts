@@ -8,7 +8,7 @@ import type { MerModel } from '../model/types.ts';
 import type { Adam } from './adam.ts';
 
 /** Gradients of `f` keyed by parameter name (parameters `f` does not touch are absent). */
-export function paramGrads(model: MerModel, f: () => tf.Scalar): { value: tf.Scalar; grads: Map<string, tf.Tensor> } {
+export function paramGrads(model: Pick<MerModel, 'params'>, f: () => tf.Scalar): { value: tf.Scalar; grads: Map<string, tf.Tensor> } {
   const byVar = new Map<string, string>();
   for (const [name, v] of model.params.vars) byVar.set(v.name, name);
   const { value, grads } = tf.variableGrads(f, [...model.params.vars.values()]);
@@ -18,7 +18,7 @@ export function paramGrads(model: MerModel, f: () => tf.Scalar): { value: tf.Sca
 }
 
 /** Minimise `f` by one Adam step; returns the loss before the step. */
-export function stepOn(model: MerModel, adam: Adam, f: () => tf.Scalar): number {
+export function stepOn(model: Pick<MerModel, 'params'>, adam: Adam, f: () => tf.Scalar): number {
   const { value, grads } = paramGrads(model, f);
   adam.apply(grads);
   tf.dispose([...grads.values()]);
