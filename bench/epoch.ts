@@ -28,6 +28,8 @@ import { stepOn } from '../src/train/step.ts';
 import { Rng } from '../src/util/rng.ts';
 
 const PYTHON = '/usr/bin/python3';
+/** The environment as started: loading our addon sets OPENBLAS_THREAD_TIMEOUT, the reference runs with its defaults. */
+const REF_ENV = { ...process.env };
 const MODEL = { hidden: 256, depth: 4, heads: 2, dropout: 0.5, decoderHidden: 1024 };
 
 interface Args { matmul?: MatmulChoice; k: number; maxBatches: number; ref: boolean }
@@ -112,7 +114,7 @@ async function runOurs(args: Args, batches: Batch[], dims: Record<string, number
 function runRef(header: string, views: number): { ms: number; cpuMs: number; stepsMs: number[]; rssMb: number } | null {
   const script = fileURLToPath(new URL('./torch_epoch.py', import.meta.url));
   const r = spawnSync(PYTHON, [script, header, '--views', String(views)], {
-    env: { ...process.env, OMP_NUM_THREADS: '2', OMP_WAIT_POLICY: 'PASSIVE', MKL_NUM_THREADS: '2' },
+    env: { ...REF_ENV, OMP_NUM_THREADS: '2', OMP_WAIT_POLICY: 'PASSIVE', MKL_NUM_THREADS: '2' },
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
   });

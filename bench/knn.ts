@@ -22,6 +22,8 @@ import { ExactIndex, type Metric } from '../src/curriculum/index.ts';
 import { Rng } from '../src/util/rng.ts';
 
 const PYTHON = '/usr/bin/python3';
+/** The environment as started: loading our addon sets OPENBLAS_THREAD_TIMEOUT, the reference runs with its defaults. */
+const REF_ENV = { ...process.env };
 const [N, NQ, DIM, K] = [6000, 800, 1024, 6];
 const METRICS: Metric[] = ['l2', 'cosine'];
 
@@ -64,7 +66,7 @@ function runOurs(db: Float32Array, q: Float32Array, repeats: number): Record<Met
 function runRef(dir: string, repeats: number): { ms: Record<Metric, number[]>; rows: Record<Metric, Int32Array>; rssMb: number } | null {
   const script = fileURLToPath(new URL('./torch_knn_faiss.py', import.meta.url));
   const r = spawnSync(PYTHON, [script, dir, '--n', `${N}`, '--nq', `${NQ}`, '--dim', `${DIM}`, '--k', `${K}`, '--repeats', `${repeats}`], {
-    env: { ...process.env, OMP_NUM_THREADS: '2', OMP_WAIT_POLICY: 'PASSIVE' },
+    env: { ...REF_ENV, OMP_NUM_THREADS: '2', OMP_WAIT_POLICY: 'PASSIVE' },
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
   });

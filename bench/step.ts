@@ -28,6 +28,8 @@ export const STEP_SHAPE = {
   classes: SHAPE.classes,
 };
 const PYTHON = '/usr/bin/python3';
+/** The environment as started: loading our addon sets OPENBLAS_THREAD_TIMEOUT, the reference runs with its defaults. */
+const REF_ENV = { ...process.env };
 
 interface Args { matmul?: MatmulChoice; steps: number; warmup: number; ref: boolean }
 
@@ -125,7 +127,7 @@ async function runOurs(args: Args): Promise<{ ms: number[]; cpuMs: number[]; rss
 function runRef(args: Args): { ms: number[]; cpuMs: number[]; rssMb: number; params: number } | null {
   const script = fileURLToPath(new URL('./torch_ref.py', import.meta.url));
   const r = spawnSync(PYTHON, [script, '--steps', String(args.steps), '--warmup', String(args.warmup)], {
-    env: { ...process.env, OMP_NUM_THREADS: '2', OMP_WAIT_POLICY: 'PASSIVE', MKL_NUM_THREADS: '2' },
+    env: { ...REF_ENV, OMP_NUM_THREADS: '2', OMP_WAIT_POLICY: 'PASSIVE', MKL_NUM_THREADS: '2' },
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
   });
