@@ -125,10 +125,6 @@ function foldsOf(corpus: Corpus, config: RunConfig): Fold[] {
   return all.filter((f) => config.folds.includes(f.index));
 }
 
-export function unitDir(runDir: string, seed: number, fold: number, unit: string): string {
-  return join(runDir, `seed-${seed}`, `fold-${fold}`, unit);
-}
-
 export async function runExperiment(spec: ExperimentSpec): Promise<RunResults> {
   const corpus = loadCorpus(spec.data, spec.dataset, spec.load);
   claimRunDir(spec, corpus);
@@ -139,7 +135,8 @@ export async function runExperiment(spec: ExperimentSpec): Promise<RunResults> {
   for (const seed of spec.seeds) {
     for (const fold of folds) {
       for (const unit of units) {
-        const dir = unitDir(spec.runDir, seed, fold.index, unit);
+        const foldDir = join(spec.runDir, `seed-${seed}`, `fold-${fold.index}`);
+        const dir = join(foldDir, unit);
         const done = join(dir, 'unit.json');
         if (existsSync(done)) {
           records.push(JSON.parse(readFileSync(done, 'utf8')) as UnitRecord);
@@ -155,7 +152,7 @@ export async function runExperiment(spec: ExperimentSpec): Promise<RunResults> {
           condition,
           score,
           runDir: dir,
-          foldDir: join(spec.runDir, `seed-${seed}`, `fold-${fold.index}`),
+          foldDir,
           progress: spec.progress,
         });
         const rec: UnitRecord = {
