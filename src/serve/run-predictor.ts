@@ -103,7 +103,7 @@ export class RunPredictor implements Predictor {
     const C = this.corpus.task === 'classification' ? this.corpus.numClasses : 1;
     // Per utterance id: the summed outputs (and hardness estimates) over the members of its condition.
     const sums = new Map<string, Float32Array>();
-    const hardSums = new Map<string, number>();
+    const hardSums = new Map<string, { sum: number; n: number }>();
     const present = new Set(req.dialogues.flatMap((d) => d.utterances.map((u) => u.condition)));
     for (const c of present) {
       const members = this.byCondition.get(c);
@@ -114,7 +114,10 @@ export class RunPredictor implements Predictor {
           const out = this.forward(member, dialogues.slice(i, i + BATCH), C);
           for (const [id, cond, row, h] of out) {
             if (cond !== c) continue;
-            if (h !== undefined) hardSums.set(id, (hardSums.get(id) ?? 0) + h);
+            if (h !== undefined) {
+              const acc = hardSums.get(id) ?? { sum: 0, n: 0 };
+              hardSums.set(id, { sum: acc.sum + h, n: acc.n + 1 });
+            }
             const acc = sums.get(id) ?? new Float32Array(C);
             for (let k = 0; k < C; k++) acc[k]! += row[k]!;
             sums.set(id, acc);
@@ -128,7 +131,8 @@ export class RunPredictor implements Predictor {
         const n = this.byCondition.get(u.condition)!.length;
         const mean = Array.from(sums.get(u.id)!, (x) => x / n);
         const used = MODALITIES.filter((m) => u.condition.includes(m));
-        const hardness = hardSums.has(u.id) ? hardSums.get(u.id)! / n : undefined;
+        const hs = hardSums.get(u.id);
+        const hardness = hs ? hs.sum / hs.n : undefined;
         if (C === 1) {
           utterances.push({ id: u.id, dialogue: d.id, label: mean[0]!, score: mean[0]!, used, condition: u.condition, hardness });
         } else {
