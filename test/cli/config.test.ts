@@ -44,3 +44,12 @@ test('unreadable or malformed files name the file', () => {
   writeFileSync(bad, '{ "seed": ');
   assert.throws(() => readConfigFile(bad), /bad\.json: not valid JSON/);
 });
+
+test('--mi-term and the other train flags become a config layer that wins over the file', async () => {
+  const { flagLayer } = await import('../../src/cli/commands/train.ts');
+  const cfg = resolveConfig({ curriculum: { miTerm: 'shared', K: 5 } }, flagLayer({ data: 'x', method: 'hardy', miTerm: 'complement', protocol: 'random:0.3', folds: '1,3' }));
+  assert.equal(cfg.curriculum.miTerm, 'complement');
+  assert.equal(cfg.curriculum.K, 5);
+  assert.deepEqual(cfg.protocol, { kind: 'random', missingRate: 0.3 });
+  assert.deepEqual(cfg.folds, [1, 3]);
+});

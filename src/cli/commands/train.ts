@@ -15,6 +15,7 @@ export interface TrainFlags {
   seeds?: string;
   protocol?: string;
   selection?: 'val' | 'test';
+  miTerm?: 'shared' | 'complement';
   config?: string;
   out?: string;
   resume?: boolean;
@@ -32,6 +33,7 @@ export function flagLayer(f: TrainFlags): PartialConfig {
   if (f.folds) layer.folds = parseIntList(f.folds, '--folds');
   if (f.protocol) layer.protocol = parseProtocol(f.protocol);
   if (f.selection) layer.selection = f.selection;
+  if (f.miTerm) layer.curriculum = { miTerm: f.miTerm };
   return layer;
 }
 
@@ -47,6 +49,7 @@ export function register(program: Command): void {
     .option('--seeds <list>', 'seeds; results report mean ± std over them', '1')
     .option('--protocol <p>', "'fixed' (one model per condition) or 'random:<rate>' (random missing modalities)")
     .addOption(new Option('--selection <s>', "model selection: 'val' (validation split) or 'test' (the paper's optimistic test-fold selection)").choices(['val', 'test']))
+    .addOption(new Option('--mi-term <reading>', "indirect hardness: 'shared' (I_norm, the published code) or 'complement' (1 - I_norm)").choices(['shared', 'complement']))
     .option('--config <file>', 'JSON or YAML config (see README); flags override it')
     .option('--out <dir>', 'run folder (default runs/<dataset>-<method>-<time>)')
     .option('--resume', 'continue the run in --out, skipping finished units')
