@@ -15,6 +15,7 @@
  * writes, and runs after ours so the two do not compete. Last line of output: one JSON object.
  */
 import { spawnSync } from 'node:child_process';
+import { parseArgs } from 'node:util';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,21 +35,10 @@ const MODEL = { hidden: 256, depth: 4, heads: 2, dropout: 0.5, decoderHidden: 10
 
 interface Args { matmul?: MatmulChoice; k: number; maxBatches: number; ref: boolean }
 
-function parseArgs(argv: string[]): Args {
-  const args: Args = { k: 3, maxBatches: Infinity, ref: true };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const next = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
-    if (a === '--matmul') args.matmul = next() as MatmulChoice;
-    else if (a === '--k') args.k = Number(next());
-    else if (a === '--max-batches') args.maxBatches = Number(next());
-    else if (a === '--no-ref') args.ref = false;
-    else throw new Error(`unknown option ${a}`);
-  }
+/** Flags through node:util's parser; the checks say what a bad value should be. */
+function readArgs(argv: string[]): Args {
+  const { values: v } = parseArgs({ args: argv, strict: true, options: { matmul: { type: 'string' }, k: { type: 'string', default: '3' }, 'max-batches': { type: 'string' }, 'no-ref': { type: 'boolean', default: false } } });
+  const args: Args = { matmul: v.matmul as MatmulChoice | undefined, k: Number(v.k), maxBatches: v['max-batches'] === undefined ? Infinity : Number(v['max-batches']), ref: !v['no-ref'] };
   if (!(args.k >= 0) || !(args.maxBatches >= 1)) throw new Error('--k must be >= 0 and --max-batches >= 1');
   return args;
 }
@@ -132,7 +122,7 @@ function runRef(header: string, views: number): { ms: number; cpuMs: number; ste
 }
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+  const args = readArgs(process.argv.slice(2));
   const dir = mkdtempSync(join(tmpdir(), 'hardy-epoch-'));
   try {
     const { batches, dims, classes } = epochBatches(join(dir, 'data'), args.maxBatches);

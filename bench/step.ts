@@ -10,6 +10,7 @@
  * The matmul path also follows HARDY_MER_MATMUL. Last line of output: one JSON object.
  */
 import { spawnSync } from 'node:child_process';
+import { parseArgs } from 'node:util';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { initEngine, type MatmulChoice } from '../src/engine/backend.ts';
@@ -33,21 +34,10 @@ const REF_ENV = { ...process.env };
 
 interface Args { matmul?: MatmulChoice; steps: number; warmup: number; ref: boolean }
 
-function parseArgs(argv: string[]): Args {
-  const args: Args = { steps: 10, warmup: 2, ref: true };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const next = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
-    if (a === '--matmul') args.matmul = next() as MatmulChoice;
-    else if (a === '--steps') args.steps = Number(next());
-    else if (a === '--warmup') args.warmup = Number(next());
-    else if (a === '--no-ref') args.ref = false;
-    else throw new Error(`unknown option ${a}`);
-  }
+/** Flags through node:util's parser; the checks say what a bad value should be. */
+function readArgs(argv: string[]): Args {
+  const { values: v } = parseArgs({ args: argv, strict: true, options: { matmul: { type: 'string' }, steps: { type: 'string', default: '10' }, warmup: { type: 'string', default: '2' }, 'no-ref': { type: 'boolean', default: false } } });
+  const args: Args = { matmul: v.matmul as MatmulChoice | undefined, steps: Number(v.steps), warmup: Number(v.warmup), ref: !v['no-ref'] };
   if (!(args.steps >= 1) || !(args.warmup >= 0)) throw new Error('--steps must be >= 1 and --warmup >= 0');
   return args;
 }
@@ -145,7 +135,7 @@ function runRef(args: Args): { ms: number[]; cpuMs: number[]; rssMb: number; par
 }
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+  const args = readArgs(process.argv.slice(2));
   const ours = await runOurs(args);
   const ref = args.ref ? runRef(args) : null;
   if (!args.ref) process.stderr.write('reference not run: --no-ref\n');
