@@ -136,17 +136,6 @@ export function roundHalfEven(x: number): number {
   return (f % 2 === 0 ? f : f + 1) + 0;
 }
 
-/** Index of the largest logit per row of a row-major [n, C] array. */
-export function argmaxRows(logits: ArrayLike<number>, C: number): number[] {
-  const out: number[] = [];
-  for (let off = 0; off < logits.length; off += C) {
-    let best = 0;
-    for (let c = 1; c < C; c++) if (logits[off + c]! > logits[off + best]!) best = c;
-    out.push(best);
-  }
-  return out;
-}
-
 /** A metric set for predictions: class indices (classification) or scores (regression). */
 export type Scorer = (preds: number[], labels: number[]) => Record<string, number>;
 

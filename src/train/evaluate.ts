@@ -26,8 +26,8 @@ export interface PredictOptions {
   complete?: boolean;
 }
 
-/** [n, C] rows -> class index, or the single value for regression. */
-function decode(values: Float32Array, C: number): number[] {
+/** Row-major [n, C] outputs -> class index per row (argmax), or the single value for regression. */
+export function decodeRows(values: ArrayLike<number>, C: number): number[] {
   if (C === 1) return Array.from(values);
   const out: number[] = [];
   for (let off = 0; off < values.length; off += C) {
@@ -41,7 +41,7 @@ function decode(values: Float32Array, C: number): number[] {
 /** Rows of `t` [B, S, C] at the real utterances of `batch`, decoded. */
 function realRows(t: tf.Tensor, batch: Batch, C: number): number[] {
   const vals = t.dataSync() as Float32Array;
-  const all = decode(vals, C);
+  const all = decodeRows(vals, C);
   return all.filter((_, i) => batch.umask[i]! > 0);
 }
 

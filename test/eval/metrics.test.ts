@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { aggregate, meanStd } from '../../src/eval/aggregate.ts';
-import { argmaxRows, classificationMetrics, pearson, regressionMetrics, roundHalfEven } from '../../src/eval/metrics.ts';
+import { classificationMetrics, pearson, regressionMetrics, roundHalfEven } from '../../src/eval/metrics.ts';
+import { decodeRows } from '../../src/train/evaluate.ts';
 
 const close = (a: number, b: number, tol = 1e-12): void => assert.ok(Math.abs(a - b) <= tol, `${a} != ${b}`);
 
@@ -26,7 +27,7 @@ describe('classification metrics', () => {
   });
 
   it('argmax per row', () => {
-    assert.deepEqual(argmaxRows([0.1, 0.7, 0.2, 3, -1, 2], 3), [1, 0]);
+    assert.deepEqual(decodeRows([0.1, 0.7, 0.2, 3, -1, 2], 3), [1, 0]);
   });
 });
 
