@@ -49,6 +49,7 @@ export const CONFIG_SCHEMA = {
         K: int(0),
         Kmin: int(0),
         beta: { type: 'number' },
+        centre: { type: 'number' },
         alpha1: { type: 'number' },
         alpha2: { type: 'number' },
         miTerm: { enum: ['shared', 'complement'] },

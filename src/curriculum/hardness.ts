@@ -3,7 +3,7 @@
  *   direct   D = D_rec[b, s]  (reconstruction error of the missing modalities vs the TRUE features)
  *   indirect I = I_at + I_av + I_tv  (entropy surrogate of mutual information, tau = 1)
  * each min-max normalised over the REAL utterances of the batch (a range below 1e-5 gives 0), then
- *   h = sigmoid(beta (alpha_1 D_norm + alpha_2 I_term)),  I_term = I_norm ('shared') or 1 - I_norm ('complement').
+ *   h = sigmoid(beta (alpha_1 D_norm + alpha_2 I_term - centre)),  I_term = I_norm ('shared') or 1 - I_norm ('complement').
  *
  * Alignment (fixes defect 3 of the published code): the teacher's outputs are [B, S] tensors read
  * back row-major, so position b * S + s is utterance `batch.uttIds[b][s]`; hardness leaves this
@@ -35,7 +35,7 @@ export function minMaxNormalise(x: Float32Array, umask: Float32Array): Float32Ar
   return out;
 }
 
-export type HardnessWeights = Pick<CurriculumConfig, 'beta' | 'alpha1' | 'alpha2' | 'miTerm'>;
+export type HardnessWeights = Pick<CurriculumConfig, 'beta' | 'centre' | 'alpha1' | 'alpha2' | 'miTerm'>;
 
 /** h at every position ([B * S]); padding positions get 0. */
 export function combineHardness(D: Float32Array, I: Float32Array, umask: Float32Array, w: HardnessWeights): Float32Array {
@@ -45,7 +45,7 @@ export function combineHardness(D: Float32Array, I: Float32Array, umask: Float32
   for (let i = 0; i < D.length; i++) {
     if (!umask[i]) continue;
     const iTerm = w.miTerm === 'shared' ? iNorm[i]! : 1 - iNorm[i]!;
-    h[i] = 1 / (1 + Math.exp(-w.beta * (w.alpha1 * dn[i]! + w.alpha2 * iTerm)));
+    h[i] = 1 / (1 + Math.exp(-w.beta * (w.alpha1 * dn[i]! + w.alpha2 * iTerm - w.centre)));
   }
   return h;
 }

@@ -34,6 +34,11 @@ export interface CurriculumConfig {
   K: number;
   Kmin: number;
   beta: number;
+  /**
+   * Subtracted inside the sigmoid: h = sigmoid(beta (alpha_1 D + alpha_2 I - centre)). 0 is the paper
+   * (h >= 0.5, so K_i is only ever K-1 or K); 0.5 centres it so K_i spans K_min..K.
+   */
+  centre: number;
   alpha1: number;
   alpha2: number;
   /** `shared`: I_term = I_norm (published code); `complement`: 1 - I_norm. */
@@ -78,6 +83,7 @@ export const DEFAULT_CONFIG: RunConfig = {
     K: 3,
     Kmin: 1,
     beta: 4,
+    centre: 0,
     alpha1: 0.6,
     alpha2: 0.4,
     miTerm: 'shared',

@@ -4,7 +4,7 @@
  */
 import type { RunConfig } from './config.ts';
 
-export type HardyMethod = 'hardy' | 'no-curriculum' | 'direct-only' | 'indirect-only' | 'fixed-k' | 'random-k' | 'no-finetune' | 'momke';
+export type HardyMethod = 'hardy' | 'no-curriculum' | 'direct-only' | 'indirect-only' | 'fixed-k' | 'random-k' | 'centred' | 'no-finetune' | 'momke';
 
 export interface MethodSpec {
   describe: string;
@@ -26,6 +26,7 @@ export const HARDY_METHODS: Record<HardyMethod, MethodSpec> = {
   'indirect-only': { describe: 'hardness from mutual information only (alpha1 = 0)', model: 'student', curriculum: true, apply: (c) => curr(c, { alpha1: 0 }) },
   'fixed-k': { describe: 'every utterance keeps K neighbours (no hardness)', model: 'student', curriculum: true, apply: (c) => curr(c, { kPolicy: 'fixed' }) },
   'random-k': { describe: 'K_i uniform in [K_min, K] (no hardness)', model: 'student', curriculum: true, apply: (c) => curr(c, { kPolicy: 'random' }) },
+  centred: { describe: 'hardness sigmoid centred at 0.5 (centre = 0.5), so K_i spans K_min..K', model: 'student', curriculum: true, apply: (c) => curr(c, { centre: 0.5 }) },
   'no-finetune': { describe: 'HARDY-MER on the raw features (no stage 0)', model: 'student', curriculum: true, apply: (c) => ({ ...c, finetune: { ...c.finetune, enabled: false } }) },
   momke: { describe: 'MoMKE baseline on the same features', model: 'momke', curriculum: false, apply: same },
 };

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { batchHardness, combineHardness, minMaxNormalise } from '../../src/curriculum/hardness.ts';
+import { dynamicK } from '../../src/curriculum/retrieval.ts';
 import { DEFAULT_CONFIG } from '../../src/train/config.ts';
 import { dialogue, makeBatch } from './fixtures.ts';
 
@@ -33,6 +34,20 @@ test('h = sigmoid(beta (alpha1 D_norm + alpha2 I_term)) under both MI readings',
   // Ablations: direct-only and indirect-only.
   close(combineHardness(D, I, m, { ...W, alpha2: 0 }), [sig(0), sig(2.4), sig(1.2), 0]);
   close(combineHardness(D, I, m, { ...W, alpha1: 0 }), [sig(1.6), sig(0), sig(0.8), 0]);
+});
+
+test('centre shifts the sigmoid: centre 0.5 lets the easiest utterance drop to K_min', () => {
+  const D = Float32Array.from([0, 2, 1]);
+  const I = Float32Array.from([0, 1, 0.5]);
+  const m = Float32Array.from([1, 1, 1]);
+  // s = 0.6 D_norm + 0.4 I_norm = [0, 1, 0.5]
+  const paper = combineHardness(D, I, m, W);
+  const centred = combineHardness(D, I, m, { ...W, centre: 0.5 });
+  close(paper, [sig(0), sig(4), sig(2)]);
+  close(centred, [sig(-2), sig(2), sig(0)]);
+  const { K, Kmin } = W;
+  assert.deepEqual([...paper].map((h) => dynamicK(h, K, Kmin)), [2, 3, 3]);
+  assert.deepEqual([...centred].map((h) => dynamicK(h, K, Kmin)), [1, 3, 2]);
 });
 
 test('hardness is keyed by utterance id and follows its utterance when dialogues are reordered', () => {

@@ -74,6 +74,7 @@ test('presets: no-curriculum trains the student alone; ablations only change the
   assert.equal(HARDY_METHODS['indirect-only'].apply(CONFIG).curriculum.alpha1, 0);
   assert.equal(HARDY_METHODS['fixed-k'].apply(CONFIG).curriculum.kPolicy, 'fixed');
   assert.equal(HARDY_METHODS['random-k'].apply(CONFIG).curriculum.kPolicy, 'random');
+  assert.equal(HARDY_METHODS.centred.apply(CONFIG).curriculum.centre, 0.5);
   assert.equal(HARDY_METHODS['no-finetune'].apply(CONFIG).finetune.enabled, false);
   assert.equal(HARDY_METHODS.hardy.apply(CONFIG), CONFIG);
 });
