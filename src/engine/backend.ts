@@ -23,7 +23,7 @@ import { GELU, GELU_GRAD, geluGradConfig, geluKernels } from './gelu_kernel.ts';
 import { batchMatMulGradConfig } from './matmul_grad.ts';
 import { loadAddon } from './native_addon.ts';
 import { ADAM, adamKernel, sumKernel } from './native_kernels.ts';
-import { castKernel, identityKernel, sliceKernel, splitVKernel } from './wasm_kernels.ts';
+import { castKernel, gatherKernel, identityKernel, sliceKernel, splitVKernel } from './wasm_kernels.ts';
 
 export type MatmulPath = 'native' | 'xnnpack' | 'stock';
 export type MatmulChoice = 'auto' | MatmulPath;
@@ -135,7 +135,9 @@ export async function initEngine(options: EngineOptions = {}): Promise<EngineInf
     await tf.ready();
     tf.registerGradient(batchMatMulGradConfig);
     const stock = (name: string): tf.KernelConfig => tf.getKernel(name, 'wasm')!;
-    replaceKernels([identityKernel, castKernel(stock(tf.Cast)), sliceKernel(stock(tf.Slice)), splitVKernel(stock(tf.SplitV))]);
+    replaceKernels([
+      identityKernel, castKernel(stock(tf.Cast)), sliceKernel(stock(tf.Slice)), splitVKernel(stock(tf.SplitV)), gatherKernel(stock(tf.GatherV2)),
+    ]);
     tf.registerGradient(geluGradConfig);
   })();
   await started;

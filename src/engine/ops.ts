@@ -50,3 +50,34 @@ export function torchLinearInit(shape: [number, number], rng: Rng): tf.Tensor2D 
   for (let i = 0; i < vals.length; i++) vals[i] = (rng.next() * 2 - 1) * lim;
   return tf.tensor2d(vals, shape);
 }
+
+/**
+ * Row gather `x[rows]` ([M, D] -> [N, D]) whose gradient is `placeRows`, its adjoint. `rows` [N]
+ * int32 are distinct row indices; `slots` [M] int32 give each of the M rows its index in `rows`,
+ * or N when it is not picked. Written as a custom-gradient pair because tfjs's Gather gradient needs
+ * UnsortedSegmentSum, a scatter-add that the wasm backend lacks; with distinct rows the adjoint is
+ * itself a gather. The index tensors go through `save` so that backward still has them when the
+ * forward ran inside a tf.tidy that has since ended.
+ */
+export function pickRows(x: tf.Tensor2D, rows: tf.Tensor1D, slots: tf.Tensor1D): tf.Tensor2D {
+  return rowOp(x, rows, slots, 'pick');
+}
+
+/** The adjoint of `pickRows`: y [N, D] back to [M, D], row rows[n] = y[n], zeros in rows not picked. */
+export function placeRows(y: tf.Tensor2D, rows: tf.Tensor1D, slots: tf.Tensor1D): tf.Tensor2D {
+  return rowOp(y, rows, slots, 'place');
+}
+
+function rowOp(x: tf.Tensor2D, rows: tf.Tensor1D, slots: tf.Tensor1D, op: 'pick' | 'place'): tf.Tensor2D {
+  const f = tf.customGrad((...args) => {
+    const [t, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
+    save([rows, slots]);
+    const value = op === 'pick' ? tf.gather(t, rows) : tf.gather(tf.concat([t, tf.zeros([1, t.shape[1]])]), slots);
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor => {
+      const [r, s] = saved as [tf.Tensor1D, tf.Tensor1D];
+      return rowOp(dy as tf.Tensor2D, r, s, op === 'pick' ? 'place' : 'pick');
+    };
+    return { value, gradFunc };
+  });
+  return f(x) as tf.Tensor2D;
+}

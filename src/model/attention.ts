@@ -1,11 +1,13 @@
 /**
  * Masked multi-head attention across the S utterances of a dialogue (spec §3).
- * Shapes: B dialogues, S utterances, D hidden, H heads, dh = D / H.
+ * Shapes: B dialogues, S utterances, D hidden, H heads, dh = D / H; N real utterances (rows, see
+ * tokens.ts): the projections run on rows, the attention itself on the [B, S] grid.
  */
 import * as tf from '@tensorflow/tfjs';
 import { maskedSoftmax } from '../engine/ops.ts';
 import { drop, GeluMlp, Linear, type Ctx } from './layers.ts';
 import type { ParamStore } from './params.ts';
+import type { TokenLayout } from './tokens.ts';
 
 /**
  * Scaled dot-product attention with H heads; q from `xq`, k and v from `xkv`; `keyMask` [B, S]
@@ -24,20 +26,19 @@ export class MultiHeadAttention {
     this.v = new Linear(params, `${name}.v`, dim, dim);
   }
 
-  /** xq [B, S, D], xkv [B, T, D], keyMask [B, T] -> [B, S, D] */
-  apply(xq: tf.Tensor, xkv: tf.Tensor, keyMask: tf.Tensor): tf.Tensor {
-    const [B, S] = xq.shape as [number, number, number];
-    const T = xkv.shape[1]!;
+  /** xq, xkv [N, D] rows of layout L, keyMask [B, S] -> [N, D] */
+  apply(xq: tf.Tensor, xkv: tf.Tensor, keyMask: tf.Tensor, L: TokenLayout): tf.Tensor {
+    const { B, S } = L;
     const H = this.heads;
     const dh = this.dim / H;
-    const split = (x: tf.Tensor, n: number): tf.Tensor => tf.transpose(tf.reshape(x, [B, n, H, dh]), [0, 2, 1, 3]); // [B, H, n, dh]
-    const q = split(this.q.apply(xq), S);
-    const k = split(this.k.apply(xkv), T);
-    const v = split(this.v.apply(xkv), T);
-    const scores = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(dh)); // [B, H, S, T]
-    const p = maskedSoftmax(scores, tf.reshape(keyMask, [B, 1, 1, T]));
+    const split = (x: tf.Tensor): tf.Tensor => tf.transpose(tf.reshape(L.toGrid(x), [B, S, H, dh]), [0, 2, 1, 3]); // [B, H, S, dh]
+    const q = split(this.q.apply(xq));
+    const k = split(this.k.apply(xkv));
+    const v = split(this.v.apply(xkv));
+    const scores = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(dh)); // [B, H, S, S]
+    const p = maskedSoftmax(scores, tf.reshape(keyMask, [B, 1, 1, S]));
     const out = tf.matMul(p, v); // [B, H, S, dh]
-    return tf.reshape(tf.transpose(out, [0, 2, 1, 3]), [B, S, this.dim]);
+    return L.toRows(tf.reshape(tf.transpose(out, [0, 2, 1, 3]), [B, S, this.dim]));
   }
 }
 
@@ -51,9 +52,9 @@ export class AttentionBlock {
     this.mlp = new GeluMlp(params, `${name}.mlp`, dim, dropout);
   }
 
-  /** z [B, S, D], mask [B, S] -> [B, S, D] */
-  apply(z: tf.Tensor, mask: tf.Tensor, ctx: Ctx): tf.Tensor {
-    const a = this.attn.apply(z, z, mask);
+  /** z [N, D] rows of L, mask [B, S] -> [N, D] */
+  apply(z: tf.Tensor, mask: tf.Tensor, L: TokenLayout, ctx: Ctx): tf.Tensor {
+    const a = this.attn.apply(z, z, mask, L);
     return tf.add(a, this.mlp.apply(a, ctx));
   }
 }
@@ -73,10 +74,10 @@ export class CrossAttention {
     this.mlp = new GeluMlp(params, `${name}.mlp`, dim, p);
   }
 
-  /** qFrom, kvFrom [B, S, D]; maskQ, maskKv [B, S] -> [B, S, D] */
-  apply(qFrom: tf.Tensor, kvFrom: tf.Tensor, maskQ: tf.Tensor, maskKv: tf.Tensor, ctx: Ctx): tf.Tensor {
+  /** qFrom, kvFrom [N, D] rows of L; maskQ, maskKv [B, S] -> [N, D] */
+  apply(qFrom: tf.Tensor, kvFrom: tf.Tensor, maskQ: tf.Tensor, maskKv: tf.Tensor, L: TokenLayout, ctx: Ctx): tf.Tensor {
     const keyMask = tf.maximum(maskQ, maskKv);
-    const x = drop(this.proj.apply(this.attn.apply(qFrom, kvFrom, keyMask)), this.p, ctx);
+    const x = drop(this.proj.apply(this.attn.apply(qFrom, kvFrom, keyMask, L)), this.p, ctx);
     return tf.add(x, this.mlp.apply(x, ctx));
   }
 }

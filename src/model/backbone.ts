@@ -4,12 +4,16 @@
  *
  * Weight names are grouped by modality (`proj.a.`, `expert.a.`, `uni.a.`) so the stage switch can
  * restore one modality's expert by prefix (see `modalityWeights`).
+ *
+ * Per-utterance tensors are rows [N, ·] of a TokenLayout (padding skipped, see tokens.ts); masks
+ * come in both forms: rows [N] to zero features, grid [B, S] for attention keys.
  */
 import * as tf from '@tensorflow/tfjs';
 import { MODALITIES, type Modality } from '../data/types.ts';
 import { AttentionBlock } from './attention.ts';
 import { drop, Linear, ReluMlp, type Ctx } from './layers.ts';
 import type { ParamStore } from './params.ts';
+import type { TokenLayout } from './tokens.ts';
 import type { ModelConfig } from './types.ts';
 
 /** h_m = Dropout(W_m (x_m * mask_m) + b_m): missing modalities are zero-filled before projection. */
@@ -21,11 +25,11 @@ export class Projections {
     for (const m of MODALITIES) this.lin[m] = new Linear(params, `proj.${m}`, cfg.dims[m], cfg.hidden);
   }
 
-  /** x_m [B, S, d_m], masks [B, S] -> h_m [B, S, D] */
-  apply(x: Record<Modality, tf.Tensor>, masks: Record<Modality, tf.Tensor>, ctx: Ctx): Record<Modality, tf.Tensor> {
+  /** x_m [B, S, d_m] (grid), rowMasks [N] -> h_m [N, D] */
+  apply(x: Record<Modality, tf.Tensor>, rowMasks: Record<Modality, tf.Tensor>, L: TokenLayout, ctx: Ctx): Record<Modality, tf.Tensor> {
     const h = {} as Record<Modality, tf.Tensor>;
     for (const m of MODALITIES) {
-      h[m] = drop(this.lin[m].apply(tf.mul(x[m], tf.expandDims(masks[m], -1))), this.cfg.dropout, ctx);
+      h[m] = drop(this.lin[m].apply(tf.mul(L.toRows(x[m]), tf.expandDims(rowMasks[m], -1))), this.cfg.dropout, ctx);
     }
     return h;
   }
@@ -47,20 +51,20 @@ export class ExpertStack {
     }
   }
 
-  /** Run expert `k` on z [B, S, D] with key mask [B, S]. */
-  run(k: Modality, z: tf.Tensor, mask: tf.Tensor, ctx: Ctx): tf.Tensor {
-    for (const block of this.blocks[k]) z = tf.add(z, block.apply(z, mask, ctx));
+  /** Run expert `k` on z [N, D] with key mask [B, S]. */
+  run(k: Modality, z: tf.Tensor, mask: tf.Tensor, L: TokenLayout, ctx: Ctx): tf.Tensor {
+    for (const block of this.blocks[k]) z = tf.add(z, block.apply(z, mask, L, ctx));
     return z;
   }
 
   /**
-   * Experts mixing: run all three experts on the same z and sum, each weighted by `w` [B, S, 3]
+   * Experts mixing: run all three experts on the same z and sum, each weighted by `w` [N, 3]
    * (order a, t, v) when given (MoMKE's router), unweighted otherwise (the teacher).
    */
-  mix(z: tf.Tensor, mask: tf.Tensor, ctx: Ctx, w?: tf.Tensor): tf.Tensor {
-    const ws = w ? tf.unstack(w, 2) : undefined;
+  mix(z: tf.Tensor, mask: tf.Tensor, L: TokenLayout, ctx: Ctx, w?: tf.Tensor): tf.Tensor {
+    const ws = w ? tf.unstack(w, 1) : undefined;
     const outs = MODALITIES.map((k, i) => {
-      const e = this.run(k, z, mask, ctx);
+      const e = this.run(k, z, mask, L, ctx);
       return ws ? tf.mul(e, tf.expandDims(ws[i]!, -1)) : e;
     });
     return tf.addN(outs);
@@ -92,9 +96,9 @@ export class FusionHead {
     this.wo = new Linear(params, 'fusion.out', d3, cfg.numClasses);
   }
 
-  /** reps [B, S, D] each, masks [B, S] -> u [B, S, 3D], logits [B, S, C] */
-  apply(reps: Record<Modality, tf.Tensor>, masks: Record<Modality, tf.Tensor>, ctx: Ctx): { u: tf.Tensor; logits: tf.Tensor } {
-    const z = tf.concat(MODALITIES.map((m) => tf.mul(reps[m], tf.expandDims(masks[m], -1))), -1);
+  /** reps [N, D] each, rowMasks [N] -> u [N, 3D], logits [N, C] */
+  apply(reps: Record<Modality, tf.Tensor>, rowMasks: Record<Modality, tf.Tensor>, ctx: Ctx): { u: tf.Tensor; logits: tf.Tensor } {
+    const z = tf.concat(MODALITIES.map((m) => tf.mul(reps[m], tf.expandDims(rowMasks[m], -1))), -1);
     const u = tf.add(z, drop(tf.relu(this.w1.apply(z)), this.cfg.dropout, ctx));
     return { u, logits: this.wo.apply(u) };
   }

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { MODALITIES, type Modality } from '../data/types.ts';
 import { Rng } from '../util/rng.ts';
 import { ExpertStack, FusionHead, Projections, UnimodalHeads } from './backbone.ts';
-import { modalityMasks } from './inputs.ts';
+import { layoutOf, resultOnGrid } from './tokens.ts';
 import { ReluMlp } from './layers.ts';
 import { ParamStore } from './params.ts';
 import type { ForwardOpts, ForwardResult, MerModel, ModelConfig, ModelInputs } from './types.ts';
@@ -32,17 +32,17 @@ export class MoMKE implements MerModel {
   }
 
   forward(inputs: ModelInputs, opts: ForwardOpts): ForwardResult {
-    const masks = modalityMasks(inputs);
-    const h = this.proj.apply(inputs.x, masks, opts);
+    const { L, masks, rowMasks } = layoutOf(inputs);
+    const h = this.proj.apply(inputs.x, rowMasks, L, opts);
     const reps = {} as Record<Modality, tf.Tensor>;
     for (const m of MODALITIES) {
       reps[m] =
         opts.stage === 1
-          ? this.experts.run(m, h[m], masks[m], opts)
-          : this.experts.mix(h[m], masks[m], opts, tf.softmax(this.routers[m].apply(h[m]))); // router [B, S, 3]
+          ? this.experts.run(m, h[m], masks[m], L, opts)
+          : this.experts.mix(h[m], masks[m], L, opts, tf.softmax(this.routers[m].apply(h[m]))); // router [N, 3]
     }
-    const { logits } = this.fusion.apply(reps, masks, opts);
-    return { logits, reps, unimodal: opts.stage === 1 ? this.uni.apply(reps) : undefined };
+    const { logits } = this.fusion.apply(reps, rowMasks, opts);
+    return resultOnGrid(L, { logits, reps, unimodal: opts.stage === 1 ? this.uni.apply(reps) : undefined });
   }
 
   dispose(): void {

@@ -6,7 +6,7 @@ import { MODALITIES, type Modality } from '../data/types.ts';
 import type * as tf from '@tensorflow/tfjs';
 import { Rng } from '../util/rng.ts';
 import { Decoder, ExpertStack, FusionHead, Projections, UnimodalHeads } from './backbone.ts';
-import { modalityMasks } from './inputs.ts';
+import { layoutOf, resultOnGrid } from './tokens.ts';
 import { ParamStore } from './params.ts';
 import type { ForwardOpts, ForwardResult, MerModel, ModelConfig, ModelInputs } from './types.ts';
 
@@ -30,17 +30,17 @@ export class Student implements MerModel {
   }
 
   forward(inputs: ModelInputs, opts: ForwardOpts): ForwardResult {
-    const masks = modalityMasks(inputs);
-    const h = this.proj.apply(inputs.x, masks, opts);
+    const { L, masks, rowMasks } = layoutOf(inputs);
+    const h = this.proj.apply(inputs.x, rowMasks, L, opts);
     const reps = {} as Record<Modality, tf.Tensor>;
-    for (const m of MODALITIES) reps[m] = this.experts.run(m, h[m], masks[m], opts);
-    const { u, logits } = this.fusion.apply(reps, masks, opts);
-    return {
+    for (const m of MODALITIES) reps[m] = this.experts.run(m, h[m], masks[m], L, opts);
+    const { u, logits } = this.fusion.apply(reps, rowMasks, opts);
+    return resultOnGrid(L, {
       logits,
       reps,
       recon: this.decoder.apply(u),
       unimodal: opts.stage === 1 ? this.uni.apply(reps) : undefined,
-    };
+    });
   }
 
   dispose(): void {

@@ -8,7 +8,7 @@ import { MODALITIES, type Modality } from '../data/types.ts';
 import { Rng } from '../util/rng.ts';
 import { CrossAttention } from './attention.ts';
 import { Decoder, ExpertStack, FusionHead, Projections, UnimodalHeads } from './backbone.ts';
-import { modalityMasks } from './inputs.ts';
+import { layoutOf, resultOnGrid } from './tokens.ts';
 import { ParamStore } from './params.ts';
 import { PAIRS, type ForwardOpts, type ForwardResult, type MerModel, type ModelConfig, type ModelInputs, type Pair } from './types.ts';
 
@@ -38,28 +38,28 @@ export class Teacher implements MerModel {
   }
 
   forward(inputs: ModelInputs, opts: ForwardOpts): ForwardResult {
-    const masks = modalityMasks(inputs);
-    const h = this.proj.apply(inputs.x, masks, opts);
+    const { L, masks, rowMasks } = layoutOf(inputs);
+    const h = this.proj.apply(inputs.x, rowMasks, L, opts);
     const reps = {} as Record<Modality, tf.Tensor>;
     for (const m of MODALITIES) {
-      reps[m] = opts.stage === 1 ? this.experts.run(m, h[m], masks[m], opts) : this.experts.mix(h[m], masks[m], opts);
+      reps[m] = opts.stage === 1 ? this.experts.run(m, h[m], masks[m], L, opts) : this.experts.mix(h[m], masks[m], L, opts);
     }
     const joint = {} as Record<Pair, tf.Tensor>;
     for (const pair of PAIRS) {
       const m = pair[0] as Modality;
       const n = pair[1] as Modality;
-      const mn = this.ca.get(m + n)!.apply(reps[m], reps[n], masks[m], masks[n], opts);
-      const nm = this.ca.get(n + m)!.apply(reps[n], reps[m], masks[n], masks[m], opts);
+      const mn = this.ca.get(m + n)!.apply(reps[m], reps[n], masks[m], masks[n], L, opts);
+      const nm = this.ca.get(n + m)!.apply(reps[n], reps[m], masks[n], masks[m], L, opts);
       joint[pair] = mn.add(nm);
     }
-    const { u, logits } = this.fusion.apply(reps, masks, opts);
-    return {
+    const { u, logits } = this.fusion.apply(reps, rowMasks, opts);
+    return resultOnGrid(L, {
       logits,
       reps,
       joint,
       recon: this.decoder.apply(u),
       unimodal: opts.stage === 1 ? this.uni.apply(reps) : undefined,
-    };
+    });
   }
 
   dispose(): void {

@@ -1,4 +1,4 @@
-// The engine's copy-free replacements of wasm kernels (Identity, Cast, Slice, SplitV) against
+// The engine's copy-free replacements of wasm kernels (Identity, Cast, Slice, SplitV, GatherV2) against
 // plain-JS references, including ranks the stock kernel special-cases, other dtypes and gradients.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -64,6 +64,22 @@ test('split: parts concatenate back to the input along any axis; gradients flow 
     })(x);
     const gv = g.arraySync() as number[][][];
     assert.ok(gv.flat().every((row) => row.every((v, i) => v === (i < 4 ? 2 : 1))));
+  });
+});
+
+test('gather: rows along axis 0 for any rank, repeats, index shapes and dtypes; other axes and bad indices', () => {
+  tf.tidy(() => {
+    const x = randomTensor([5, 3, 2], new Rng(23));
+    const xv = x.arraySync() as number[][][];
+    const idx = [4, 0, 0, 2];
+    assert.deepEqual(tf.gather(x, idx).arraySync(), idx.map((i) => xv[i]));
+    assert.deepEqual(tf.gather(x, tf.tensor2d([[1, 3], [3, 1]], [2, 2], 'int32')).arraySync(), [[xv[1], xv[3]], [xv[3], xv[1]]]);
+    assert.deepEqual(tf.gather(tf.tensor1d([7, 8, 9], 'int32'), [2, 2, 0]).arraySync(), [9, 9, 7]);
+    assert.deepEqual(tf.gather(tf.tensor1d([true, false]), [1, 0]).arraySync(), [0, 1]);
+    assert.deepEqual(tf.gather(x, tf.tensor1d([], 'int32')).shape, [0, 3, 2]);
+    // Other axes keep the stock kernel.
+    assert.deepEqual(tf.gather(x, [1], 1).arraySync(), xv.map((a) => [a[1]]));
+    assert.throws(() => tf.gather(x, [5]).dataSync(), /index 5 is not in \[0, 5\)/);
   });
 });
 

@@ -6,6 +6,7 @@ import { AttentionBlock, CrossAttention, MultiHeadAttention } from '../../src/mo
 import { Decoder, ExpertStack, FusionHead, Projections } from '../../src/model/backbone.ts';
 import { GeluMlp, Linear, ReluMlp, type Ctx } from '../../src/model/layers.ts';
 import { ParamStore } from '../../src/model/params.ts';
+import { TokenLayout } from '../../src/model/tokens.ts';
 import { Rng } from '../../src/util/rng.ts';
 import { tinyConfig } from './fixtures.ts';
 import { gradCheck, randTensor, randVar } from './gradcheck.ts';
@@ -18,6 +19,12 @@ const evalCtx: Ctx = { training: false };
 // Training mode with a fresh generator on every call: the same dropout masks each evaluation, so
 // finite differences see the same function autograd differentiated.
 const dropCtx = (): Ctx => ({ training: true, rng: new Rng(11) });
+
+/** Dialogue lengths 4, 3, 2: N = 9 real utterances, 3 padding slots. */
+const UMASK = [1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 0, 0];
+const N = 9;
+/** Created in `before` (tensors need the engine). */
+let L: TokenLayout;
 
 /** Key masks [B, S]: dialogue 0 complete, dialogue 1 partly masked, dialogue 2 fully masked. */
 function keyMask(): tf.Tensor {
@@ -39,6 +46,7 @@ function check(params: ParamStore, inputs: Record<string, tf.Variable>, apply: (
 describe('layers: finite-difference gradient checks', () => {
   before(async () => {
     await initEngine();
+    L = new TokenLayout(B, S, UMASK);
   });
 
   it('Linear', () => {
@@ -65,38 +73,38 @@ describe('layers: finite-difference gradient checks', () => {
   it('MultiHeadAttention with a fully masked dialogue', () => {
     const p = new ParamStore(new Rng(1));
     const att = new MultiHeadAttention(p, 'att', D, 2);
-    const x = randVar([B, S, D], new Rng(2));
+    const x = randVar([N, D], new Rng(2));
     const mask = keyMask();
-    check(p, { x }, () => att.apply(x, x, mask));
+    check(p, { x }, () => att.apply(x, x, mask, L));
   });
 
   it('AttentionBlock A\'(z) = A(z) + MLP(A(z))', () => {
     const p = new ParamStore(new Rng(1));
     const blk = new AttentionBlock(p, 'blk', D, 2, 0.2);
-    const x = randVar([B, S, D], new Rng(2));
+    const x = randVar([N, D], new Rng(2));
     const mask = keyMask();
-    check(p, { x }, () => blk.apply(x, mask, dropCtx()));
+    check(p, { x }, () => blk.apply(x, mask, L, dropCtx()));
   });
 
   it('CrossAttention with OR-mask', () => {
     const p = new ParamStore(new Rng(1));
     const ca = new CrossAttention(p, 'ca', D, 2, 0.2);
-    const q = randVar([B, S, D], new Rng(2));
-    const kv = randVar([B, S, D], new Rng(3));
+    const q = randVar([N, D], new Rng(2));
+    const kv = randVar([N, D], new Rng(3));
     const mq = keyMask();
-    const mkv = tf.tensor2d([0, 1, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0], [B, S]);
-    check(p, { q, kv }, () => ca.apply(q, kv, mq, mkv, dropCtx()));
+    const mkv = tf.tensor2d([0, 1, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0], [B, S]);
+    check(p, { q, kv }, () => ca.apply(q, kv, mq, mkv, L, dropCtx()));
   });
 
   it('ExpertStack: single expert and router-weighted mixing', () => {
     const cfg = tinyConfig({ dropout: 0.2 });
     const p = new ParamStore(new Rng(1));
     const ex = new ExpertStack(p, cfg);
-    const z = randVar([B, S, D], new Rng(2));
-    const w = randVar([B, S, 3], new Rng(4));
+    const z = randVar([N, D], new Rng(2));
+    const w = randVar([N, 3], new Rng(4));
     const mask = keyMask();
-    check(p, { z }, () => ex.run('t', z, mask, dropCtx()));
-    check(p, { z, w }, () => ex.mix(z, mask, dropCtx(), tf.softmax(w)));
+    check(p, { z }, () => ex.run('t', z, mask, L, dropCtx()));
+    check(p, { z, w }, () => ex.mix(z, mask, L, dropCtx(), tf.softmax(w)));
   });
 
   it('Projections, FusionHead and Decoder', () => {
@@ -106,10 +114,11 @@ describe('layers: finite-difference gradient checks', () => {
     const fusion = new FusionHead(p, cfg);
     const dec = new Decoder(p, cfg);
     const xs = { a: randVar([B, S, 5], new Rng(2)), t: randVar([B, S, 6], new Rng(3)), v: randVar([B, S, 4], new Rng(4)) };
-    const masks = { a: keyMask(), t: tf.ones([B, S]), v: tf.zeros([B, S]) };
+    // The inputs come as the [B, S] grid, so this also checks the gradient of the grid -> rows gather.
+    const rowMasks = { a: L.toRows(keyMask()), t: tf.ones([N]), v: tf.zeros([N]) };
     check(p, xs, () => {
-      const h = proj.apply(xs, masks, evalCtx);
-      const { u, logits } = fusion.apply(h, masks, evalCtx);
+      const h = proj.apply(xs, rowMasks, L, evalCtx);
+      const { u, logits } = fusion.apply(h, rowMasks, evalCtx);
       return tf.concat([logits, dec.apply(u)], -1);
     }, 1e-3);
   });
@@ -118,24 +127,25 @@ describe('layers: finite-difference gradient checks', () => {
 describe('attention masking', () => {
   before(async () => {
     await initEngine();
+    L = new TokenLayout(B, S, UMASK);
   });
 
   it('a fully masked row gives zeros and finite gradients; masked keys do not matter', () => {
     const p = new ParamStore(new Rng(1));
     const att = new MultiHeadAttention(p, 'att', D, 2);
-    const x = randVar([B, S, D], new Rng(2));
+    const x = randVar([N, D], new Rng(2));
     const mask = keyMask();
-    const out = att.apply(x, x, mask);
-    const vals = out.arraySync() as number[][][];
+    const grid = (t: tf.Tensor): number[][][] => tf.tidy(() => L.toGrid(t).arraySync() as number[][][]);
+    const vals = grid(att.apply(x, x, mask, L));
     for (const row of vals[2]!) for (const e of row) assert.equal(e, 0);
-    const { grads } = tf.variableGrads(() => tf.sum(att.apply(x, x, mask)) as tf.Scalar);
+    const { grads } = tf.variableGrads(() => tf.sum(att.apply(x, x, mask, L)) as tf.Scalar);
     for (const g of Object.values(grads)) assert.ok(g.dataSync().every(Number.isFinite));
     // Changing the values at masked key positions leaves every output unchanged.
     const x2 = tf.tidy(() => {
-      const keep = tf.reshape(mask, [B, S, 1]);
+      const keep = tf.reshape(L.toRows(mask), [N, 1]);
       return tf.add(tf.mul(x, keep), tf.mul(tf.sub(1, keep), 100));
     });
-    const out2 = att.apply(x2, x2, mask).arraySync() as number[][][];
+    const out2 = grid(att.apply(x2, x2, mask, L));
     for (let b = 0; b < 2; b++)
       for (let s = 0; s < S; s++)
         if ((mask.arraySync() as number[][])[b]![s]) for (let j = 0; j < D; j++) assert.ok(Math.abs(out2[b]![s]![j]! - vals[b]![s]![j]!) < 1e-5);
