@@ -124,6 +124,38 @@ Napi::Value GeluGrad(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// Chris Wellons' lowbias32, the hash of src/engine/dropout_kernel.ts (the two must stay identical:
+// the native and the TypeScript dropout give bit-equal masks).
+static inline uint32_t Hash32(uint32_t x) {
+  x ^= x >> 16;
+  x *= 0x7feb352du;
+  x ^= x >> 15;
+  x *= 0x846ca68bu;
+  return x ^ (x >> 16);
+}
+
+// dropout(heap, x, out, n, rate, seed): out[i] = x[i] / (1 - rate) where hash(seed, i) >= rate 2^32,
+// else 0 (inverted dropout whose mask is a function of (seed, i); dropout_kernel.ts says why).
+Napi::Value Dropout(const Napi::CallbackInfo& info) {
+  auto heap = info[0].As<Napi::Float32Array>();
+  const size_t x = info[1].As<Napi::Number>().Int64Value(), out = info[2].As<Napi::Number>().Int64Value();
+  const size_t n = info[3].As<Napi::Number>().Int64Value();
+  const double rate = info[4].As<Napi::Number>().DoubleValue();
+  const uint32_t seed = info[5].As<Napi::Number>().Uint32Value();
+  if (!InHeap(info.Env(), heap, {x, out}, n)) return info.Env().Undefined();
+  const float* xs = heap.Data() + x;
+  float* ys = heap.Data() + out;
+  const uint32_t s = Hash32(seed ^ 0x5bd1e995u);
+  const double threshold = rate * 4294967296.0, scale = 1.0 / (1.0 - rate);
+  Parallel(n, 1, [&](size_t b, size_t e) {
+    for (size_t i = b; i < e; i++) {
+      const uint32_t h = Hash32(s + uint32_t(i) * 0x9e3779b9u);
+      ys[i] = double(h) >= threshold ? float(double(xs[i]) * scale) : 0.0f;
+    }
+  });
+  return info.Env().Undefined();
+}
+
 // sumAxes(heap, x, out, outer, mid, inner): out[o, j] = sum_m x[o, m, j] (a reduction over one
 // contiguous run of axes: bias gradients, row sums). Split across two threads over `outer`, or over
 // the columns `inner` when there is a single outer slice.
@@ -279,6 +311,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("matmul", Napi::Function::New(env, Matmul));
   exports.Set("gelu", Napi::Function::New(env, Gelu));
   exports.Set("geluGrad", Napi::Function::New(env, GeluGrad));
+  exports.Set("dropout", Napi::Function::New(env, Dropout));
   exports.Set("sumAxes", Napi::Function::New(env, SumAxes));
   exports.Set("adam", Napi::Function::New(env, Adam));
   exports.Set("knn", Napi::Function::New(env, Knn));

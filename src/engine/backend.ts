@@ -9,7 +9,8 @@
  * - 'stock': the wasm backend's own kernels (slow; kept for benchmarks and parity checks).
  * 'auto' (the default) picks 'native' when the addon loads, else 'xnnpack' with one notice.
  * On every path: the BatchMatMul gradient is replaced by one that handles batch broadcasting,
- * Identity/Cast/Slice/SplitV by copy-free versions (wasm_kernels.ts); the native path also runs
+ * Identity/Cast/Slice/SplitV/GatherV2 by copy-free versions (wasm_kernels.ts), dropout is one
+ * seeded kernel (dropout_kernel.ts); the native path also runs
  * GELU and its gradient, Sum over contiguous axes and the Adam update in the addon (gelu_kernel.ts,
  * native_kernels.ts).
  */
@@ -20,6 +21,7 @@ import { dirname } from 'node:path';
 import { HardyError } from '../util/errors.ts';
 import { batchMatMulKernel, fusedMatMulKernel, nativeMatMul, xnnpackMatMul } from './matmul_kernels.ts';
 import { GELU, GELU_GRAD, geluGradConfig, geluKernels } from './gelu_kernel.ts';
+import { dropoutGradConfig, dropoutKernel } from './dropout_kernel.ts';
 import { batchMatMulGradConfig } from './matmul_grad.ts';
 import { loadAddon } from './native_addon.ts';
 import { ADAM, adamKernel, sumKernel } from './native_kernels.ts';
@@ -72,11 +74,11 @@ function replaceKernels(configs: tf.KernelConfig[]): void {
 
 /**
  * The native GELU and Adam kernels exist only on the 'native' path (ops.gelu and Adam compose tfjs
- * ops otherwise); Sum goes back to the stock kernel.
+ * ops otherwise); Sum goes back to the stock kernel, dropout to its TypeScript version.
  */
 function dropNativeKernels(): void {
   for (const name of [GELU, GELU_GRAD, ADAM]) if (tf.getKernel(name, 'wasm')) tf.unregisterKernel(name, 'wasm');
-  replaceKernels([stockSum!]);
+  replaceKernels([stockSum!, dropoutKernel()]);
 }
 
 function registerPath(choice: MatmulChoice): EngineInfo {
@@ -99,7 +101,7 @@ function registerPath(choice: MatmulChoice): EngineInfo {
       const impl = nativeMatMul(load.addon);
       replaceKernels([
         batchMatMulKernel(impl), fusedMatMulKernel(impl), ...geluKernels(load.addon),
-        sumKernel(load.addon, stockSum), adamKernel(load.addon),
+        sumKernel(load.addon, stockSum), adamKernel(load.addon), dropoutKernel(load.addon),
       ]);
       const { blas, threads } = load.addon.info();
       return { backend, matmul: 'native', blas, blasThreads: threads };
@@ -139,6 +141,7 @@ export async function initEngine(options: EngineOptions = {}): Promise<EngineInf
       identityKernel, castKernel(stock(tf.Cast)), sliceKernel(stock(tf.Slice)), splitVKernel(stock(tf.SplitV)), gatherKernel(stock(tf.GatherV2)),
     ]);
     tf.registerGradient(geluGradConfig);
+    tf.registerGradient(dropoutGradConfig);
   })();
   await started;
   if (!active || (options.matmul !== undefined && options.matmul !== 'auto' && options.matmul !== active.matmul)) {

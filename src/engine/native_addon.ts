@@ -15,6 +15,8 @@ export interface MatmulAddon {
   gelu(heap: Float32Array, x: number, out: number, n: number): void;
   /** heap[out..out+n] = heap[dy..] * gelu'(heap[x..]) */
   geluGrad(heap: Float32Array, x: number, dy: number, out: number, n: number): void;
+  /** heap[out..out+n] = inverted dropout of heap[x..x+n], mask a hash of (seed, i) (dropout_kernel.ts) */
+  dropout(heap: Float32Array, x: number, out: number, n: number, rate: number, seed: number): void;
   /**
    * Exact top-kk scores of each of nq queries against db [n, dim]: score = 2 q.x - dbSq[j] when
    * dbSq is given (L2 ranking), else q.x; rows of outVals/outIdx [nq, kk] are sorted, larger first,
@@ -49,8 +51,8 @@ export function loadAddon(path = process.env[ADDON_ENV] || BUILT_ADDON): AddonLo
   process.env.OPENBLAS_THREAD_TIMEOUT ??= '4';
   try {
     const addon = createRequire(import.meta.url)(path) as MatmulAddon;
-    if (typeof addon.matmul !== 'function' || typeof addon.gelu !== 'function') {
-      return { error: `${path} does not export matmul() and gelu() (rebuild it: npm run install)` };
+    if (typeof addon.matmul !== 'function' || typeof addon.gelu !== 'function' || typeof addon.dropout !== 'function') {
+      return { error: `${path} does not export matmul(), gelu() and dropout() (rebuild it: npm run install)` };
     }
     return { addon };
   } catch (e) {

@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../util/rng.ts';
+import { DROPOUT, type DropoutAttrs } from './dropout_kernel.ts';
 import { GELU } from './gelu_kernel.ts';
 
 /**
@@ -32,10 +33,11 @@ export function maskedSoftmax(scores: tf.Tensor, keyMask: tf.Tensor): tf.Tensor 
   });
 }
 
-/** Inverted dropout with a seed drawn from the project's generator (deterministic per run). */
+/** Inverted dropout with a seed drawn from the project's generator (deterministic per run; dropout_kernel.ts). */
 export function dropout(x: tf.Tensor, rate: number, rng: Rng, training: boolean): tf.Tensor {
   if (!training || rate <= 0) return x;
-  return tf.dropout(x, rate, undefined, rng.nextUint32());
+  const attrs: DropoutAttrs = { rate, seed: rng.nextUint32() };
+  return tf.engine().runKernel(DROPOUT, { x }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
 }
 
 /**

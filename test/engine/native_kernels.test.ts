@@ -1,4 +1,5 @@
 /**
+ * The native dropout is bit-identical to the TypeScript one (dropout_kernel.ts).
  * The native Sum and Adam kernels (src/engine/native_kernels.ts) against their fallbacks: Sum over
  * every axis combination against sums of the flat values; the project's Adam on the native path
  * against the same steps on the composed tfjs path; tensor counts flat across Adam steps.
@@ -7,7 +8,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initEngine } from '../../src/engine/backend.ts';
+import { dropoutInto } from '../../src/engine/dropout_kernel.ts';
 import { loadAddon } from '../../src/engine/native_addon.ts';
+import { dropout } from '../../src/engine/ops.ts';
 import { ParamStore } from '../../src/model/params.ts';
 import { Adam } from '../../src/train/adam.ts';
 import { Rng } from '../../src/util/rng.ts';
@@ -32,6 +35,20 @@ function referenceSum(values: Float32Array, shape: number[], axes: number[]): nu
   }
   return out;
 }
+
+test('native dropout gives the same bits as the TypeScript kernel (one and two threads)', { skip }, async () => {
+  await initEngine({ matmul: 'native' });
+  for (const [n, rate, seed] of [[1000, 0.3, 5], [300_001, 0.5, 4294967295], [70_000, 0.1, 0]] as const) {
+    tf.tidy(() => {
+      const x = randomTensor([n], new Rng(n));
+      const rng = { nextUint32: () => seed } as unknown as Rng;
+      const got = dropout(x, rate, rng, true).dataSync();
+      const want = new Float32Array(n);
+      dropoutInto(x.dataSync() as Float32Array, want, rate, seed);
+      assert.ok(Buffer.from(got.buffer).equals(Buffer.from(want.buffer)), `n ${n} rate ${rate} seed ${seed}`);
+    });
+  }
+});
 
 test('native Sum equals the reference for every axis set, keepDims, large inputs (threads)', { skip }, async () => {
   await initEngine({ matmul: 'native' });

@@ -4,6 +4,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initEngine } from '../../src/engine/backend.ts';
+import { dropoutInto } from '../../src/engine/dropout_kernel.ts';
 import { dropout, gelu, torchLinearInit, maskedSoftmax } from '../../src/engine/ops.ts';
 import { Rng } from '../../src/util/rng.ts';
 import { maxRelErr, numericGrad, randomTensor } from './reference.ts';
@@ -132,6 +133,27 @@ test('dropout: identity when not training, seeded masks, inverted scaling, gradi
     const g = tf.grad((t: tf.Tensor) => tf.sum(dropout(t, 0.3, new Rng(42), true)))(x).dataSync();
     assert.deepEqual(g, a, 'd/dx sum(dropout(x)) = mask / (1 - p) for x = 1');
   });
+});
+
+test('dropout masks: nearby seeds and neighbouring elements are independent', () => {
+  const n = 100_000;
+  const ones = new Float32Array(n).fill(1);
+  const mask = (seed: number): Float32Array => {
+    const out = new Float32Array(n);
+    dropoutInto(ones, out, 0.5, seed);
+    return out;
+  };
+  const frac = (f: (i: number) => boolean, m = n): number => {
+    let k = 0;
+    for (let i = 0; i < m; i++) if (f(i)) k++;
+    return k / m;
+  };
+  const [m1, m2] = [mask(1), mask(2)];
+  // P(kept) = 1/2; two independent masks agree with P = 1/2, neighbours are both kept with P = 1/4.
+  assert.ok(Math.abs(frac((i) => m1[i] !== 0) - 0.5) < 0.01);
+  assert.ok(Math.abs(frac((i) => (m1[i] !== 0) === (m2[i] !== 0)) - 0.5) < 0.01, 'seeds 1 and 2 correlate');
+  assert.ok(Math.abs(frac((i) => m1[i] !== 0 && m1[i + 1] !== 0, n - 1) - 0.25) < 0.01, 'neighbours correlate');
+  assert.ok(Math.abs(frac((i) => m1[i] !== 0 && m1[i + 256] !== 0, n - 256) - 0.25) < 0.01, 'rows correlate');
 });
 
 test('torchLinearInit: seeded, inside +-1/sqrt(fanIn) (PyTorch nn.Linear), spread over the range', () => {
