@@ -10,9 +10,9 @@
  * 'auto' (the default) picks 'native' when the addon loads, else 'xnnpack' with one notice.
  * On every path: the BatchMatMul gradient is replaced by one that handles batch broadcasting,
  * Identity/Cast/Slice/SplitV/GatherV2 by copy-free versions (wasm_kernels.ts), dropout is one
- * seeded kernel (dropout_kernel.ts); the native path also runs
- * GELU and its gradient, Sum over contiguous axes and the Adam update in the addon (gelu_kernel.ts,
- * native_kernels.ts).
+ * seeded kernel (dropout_kernel.ts), and the reverse pass frees memory as it goes (autograd.ts);
+ * the native path also runs GELU and its gradient, Sum over contiguous axes and the Adam update in
+ * the addon (gelu_kernel.ts, native_kernels.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
@@ -21,6 +21,7 @@ import { dirname } from 'node:path';
 import { HardyError } from '../util/errors.ts';
 import { batchMatMulKernel, fusedMatMulKernel, nativeMatMul, xnnpackMatMul } from './matmul_kernels.ts';
 import { GELU, GELU_GRAD, geluGradConfig, geluKernels } from './gelu_kernel.ts';
+import { installLeanGradients } from './autograd.ts';
 import { dropoutGradConfig, dropoutKernel } from './dropout_kernel.ts';
 import { batchMatMulGradConfig } from './matmul_grad.ts';
 import { loadAddon } from './native_addon.ts';
@@ -136,6 +137,7 @@ export async function initEngine(options: EngineOptions = {}): Promise<EngineInf
     await tf.setBackend('wasm');
     await tf.ready();
     tf.registerGradient(batchMatMulGradConfig);
+    installLeanGradients();
     const stock = (name: string): tf.KernelConfig => tf.getKernel(name, 'wasm')!;
     replaceKernels([
       identityKernel, castKernel(stock(tf.Cast)), sliceKernel(stock(tf.Slice)), splitVKernel(stock(tf.SplitV)), gatherKernel(stock(tf.GatherV2)),

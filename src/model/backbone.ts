@@ -99,7 +99,7 @@ export class FusionHead {
   /** reps [N, D] each, rowMasks [N] -> u [N, 3D], logits [N, C] */
   apply(reps: Record<Modality, tf.Tensor>, rowMasks: Record<Modality, tf.Tensor>, ctx: Ctx): { u: tf.Tensor; logits: tf.Tensor } {
     const z = tf.concat(MODALITIES.map((m) => tf.mul(reps[m], tf.expandDims(rowMasks[m], -1))), -1);
-    const u = tf.add(z, drop(tf.relu(this.w1.apply(z)), this.cfg.dropout, ctx));
+    const u = tf.add(z, drop(this.w1.apply(z, 'relu'), this.cfg.dropout, ctx));
     return { u, logits: this.wo.apply(u) };
   }
 }

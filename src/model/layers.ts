@@ -29,10 +29,13 @@ export class Linear {
     this.b = params.zeros(`${name}.b`, outDim);
   }
 
-  /** [..., in] -> [..., out] */
-  apply(x: tf.Tensor): tf.Tensor {
+  /**
+   * [..., in] -> [..., out]. One fused product + bias (+ ReLU) kernel: under autograd that keeps one
+   * output alive for backward instead of one per op.
+   */
+  apply(x: tf.Tensor, activation: 'linear' | 'relu' = 'linear'): tf.Tensor {
     const lead = x.shape.slice(0, -1);
-    const y = tf.add(tf.matMul(tf.reshape(x, [-1, this.inDim]) as tf.Tensor2D, this.W as tf.Tensor2D), this.b);
+    const y = tf.fused.matMul({ a: tf.reshape(x, [-1, this.inDim]) as tf.Tensor2D, b: this.W as tf.Tensor2D, bias: this.b, activation });
     return tf.reshape(y, [...lead, this.outDim]);
   }
 }
@@ -63,6 +66,6 @@ export class ReluMlp {
   }
 
   apply(x: tf.Tensor): tf.Tensor {
-    return this.l2.apply(tf.relu(this.l1.apply(x)));
+    return this.l2.apply(this.l1.apply(x, 'relu'));
   }
 }
