@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "hardy_matmul",
-      "sources": ["native/matmul.cc"],
+      "sources": ["native/matmul.cc", "native/attention.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],
       "cflags_cc": ["-O3", "-std=c++17"],

@@ -1,5 +1,6 @@
 // Batched single-precision matrix product through CBLAS (OpenBLAS), plus exact GELU and its
-// gradient, for the tfjs wasm backend; and exact k-nearest-neighbour search (sgemm + selection).
+// gradient, dropout, sums and Adam for the tfjs wasm backend; and exact k-nearest-neighbour search
+// (sgemm + selection). Attention is in attention.cc.
 //
 // The operands live in the wasm heap: JS passes one Float32Array over the whole heap and element
 // offsets, so nothing is copied. Slice i computes
@@ -19,6 +20,8 @@ int openblas_get_num_threads(void);
 void openblas_set_num_threads(int);
 char* openblas_get_config(void);
 }
+
+void RegisterAttention(Napi::Env env, Napi::Object exports);  // attention.cc
 
 namespace {
 
@@ -317,6 +320,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("knn", Napi::Function::New(env, Knn));
   exports.Set("info", Napi::Function::New(env, Info));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
+  RegisterAttention(env, exports);
   return exports;
 }
 

@@ -11,8 +11,8 @@
  * On every path: the BatchMatMul gradient is replaced by one that handles batch broadcasting,
  * Identity/Cast/Slice/SplitV/GatherV2 by copy-free versions (wasm_kernels.ts), dropout is one
  * seeded kernel (dropout_kernel.ts), and the reverse pass frees memory as it goes (autograd.ts);
- * the native path also runs GELU and its gradient, Sum over contiguous axes and the Adam update in
- * the addon (gelu_kernel.ts, native_kernels.ts).
+ * the native path also runs GELU, attention (each with its gradient), Sum over contiguous axes and
+ * the Adam update in the addon (gelu_kernel.ts, attention_kernel.ts, native_kernels.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
@@ -21,6 +21,7 @@ import { dirname } from 'node:path';
 import { HardyError } from '../util/errors.ts';
 import { batchMatMulKernel, fusedMatMulKernel, nativeMatMul, xnnpackMatMul } from './matmul_kernels.ts';
 import { GELU, GELU_GRAD, geluGradConfig, geluKernels } from './gelu_kernel.ts';
+import { ATTENTION, ATTENTION_GRAD, attentionKernels } from './attention_kernel.ts';
 import { installLeanGradients } from './autograd.ts';
 import { dropoutGradConfig, dropoutKernel } from './dropout_kernel.ts';
 import { batchMatMulGradConfig } from './matmul_grad.ts';
@@ -74,11 +75,11 @@ function replaceKernels(configs: tf.KernelConfig[]): void {
 }
 
 /**
- * The native GELU and Adam kernels exist only on the 'native' path (ops.gelu and Adam compose tfjs
- * ops otherwise); Sum goes back to the stock kernel, dropout to its TypeScript version.
+ * The native GELU, attention and Adam kernels exist only on the 'native' path (ops.gelu,
+ * ops.attention and Adam compose tfjs ops otherwise); Sum goes back to the stock kernel, dropout to its TypeScript version.
  */
 function dropNativeKernels(): void {
-  for (const name of [GELU, GELU_GRAD, ADAM]) if (tf.getKernel(name, 'wasm')) tf.unregisterKernel(name, 'wasm');
+  for (const name of [GELU, GELU_GRAD, ADAM, ATTENTION, ATTENTION_GRAD]) if (tf.getKernel(name, 'wasm')) tf.unregisterKernel(name, 'wasm');
   replaceKernels([stockSum!, dropoutKernel()]);
 }
 
@@ -102,7 +103,7 @@ function registerPath(choice: MatmulChoice): EngineInfo {
       const impl = nativeMatMul(load.addon);
       replaceKernels([
         batchMatMulKernel(impl), fusedMatMulKernel(impl), ...geluKernels(load.addon),
-        sumKernel(load.addon, stockSum), adamKernel(load.addon), dropoutKernel(load.addon),
+        sumKernel(load.addon, stockSum), adamKernel(load.addon), dropoutKernel(load.addon), ...attentionKernels(load.addon),
       ]);
       const { blas, threads } = load.addon.info();
       return { backend, matmul: 'native', blas, blasThreads: threads };

@@ -18,6 +18,19 @@ export interface MatmulAddon {
   /** heap[out..out+n] = inverted dropout of heap[x..x+n], mask a hash of (seed, i) (dropout_kernel.ts) */
   dropout(heap: Float32Array, x: number, out: number, n: number, rate: number, seed: number): void;
   /**
+   * Attention within dialogues on [N, D] rows (attention_kernel.ts): out and the weights p from
+   * q, k, v and the key mask [N]; dialogue b owns rows starts[b]..starts[b+1].
+   */
+  attention(
+    heap: Float32Array, q: number, k: number, v: number, keyMask: number, out: number, p: number,
+    starts: Int32Array, pStarts: Int32Array, D: number, H: number, scale: number,
+  ): void;
+  /** Gradients dq, dk, dv of `attention` from dOut and the saved q, k, v, p. */
+  attentionGrad(
+    heap: Float32Array, dOut: number, q: number, k: number, v: number, p: number, dq: number, dk: number, dv: number,
+    starts: Int32Array, pStarts: Int32Array, D: number, H: number, scale: number,
+  ): void;
+  /**
    * Exact top-kk scores of each of nq queries against db [n, dim]: score = 2 q.x - dbSq[j] when
    * dbSq is given (L2 ranking), else q.x; rows of outVals/outIdx [nq, kk] are sorted, larger first,
    * ties to the lower row.
@@ -51,8 +64,8 @@ export function loadAddon(path = process.env[ADDON_ENV] || BUILT_ADDON): AddonLo
   process.env.OPENBLAS_THREAD_TIMEOUT ??= '4';
   try {
     const addon = createRequire(import.meta.url)(path) as MatmulAddon;
-    if (typeof addon.matmul !== 'function' || typeof addon.gelu !== 'function' || typeof addon.dropout !== 'function') {
-      return { error: `${path} does not export matmul(), gelu() and dropout() (rebuild it: npm run install)` };
+    if (typeof addon.matmul !== 'function' || typeof addon.gelu !== 'function' || typeof addon.attention !== 'function') {
+      return { error: `${path} does not export matmul(), gelu() and attention() (rebuild it: npm run install)` };
     }
     return { addon };
   } catch (e) {

@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../util/rng.ts';
+import { ATTENTION, ATTENTION_GRAD, type AttentionAttrs } from './attention_kernel.ts';
 import { DROPOUT, type DropoutAttrs } from './dropout_kernel.ts';
 import { GELU } from './gelu_kernel.ts';
 
@@ -82,4 +83,56 @@ function rowOp(x: tf.Tensor2D, rows: tf.Tensor1D, slots: tf.Tensor1D, op: 'pick'
     return { value, gradFunc };
   });
   return f(x) as tf.Tensor2D;
+}
+
+/**
+ * Where the N real utterances of a [B, S] batch sit (model/tokens.ts implements it): rows in
+ * dialogue order, dialogue b owning rows starts[b]..starts[b+1].
+ */
+export interface RowLayout {
+  readonly B: number;
+  readonly S: number;
+  readonly N: number;
+  /** [B + 1] */
+  readonly starts: number[];
+  /** [B, S, ...rest] -> [N, ...rest] */
+  toRows(x: tf.Tensor): tf.Tensor;
+  /** [N, ...rest] -> [B, S, ...rest], zeros at padding */
+  toGrid(y: tf.Tensor): tf.Tensor;
+}
+
+/**
+ * Scaled dot-product attention with `heads` heads across the utterances of each dialogue:
+ * q, k, v [N, D] rows of L, keyMask [B, S] (1 = the key may be attended) -> [N, D], heads
+ * concatenated. A query whose keys are all masked gets zeros. The native kernel pair when the engine
+ * registered it (attention_kernel.ts), else tfjs ops on the padded grid.
+ */
+export function attention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, keyMask: tf.Tensor, L: RowLayout, heads: number): tf.Tensor {
+  const attrs: AttentionAttrs = { heads, scale: 1 / Math.sqrt(q.shape[1]! / heads), starts: L.starts };
+  if (!tf.getKernel(ATTENTION, tf.getBackend())) return attentionOps(q, k, v, keyMask, L, attrs);
+  const keyRows = L.toRows(keyMask); // [N]
+  const named = attrs as unknown as tf.NamedAttrMap;
+  const f = tf.customGrad((...args) => {
+    const [qt, kt, vt, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+    const [out, p] = tf.engine().runKernel(ATTENTION, { q: qt, k: kt, v: vt, keyMask: keyRows }, named) as tf.Tensor[];
+    save([qt, kt, vt, p!]);
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] => {
+      const [sq, sk, sv, sp] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+      return tf.engine().runKernel(ATTENTION_GRAD, { dy, q: sq, k: sk, v: sv, p: sp }, named) as tf.Tensor[];
+    };
+    return { value: out!, gradFunc };
+  });
+  return f(q, k, v);
+}
+
+/** `attention` through tfjs ops on the [B, H, S, S] grid (exported for the parity test). */
+export function attentionOps(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, keyMask: tf.Tensor, L: RowLayout, attrs: AttentionAttrs): tf.Tensor {
+  const { B, S } = L;
+  const H = attrs.heads;
+  const D = q.shape[1]!;
+  const split = (x: tf.Tensor): tf.Tensor => tf.transpose(tf.reshape(L.toGrid(x), [B, S, H, D / H]), [0, 2, 1, 3]); // [B, H, S, dh]
+  const scores = tf.mul(tf.matMul(split(q), split(k), false, true), attrs.scale); // [B, H, S, S]
+  const p = maskedSoftmax(scores, tf.reshape(keyMask, [B, 1, 1, S]));
+  const out = tf.matMul(p, split(v)); // [B, H, S, dh]
+  return L.toRows(tf.reshape(tf.transpose(out, [0, 2, 1, 3]), [B, S, D]));
 }

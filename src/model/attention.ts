@@ -1,10 +1,10 @@
 /**
  * Masked multi-head attention across the S utterances of a dialogue (spec §3).
  * Shapes: B dialogues, S utterances, D hidden, H heads, dh = D / H; N real utterances (rows, see
- * tokens.ts): the projections run on rows, the attention itself on the [B, S] grid.
+ * tokens.ts). The projections run on rows; the attention itself is engine/ops.attention.
  */
 import * as tf from '@tensorflow/tfjs';
-import { maskedSoftmax } from '../engine/ops.ts';
+import { attention } from '../engine/ops.ts';
 import { drop, GeluMlp, Linear, type Ctx } from './layers.ts';
 import type { ParamStore } from './params.ts';
 import type { TokenLayout } from './tokens.ts';
@@ -19,7 +19,7 @@ export class MultiHeadAttention {
   private readonly k: Linear;
   private readonly v: Linear;
 
-  constructor(params: ParamStore, name: string, private readonly dim: number, private readonly heads: number) {
+  constructor(params: ParamStore, name: string, dim: number, private readonly heads: number) {
     if (dim % heads !== 0) throw new Error(`hidden size ${dim} is not divisible by ${heads} heads`);
     this.q = new Linear(params, `${name}.q`, dim, dim);
     this.k = new Linear(params, `${name}.k`, dim, dim);
@@ -28,17 +28,7 @@ export class MultiHeadAttention {
 
   /** xq, xkv [N, D] rows of layout L, keyMask [B, S] -> [N, D] */
   apply(xq: tf.Tensor, xkv: tf.Tensor, keyMask: tf.Tensor, L: TokenLayout): tf.Tensor {
-    const { B, S } = L;
-    const H = this.heads;
-    const dh = this.dim / H;
-    const split = (x: tf.Tensor): tf.Tensor => tf.transpose(tf.reshape(L.toGrid(x), [B, S, H, dh]), [0, 2, 1, 3]); // [B, H, S, dh]
-    const q = split(this.q.apply(xq));
-    const k = split(this.k.apply(xkv));
-    const v = split(this.v.apply(xkv));
-    const scores = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(dh)); // [B, H, S, S]
-    const p = maskedSoftmax(scores, tf.reshape(keyMask, [B, 1, 1, S]));
-    const out = tf.matMul(p, v); // [B, H, S, dh]
-    return L.toRows(tf.reshape(tf.transpose(out, [0, 2, 1, 3]), [B, S, this.dim]));
+    return attention(this.q.apply(xq), this.k.apply(xkv), this.v.apply(xkv), keyMask, L, this.heads);
   }
 }
 

@@ -7,14 +7,16 @@
  * attention key and loss), and the grid puts exact zeros at padding.
  */
 import * as tf from '@tensorflow/tfjs';
-import { pickRows, placeRows } from '../engine/ops.ts';
+import { pickRows, placeRows, type RowLayout } from '../engine/ops.ts';
 import { MODALITIES, type Modality } from '../data/types.ts';
 import { modalityMasks } from './inputs.ts';
 import type { ForwardResult, ModelInputs } from './types.ts';
 
-export class TokenLayout {
+export class TokenLayout implements RowLayout {
   /** Real utterances. */
   readonly N: number;
+  /** [B + 1]: dialogue b owns rows starts[b]..starts[b+1]. */
+  readonly starts: number[];
   /** [N] int32: flat grid position b * S + s of row n (row-major, so rows keep dialogue order). */
   private readonly rows: tf.Tensor1D;
   /** [B * S] int32: the row of each grid position, N at padding. */
@@ -23,8 +25,12 @@ export class TokenLayout {
   /** The index tensors belong to the caller's tf.tidy scope, like the forward pass's other tensors. */
   constructor(readonly B: number, readonly S: number, umask: ArrayLike<number>) {
     const rows: number[] = [];
-    const slots = new Int32Array(B * S);
-    for (let i = 0; i < B * S; i++) slots[i] = umask[i] ? rows.push(i) - 1 : -1;
+    const slots = new Int32Array(B * S).fill(-1);
+    this.starts = [0];
+    for (let b = 0; b < B; b++) {
+      for (let s = 0; s < S; s++) if (umask[b * S + s]) slots[b * S + s] = rows.push(b * S + s) - 1;
+      this.starts.push(rows.length);
+    }
     this.N = rows.length;
     if (this.N === 0) throw new Error('a batch with no real utterance');
     for (let i = 0; i < slots.length; i++) if (slots[i] === -1) slots[i] = this.N;
