@@ -9,7 +9,7 @@
  * - 'stock': the wasm backend's own kernels (slow; kept for benchmarks and parity checks).
  * 'auto' (the default) picks 'native' when the addon loads, else 'xnnpack' with one notice.
  * On every path: the BatchMatMul gradient is replaced by one that handles batch broadcasting,
- * Identity/Cast/Slice/SplitV/GatherV2 by copy-free versions (wasm_kernels.ts), dropout is one
+ * Identity/Cast/Slice/SplitV/GatherV2/ScatterNd by copy-free versions (wasm_kernels.ts), dropout is one
  * seeded kernel (dropout_kernel.ts), and the reverse pass frees memory as it goes (autograd.ts);
  * the native path also runs GELU, attention (each with its gradient), Sum over contiguous axes and
  * the Adam update in the addon (gelu_kernel.ts, attention_kernel.ts, native_kernels.ts).
@@ -27,7 +27,7 @@ import { dropoutGradConfig, dropoutKernel } from './dropout_kernel.ts';
 import { batchMatMulGradConfig } from './matmul_grad.ts';
 import { loadAddon } from './native_addon.ts';
 import { ADAM, adamKernel, sumKernel } from './native_kernels.ts';
-import { castKernel, gatherKernel, identityKernel, sliceKernel, splitVKernel } from './wasm_kernels.ts';
+import { castKernel, gatherKernel, identityKernel, scatterNdKernel, sliceKernel, splitVKernel } from './wasm_kernels.ts';
 
 export type MatmulPath = 'native' | 'xnnpack' | 'stock';
 export type MatmulChoice = 'auto' | MatmulPath;
@@ -142,6 +142,7 @@ export async function initEngine(options: EngineOptions = {}): Promise<EngineInf
     const stock = (name: string): tf.KernelConfig => tf.getKernel(name, 'wasm')!;
     replaceKernels([
       identityKernel, castKernel(stock(tf.Cast)), sliceKernel(stock(tf.Slice)), splitVKernel(stock(tf.SplitV)), gatherKernel(stock(tf.GatherV2)),
+      scatterNdKernel(stock(tf.ScatterNd)),
     ]);
     tf.registerGradient(geluGradConfig);
     tf.registerGradient(dropoutGradConfig);

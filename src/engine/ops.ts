@@ -75,7 +75,7 @@ function rowOp(x: tf.Tensor2D, rows: tf.Tensor1D, slots: tf.Tensor1D, op: 'pick'
   const f = tf.customGrad((...args) => {
     const [t, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
     save([rows, slots]);
-    const value = op === 'pick' ? tf.gather(t, rows) : tf.gather(tf.concat([t, tf.zeros([1, t.shape[1]])]), slots);
+    const value = op === 'pick' ? tf.gather(t, rows) : tf.scatterND(tf.reshape(rows, [-1, 1]), t, [slots.shape[0], t.shape[1]]);
     const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor => {
       const [r, s] = saved as [tf.Tensor1D, tf.Tensor1D];
       return rowOp(dy as tf.Tensor2D, r, s, op === 'pick' ? 'place' : 'pick');

@@ -6,7 +6,8 @@
  *   buffer, as the cpu backend does: tensors are immutable, the buffer is reference-counted.
  * - Slice and SplitV copy only the selected runs, straight inside the heap.
  * - GatherV2 along the first axis (the models' row layout, model/tokens.ts) copies whole rows; the
- *   stock kernel computes strides per element and took ~9 ms for an [800, 256] gather.
+ *   stock kernel computes strides per element and took ~9 ms for an [800, 256] gather. ScatterNd
+ *   into rows (its adjoint) likewise adds whole rows.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { WasmBackend } from './wasm_heap.ts';
@@ -127,6 +128,34 @@ export function gatherKernel(stock: tf.KernelConfig): tf.KernelConfig {
         const r = idx[n]!;
         if (!(r >= 0 && r < rows)) throw new Error(`gather: index ${r} is not in [0, ${rows})`);
         dst.set(src.subarray(r * width, (r + 1) * width), n * width);
+      }
+      return out;
+    },
+  };
+}
+
+/** ScatterNd of whole rows (indices [N, 1]) as row additions into zeros; other forms go to the stock kernel. */
+export function scatterNdKernel(stock: tf.KernelConfig): tf.KernelConfig {
+  return {
+    ...stock,
+    kernelFunc: (args) => {
+      const { indices, updates } = args.inputs as { indices: tf.TensorInfo; updates: tf.TensorInfo };
+      const { shape } = args.attrs as unknown as { shape: number[] };
+      if (updates.dtype !== 'float32' || indices.shape.length !== 2 || indices.shape[1] !== 1 || shape.length < 1) return stock.kernelFunc(args);
+      const backend = args.backend as WasmBackend;
+      const rows = shape[0]!;
+      const width = shape.slice(1).reduce((p, d) => p * d, 1);
+      const out = backend.makeOutput(shape, 'float32');
+      const idx = heapView(backend, indices);
+      const src = heapView(backend, updates);
+      const dst = heapView(backend, out);
+      dst.fill(0);
+      for (let n = 0; n < idx.length; n++) {
+        const r = idx[n]!;
+        if (!(r >= 0 && r < rows)) throw new Error(`scatterND: index ${r} is not in [0, ${rows})`);
+        const o = r * width;
+        const i = n * width;
+        for (let j = 0; j < width; j++) dst[o + j] += src[i + j]!;
       }
       return out;
     },

@@ -34,9 +34,10 @@ export class Linear {
    * output alive for backward instead of one per op.
    */
   apply(x: tf.Tensor, activation: 'linear' | 'relu' = 'linear'): tf.Tensor {
-    const lead = x.shape.slice(0, -1);
-    const y = tf.fused.matMul({ a: tf.reshape(x, [-1, this.inDim]) as tf.Tensor2D, b: this.W as tf.Tensor2D, bias: this.b, activation });
-    return tf.reshape(y, [...lead, this.outDim]);
+    const flat = x.rank === 2; // the models' rows: no reshape kernels around the product
+    const a = (flat ? x : tf.reshape(x, [-1, this.inDim])) as tf.Tensor2D;
+    const y = tf.fused.matMul({ a, b: this.W as tf.Tensor2D, bias: this.b, activation });
+    return flat ? y : tf.reshape(y, [...x.shape.slice(0, -1), this.outDim]);
   }
 }
 

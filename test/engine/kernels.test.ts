@@ -1,4 +1,4 @@
-// The engine's copy-free replacements of wasm kernels (Identity, Cast, Slice, SplitV, GatherV2) against
+// The engine's copy-free replacements of wasm kernels (Identity, Cast, Slice, SplitV, GatherV2, ScatterNd) against
 // plain-JS references, including ranks the stock kernel special-cases, other dtypes and gradients.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -80,6 +80,16 @@ test('gather: rows along axis 0 for any rank, repeats, index shapes and dtypes; 
     // Other axes keep the stock kernel.
     assert.deepEqual(tf.gather(x, [1], 1).arraySync(), xv.map((a) => [a[1]]));
     assert.throws(() => tf.gather(x, [5]).dataSync(), /index 5 is not in \[0, 5\)/);
+  });
+});
+
+test('scatterND: rows into zeros, repeated rows add up; other forms keep the stock kernel', () => {
+  tf.tidy(() => {
+    const upd = tf.tensor2d([[1, 2], [3, 4], [5, 6]]);
+    assert.deepEqual(tf.scatterND(tf.tensor2d([[2], [0], [2]], [3, 1], 'int32'), upd, [4, 2]).arraySync(), [[3, 4], [0, 0], [6, 8], [0, 0]]);
+    assert.deepEqual(tf.scatterND(tf.tensor2d([[1]], [1, 1], 'int32'), tf.tensor3d([[[1, 2], [3, 4]]]), [2, 2, 2]).arraySync(), [[[0, 0], [0, 0]], [[1, 2], [3, 4]]]);
+    assert.deepEqual(tf.scatterND(tf.tensor2d([[0, 1]], [1, 2], 'int32'), tf.tensor1d([7]), [2, 2]).arraySync(), [[0, 7], [0, 0]]);
+    assert.throws(() => tf.scatterND(tf.tensor2d([[4]], [1, 1], 'int32'), tf.tensor2d([[1, 1]]), [4, 2]).dataSync(), /index 4 is not in \[0, 4\)/);
   });
 });
 
