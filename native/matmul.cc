@@ -149,11 +149,15 @@ Napi::Value Dropout(const Napi::CallbackInfo& info) {
   const float* xs = heap.Data() + x;
   float* ys = heap.Data() + out;
   const uint32_t s = Hash32(seed ^ 0x5bd1e995u);
-  const double threshold = rate * 4294967296.0, scale = 1.0 / (1.0 - rate);
+  // h >= rate 2^32 as an integer compare (h is an integer), and a branch-free select: the loop
+  // vectorises.
+  const uint64_t keepFrom = uint64_t(std::ceil(rate * 4294967296.0));
+  const double scale = 1.0 / (1.0 - rate);
   Parallel(n, 1, [&](size_t b, size_t e) {
     for (size_t i = b; i < e; i++) {
       const uint32_t h = Hash32(s + uint32_t(i) * 0x9e3779b9u);
-      ys[i] = double(h) >= threshold ? float(double(xs[i]) * scale) : 0.0f;
+      const float y = float(double(xs[i]) * scale);
+      ys[i] = uint64_t(h) >= keepFrom ? y : 0.0f;
     }
   });
   return info.Env().Undefined();

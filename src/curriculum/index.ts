@@ -19,6 +19,7 @@ import { MODALITIES } from '../data/types.ts';
 import { HardyError } from '../util/errors.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
 import { nativeTopScores, type TopScores } from '../engine/knn.ts';
+import { l2NormalizeRows } from '../data/batches.ts';
 
 export type Metric = 'l2' | 'cosine';
 
@@ -110,7 +111,7 @@ export class ExactIndex implements RetrievalIndex {
     this.raw = vectors;
     const n = Math.max(ids.length, 1);
     this.chunkSize = Math.max(1, Math.floor(MAX_SCORE_ELEMS / n));
-    this.x = metric === 'cosine' ? l2NormaliseRows(vectors, dim) : vectors;
+    this.x = metric === 'cosine' ? l2NormalizeRows(vectors, dim) : vectors;
     this.xSq = metric === 'l2' ? rowSqNorms(this.x, dim) : null;
   }
 
@@ -136,14 +137,16 @@ export class ExactIndex implements RetrievalIndex {
     // One extra candidate so that dropping the excluded row still leaves k.
     const kk = Math.min(k + (excludeRows ? 1 : 0), this.size);
     if (kk === 0 || nq === 0) return { k, rows, dists };
-    const q = this.metric === 'cosine' ? l2NormaliseRows(queries, dim) : queries;
+    // Queries are used as given: scaling a query does not change its ranking, so for cosine only the
+    // kept scores are divided by ||q|| (instead of normalising every query first).
     for (let start = 0; start < nq; start += this.chunkSize) {
       const n = Math.min(this.chunkSize, nq - start);
-      const qs = q.subarray(start * dim, (start + n) * dim);
+      const qs = queries.subarray(start * dim, (start + n) * dim);
       const { values, indices } = this.topScores(qs, n, kk);
       for (let i = 0; i < n; i++) {
         const qi = start + i;
-        const qSq = this.metric === 'l2' ? sqNorm(qs, i * dim, dim) : 0;
+        const qSq = sqNorm(qs, i * dim, dim);
+        const qNorm = Math.sqrt(qSq);
         const excl = excludeRows ? excludeRows[qi]! : -1;
         const cand: { row: number; dist: number }[] = [];
         for (let j = 0; j < kk; j++) {
@@ -151,7 +154,7 @@ export class ExactIndex implements RetrievalIndex {
           if (row === excl) continue;
           const s = values[i * kk + j]!;
           // Rounding can make a squared distance slightly negative; it is at least 0.
-          const dist = this.metric === 'l2' ? Math.max(0, qSq - s) : 1 - s;
+          const dist = this.metric === 'l2' ? Math.max(0, qSq - s) : 1 - (qNorm > 0 ? s / qNorm : 0);
           cand.push({ row, dist });
         }
         cand.sort((x, y) => x.dist - y.dist || x.row - y.row);
@@ -298,13 +301,3 @@ function sqNorm(x: Float32Array, off: number, dim: number): number {
   return s;
 }
 
-/** Row-wise L2 normalisation; an all-zero row stays zero. */
-export function l2NormaliseRows(x: Float32Array, dim: number): Float32Array {
-  const out = new Float32Array(x.length);
-  for (let off = 0; off < x.length; off += dim) {
-    const n = Math.sqrt(sqNorm(x, off, dim));
-    const inv = n > 0 ? 1 / n : 0;
-    for (let j = 0; j < dim; j++) out[off + j] = x[off + j]! * inv;
-  }
-  return out;
-}

@@ -150,12 +150,15 @@ export function scatterNdKernel(stock: tf.KernelConfig): tf.KernelConfig {
       const src = heapView(backend, updates);
       const dst = heapView(backend, out);
       dst.fill(0);
+      const seen = new Uint8Array(rows); // a row's first update is a copy, repeats add
       for (let n = 0; n < idx.length; n++) {
         const r = idx[n]!;
         if (!(r >= 0 && r < rows)) throw new Error(`scatterND: index ${r} is not in [0, ${rows})`);
         const o = r * width;
         const i = n * width;
-        for (let j = 0; j < width; j++) dst[o + j] += src[i + j]!;
+        if (!seen[r]) dst.set(src.subarray(i, i + width), o);
+        else for (let j = 0; j < width; j++) dst[o + j] += src[i + j]!;
+        seen[r] = 1;
       }
       return out;
     },
