@@ -8,7 +8,11 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initEngine, type MatmulPath } from '../../src/engine/backend.ts';
 import { dropout, gelu, torchLinearInit, maskedSoftmax } from '../../src/engine/ops.ts';
+import { createModel } from '../../src/model/factory.ts';
+import { Adam } from '../../src/train/adam.ts';
+import { trainStep } from '../../src/train/step.ts';
 import { Rng } from '../../src/util/rng.ts';
+import { randomBatch, tinyConfig } from '../model/fixtures.ts';
 import { randomTensor } from './reference.ts';
 
 export function memorySuite(path: MatmulPath, skip: string | false = false): void {
@@ -50,5 +54,27 @@ export function memorySuite(path: MatmulPath, skip: string | false = false): voi
     assert.ok(losses.at(-1)! < losses[0]!, `loss decreases: ${losses}`);
     tf.dispose([...Object.values(params), x, keyMask, labels]);
     opt.dispose();
+  });
+
+  test(`${path}: the models' own steps (row layout, attention, dropout, lean reverse pass) leak nothing`, { skip }, async () => {
+    await initEngine({ matmul: path });
+    const cfg = tinyConfig({ dropout: 0.3 });
+    for (const kind of ['student', 'teacher', 'momke'] as const) {
+      const model = createModel(kind, cfg, 2);
+      const adam = new Adam(model.params, { lr: 1e-3, weightDecay: 1e-5 });
+      const batch = randomBatch(cfg, [5, 2, 4], 3, (b, s) => [[1, 0, 1], [0, 1, 1], [1, 1, 0]][(b + s) % 3] as [number, number, number]);
+      const rng = new Rng(5);
+      for (const stage of [1, 2] as const) trainStep(model, adam, batch, { stage, rng }); // creates Adam's moments
+      const tensors = tf.memory().numTensors;
+      const buffers = tf.backend().numDataIds();
+      for (let i = 0; i < 3; i++) {
+        const loss = trainStep(model, adam, batch, { stage: 2, rng });
+        assert.ok(Number.isFinite(loss), `${kind}: loss ${loss}`);
+        assert.equal(tf.memory().numTensors, tensors, `${kind}: tensors after step ${i + 1}`);
+        assert.equal(tf.backend().numDataIds(), buffers, `${kind}: wasm buffers after step ${i + 1}`);
+      }
+      model.dispose();
+      adam.dispose();
+    }
   });
 }
