@@ -13,7 +13,7 @@
  * checkpoints. A folder holding another run is refused unless `resume` is set and the request
  * matches.
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadCorpus, makeFolds, type LoadOptions } from '../data/index.ts';
 import type { Condition, Corpus, DatasetName, Fold } from '../data/types.ts';
@@ -21,7 +21,7 @@ import { trainHardy } from '../train/hardy.ts';
 import type { HardyMethod } from '../train/methods.ts';
 import type { RunConfig } from '../train/config.ts';
 import type { ProgressOptions } from '../train/progress.ts';
-import { writeJsonAtomic } from '../util/atomic.ts';
+import { isAtomicTemp, writeJsonAtomic } from '../util/atomic.ts';
 import { HardyError } from '../util/errors.ts';
 import { aggregate, meanStd, type RunMetrics } from './aggregate.ts';
 import { confusionMatrix, scorerFor } from './metrics.ts';
@@ -107,9 +107,12 @@ function claimRunDir(spec: ExperimentSpec, corpus: Corpus): void {
     if (!existsSync(join(spec.runDir, 'config.json'))) writeJsonAtomic(join(spec.runDir, 'config.json'), spec.config);
     return;
   }
-  if (existsSync(spec.runDir) && readdirSync(spec.runDir).length > 0) {
+  const entries = existsSync(spec.runDir) ? readdirSync(spec.runDir) : [];
+  if (entries.some((name) => !isAtomicTemp(name))) {
     throw new HardyError(`${spec.runDir}: folder is not empty and holds no hardy-mer run; choose another --out`);
   }
+  // A run killed while writing its first file leaves only that file's temporary copy: still ours to claim.
+  for (const name of entries) rmSync(join(spec.runDir, name), { force: true });
   const info: CorpusInfo = { task: corpus.task, numClasses: corpus.numClasses, classNames: corpus.classNames, dims: corpus.dims };
   const run: RunFile = { identity: want, corpus: info, createdAt: new Date().toISOString(), version: 1 };
   writeJsonAtomic(runFile, run); // first: from here on the folder is this run's, and --resume can continue it

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadCorpus } from '../../src/data/index.ts';
@@ -34,9 +34,13 @@ before(() => {
       'optim: { lr: 0.003, batchSize: 4 }',
     ].join('\n'),
   );
+  // What a run killed while writing its first file leaves: only that file's temporary copy.
+  mkdirSync(runDir);
+  writeFileSync(join(runDir, '.run.json.4242.1764259200000.tmp'), '{"identi');
   const r = run('train', '--data', data, '--config', cfg, '--folds', '1,2', '--conditions', 'a,at', '--out', runDir, '--json', '--quiet');
   assert.equal(r.status, 0, r.stderr);
   trainJson = JSON.parse(r.stdout);
+  assert.ok(!readdirSync(runDir).some((n) => n.endsWith('.tmp')), 'the leftover temporary file is removed');
 });
 
 after(() => rmSync(dir, { recursive: true, force: true }));
