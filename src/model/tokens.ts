@@ -2,9 +2,10 @@
  * The real utterances of a padded [B, S] batch as N rows. Every layer except attention acts on one
  * utterance at a time, so the models run those layers on [N, ·] rows and skip the padding (the
  * published code computes on it: with dialogues of 25-50 utterances padded to 50 that is a quarter
- * of the matrix-product work); only attention, which mixes the utterances of a dialogue, sees the
- * [B, S, ·] grid. Outputs at real utterances are the same either way (padding is masked out of every
- * attention key and loss), and the grid puts exact zeros at padding.
+ * of the matrix-product work, with IEMOCAP's dialogue lengths more than half); only attention mixes
+ * the utterances of a dialogue, and it reads each dialogue's rows (`starts`) in the native kernel, or
+ * the [B, S, ·] grid on the tfjs-ops path. Outputs at real utterances are the same either way
+ * (padding is masked out of every attention key and loss), and the grid puts exact zeros at padding.
  */
 import * as tf from '@tensorflow/tfjs';
 import { pickRows, placeRows, type RowLayout } from '../engine/ops.ts';
