@@ -14,12 +14,10 @@
  * 2 threads, OMP_WAIT_POLICY=PASSIVE) reads the very same padded batches from a temp file this script
  * writes, and runs after ours so the two do not compete. Last line of output: one JSON object.
  */
-import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { initEngine, type MatmulChoice } from '../src/engine/backend.ts';
 import { drawMasks, getFold, loadCorpus, makeBatches, MODALITIES, writeSynth, type Batch } from '../src/data/index.ts';
 import { trainingLoss } from '../src/model/objective.ts';
@@ -27,10 +25,8 @@ import { Student } from '../src/model/student.ts';
 import { Adam } from '../src/train/adam.ts';
 import { stepOn } from '../src/train/step.ts';
 import { Rng } from '../src/util/rng.ts';
+import { runPythonRef } from './python-ref.ts';
 
-const PYTHON = '/usr/bin/python3';
-/** The environment as started: loading our addon sets OPENBLAS_THREAD_TIMEOUT, the reference runs with its defaults. */
-const REF_ENV = { ...process.env };
 const MODEL = { hidden: 256, depth: 4, heads: 2, dropout: 0.5, decoderHidden: 1024 };
 
 interface Args { matmul?: MatmulChoice; k: number; maxBatches: number; ref: boolean }
@@ -102,23 +98,10 @@ async function runOurs(args: Args, batches: Batch[], dims: Record<string, number
 }
 
 function runRef(header: string, views: number): { ms: number; cpuMs: number; stepsMs: number[]; rssMb: number } | null {
-  const script = fileURLToPath(new URL('./torch_epoch.py', import.meta.url));
-  const r = spawnSync(PYTHON, [script, header, '--views', String(views)], {
-    env: { ...REF_ENV, OMP_NUM_THREADS: '2', OMP_WAIT_POLICY: 'PASSIVE', MKL_NUM_THREADS: '2' },
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const last = r.stdout?.trim().split('\n').at(-1) ?? '';
-  if (r.status !== 0 || !last.startsWith('{')) {
-    process.stderr.write(`reference not run: ${r.error?.message ?? `${PYTHON} ${script} exited with ${r.status}`} (PyTorch from Debian's python3-torch is needed)\n`);
-    return null;
-  }
-  const out = JSON.parse(last) as { epoch_ms: number; epoch_cpu_ms: number; steps_ms: number[]; rss_mb: number; error?: string };
-  if (out.error) {
-    process.stderr.write(`reference not run: ${out.error}\n`);
-    return null;
-  }
-  return { ms: out.epoch_ms, cpuMs: out.epoch_cpu_ms, stepsMs: out.steps_ms, rssMb: out.rss_mb };
+  const out = runPythonRef<{ epoch_ms: number; epoch_cpu_ms: number; steps_ms: number[]; rss_mb: number }>(
+    'torch_epoch.py', [header, '--views', String(views)], "PyTorch from Debian's python3-torch",
+  );
+  return out && { ms: out.epoch_ms, cpuMs: out.epoch_cpu_ms, stepsMs: out.steps_ms, rssMb: out.rss_mb };
 }
 
 async function main(): Promise<void> {

@@ -11,19 +11,15 @@
  * warm-up; `ours_ms`/`ref_ms` are the L2 + cosine medians summed. The neighbour sets are compared.
  * Last line of output: one JSON object.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { initEngine } from '../src/engine/backend.ts';
 import { KNN_ENV } from '../src/engine/knn.ts';
 import { ExactIndex, type Metric } from '../src/curriculum/index.ts';
 import { Rng } from '../src/util/rng.ts';
+import { runPythonRef } from './python-ref.ts';
 
-const PYTHON = '/usr/bin/python3';
-/** The environment as started: loading our addon sets OPENBLAS_THREAD_TIMEOUT, the reference runs with its defaults. */
-const REF_ENV = { ...process.env };
 const [N, NQ, DIM, K] = [6000, 800, 1024, 6];
 const METRICS: Metric[] = ['l2', 'cosine'];
 
@@ -64,22 +60,10 @@ function runOurs(db: Float32Array, q: Float32Array, repeats: number): Record<Met
 }
 
 function runRef(dir: string, repeats: number): { ms: Record<Metric, number[]>; rows: Record<Metric, Int32Array>; rssMb: number } | null {
-  const script = fileURLToPath(new URL('./torch_knn_faiss.py', import.meta.url));
-  const r = spawnSync(PYTHON, [script, dir, '--n', `${N}`, '--nq', `${NQ}`, '--dim', `${DIM}`, '--k', `${K}`, '--repeats', `${repeats}`], {
-    env: { ...REF_ENV, OMP_NUM_THREADS: '2', OMP_WAIT_POLICY: 'PASSIVE' },
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const last = r.stdout?.trim().split('\n').at(-1) ?? '';
-  if (r.status !== 0 || !last.startsWith('{')) {
-    process.stderr.write(`reference not run: ${r.error?.message ?? `${PYTHON} ${script} exited with ${r.status}`} (Debian's python3-faiss is needed)\n`);
-    return null;
-  }
-  const out = JSON.parse(last) as { times_ms: Record<Metric, number[]>; rss_mb: number; error?: string };
-  if (out.error) {
-    process.stderr.write(`reference not run: ${out.error}\n`);
-    return null;
-  }
+  const out = runPythonRef<{ times_ms: Record<Metric, number[]>; rss_mb: number }>(
+    'torch_knn_faiss.py', [dir, '--n', `${N}`, '--nq', `${NQ}`, '--dim', `${DIM}`, '--k', `${K}`, '--repeats', `${repeats}`], "Debian's python3-faiss",
+  );
+  if (!out) return null;
   const rows = {} as Record<Metric, Int32Array>;
   for (const m of METRICS) rows[m] = new Int32Array(new Uint8Array(readFileSync(join(dir, `faiss-${m}.i32`))).buffer);
   return { ms: out.times_ms, rows, rssMb: out.rss_mb };

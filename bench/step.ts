@@ -9,7 +9,6 @@
  * do not compete for the cores. Medians over `steps` timed steps after `warmup` untimed ones.
  * The matmul path also follows HARDY_MER_MATMUL. Last line of output: one JSON object.
  */
-import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +20,7 @@ import type { ModelConfig } from '../src/model/types.ts';
 import { Adam } from '../src/train/adam.ts';
 import { stepOn } from '../src/train/step.ts';
 import { Rng } from '../src/util/rng.ts';
+import { runPythonRef } from './python-ref.ts';
 
 const SHAPE = { B: 16, S: 50, dims: { a: 512, t: 1024, v: 1024 }, hidden: 256, depth: 4, heads: 2, dropout: 0.5, classes: 4 };
 /** The shape above as a model config (bench/profile.ts profiles the same step). */
@@ -28,9 +28,6 @@ export const STEP_SHAPE = {
   model: { hidden: SHAPE.hidden, depth: SHAPE.depth, heads: SHAPE.heads, dropout: SHAPE.dropout, dims: SHAPE.dims, decoderHidden: 1024 },
   classes: SHAPE.classes,
 };
-const PYTHON = '/usr/bin/python3';
-/** The environment as started: loading our addon sets OPENBLAS_THREAD_TIMEOUT, the reference runs with its defaults. */
-const REF_ENV = { ...process.env };
 
 interface Args { matmul?: MatmulChoice; steps: number; warmup: number; ref: boolean }
 
@@ -115,23 +112,10 @@ async function runOurs(args: Args): Promise<{ ms: number[]; cpuMs: number[]; rss
 }
 
 function runRef(args: Args): { ms: number[]; cpuMs: number[]; rssMb: number; params: number } | null {
-  const script = fileURLToPath(new URL('./torch_ref.py', import.meta.url));
-  const r = spawnSync(PYTHON, [script, '--steps', String(args.steps), '--warmup', String(args.warmup)], {
-    env: { ...REF_ENV, OMP_NUM_THREADS: '2', OMP_WAIT_POLICY: 'PASSIVE', MKL_NUM_THREADS: '2' },
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const last = r.stdout?.trim().split('\n').at(-1) ?? '';
-  if (r.status !== 0 || !last.startsWith('{')) {
-    process.stderr.write(`reference not run: ${r.error?.message ?? `${PYTHON} ${script} exited with ${r.status}`} (PyTorch from Debian's python3-torch is needed)\n`);
-    return null;
-  }
-  const out = JSON.parse(last) as { steps_ms: number[]; steps_cpu_ms: number[]; rss_mb: number; params: number; error?: string };
-  if (out.error) {
-    process.stderr.write(`reference not run: ${out.error}\n`);
-    return null;
-  }
-  return { ms: out.steps_ms, cpuMs: out.steps_cpu_ms, rssMb: out.rss_mb, params: out.params };
+  const out = runPythonRef<{ steps_ms: number[]; steps_cpu_ms: number[]; rss_mb: number; params: number }>(
+    'torch_ref.py', ['--steps', String(args.steps), '--warmup', String(args.warmup)], "PyTorch from Debian's python3-torch",
+  );
+  return out && { ms: out.steps_ms, cpuMs: out.steps_cpu_ms, rssMb: out.rss_mb, params: out.params };
 }
 
 async function main(): Promise<void> {
