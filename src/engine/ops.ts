@@ -103,18 +103,17 @@ export interface RowLayout {
 
 /**
  * Scaled dot-product attention with `heads` heads across the utterances of each dialogue:
- * q, k, v [N, D] rows of L, keyMask [B, S] (1 = the key may be attended) -> [N, D], heads
+ * q, k, v [N, D] rows of L, keyMask [N] (1 = the key may be attended) -> [N, D], heads
  * concatenated. A query whose keys are all masked gets zeros. The native kernel pair when the engine
  * registered it (attention_kernel.ts), else tfjs ops on the padded grid.
  */
 export function attention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, keyMask: tf.Tensor, L: RowLayout, heads: number): tf.Tensor {
   const attrs: AttentionAttrs = { heads, scale: 1 / Math.sqrt(q.shape[1]! / heads), starts: L.starts };
   if (!tf.getKernel(ATTENTION, tf.getBackend())) return attentionOps(q, k, v, keyMask, L, attrs);
-  const keyRows = L.toRows(keyMask); // [N]
   const named = attrs as unknown as tf.NamedAttrMap;
   const f = tf.customGrad((...args) => {
     const [qt, kt, vt, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
-    const [out, p] = tf.engine().runKernel(ATTENTION, { q: qt, k: kt, v: vt, keyMask: keyRows }, named) as tf.Tensor[];
+    const [out, p] = tf.engine().runKernel(ATTENTION, { q: qt, k: kt, v: vt, keyMask }, named) as tf.Tensor[];
     save([qt, kt, vt, p!]);
     const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] => {
       const [sq, sk, sv, sp] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
@@ -132,7 +131,7 @@ export function attentionOps(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, keyMask: 
   const D = q.shape[1]!;
   const split = (x: tf.Tensor): tf.Tensor => tf.transpose(tf.reshape(L.toGrid(x), [B, S, H, D / H]), [0, 2, 1, 3]); // [B, H, S, dh]
   const scores = tf.mul(tf.matMul(split(q), split(k), false, true), attrs.scale); // [B, H, S, S]
-  const p = maskedSoftmax(scores, tf.reshape(keyMask, [B, 1, 1, S]));
+  const p = maskedSoftmax(scores, tf.reshape(L.toGrid(keyMask), [B, 1, 1, S]));
   const out = tf.matMul(p, split(v)); // [B, H, S, dh]
   return L.toRows(tf.reshape(tf.transpose(out, [0, 2, 1, 3]), [B, S, D]));
 }

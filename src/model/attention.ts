@@ -10,7 +10,7 @@ import type { ParamStore } from './params.ts';
 import type { TokenLayout } from './tokens.ts';
 
 /**
- * Scaled dot-product attention with H heads; q from `xq`, k and v from `xkv`; `keyMask` [B, S]
+ * Scaled dot-product attention with H heads; q from `xq`, k and v from `xkv`; `keyMask` [N]
  * (1 = the key may be attended). A query whose keys are all masked gets zeros. Heads concatenated,
  * no output projection.
  */
@@ -26,7 +26,7 @@ export class MultiHeadAttention {
     this.v = new Linear(params, `${name}.v`, dim, dim);
   }
 
-  /** xq, xkv [N, D] rows of layout L, keyMask [B, S] -> [N, D] */
+  /** xq, xkv [N, D] rows of layout L, keyMask [N] -> [N, D] */
   apply(xq: tf.Tensor, xkv: tf.Tensor, keyMask: tf.Tensor, L: TokenLayout): tf.Tensor {
     return attention(this.q.apply(xq), this.k.apply(xkv), this.v.apply(xkv), keyMask, L, this.heads);
   }
@@ -42,7 +42,7 @@ export class AttentionBlock {
     this.mlp = new GeluMlp(params, `${name}.mlp`, dim, dropout);
   }
 
-  /** z [N, D] rows of L, mask [B, S] -> [N, D] */
+  /** z [N, D] rows of L, mask [N] -> [N, D] */
   apply(z: tf.Tensor, mask: tf.Tensor, L: TokenLayout, ctx: Ctx): tf.Tensor {
     const a = this.attn.apply(z, z, mask, L);
     return tf.add(a, this.mlp.apply(a, ctx));
@@ -64,7 +64,7 @@ export class CrossAttention {
     this.mlp = new GeluMlp(params, `${name}.mlp`, dim, p);
   }
 
-  /** qFrom, kvFrom [N, D] rows of L; maskQ, maskKv [B, S] -> [N, D] */
+  /** qFrom, kvFrom [N, D] rows of L; maskQ, maskKv [N] -> [N, D] */
   apply(qFrom: tf.Tensor, kvFrom: tf.Tensor, maskQ: tf.Tensor, maskKv: tf.Tensor, L: TokenLayout, ctx: Ctx): tf.Tensor {
     const keyMask = tf.maximum(maskQ, maskKv);
     const x = drop(this.proj.apply(this.attn.apply(qFrom, kvFrom, keyMask, L)), this.p, ctx);

@@ -5,8 +5,8 @@
  * Weight names are grouped by modality (`proj.a.`, `expert.a.`, `uni.a.`) so the stage switch can
  * restore one modality's expert by prefix (see `modalityWeights`).
  *
- * Per-utterance tensors are rows [N, ·] of a TokenLayout (padding skipped, see tokens.ts); masks
- * come in both forms: rows [N] to zero features, grid [B, S] for attention keys.
+ * Per-utterance tensors, masks included, are rows [N, ·] of a TokenLayout (padding skipped, see
+ * tokens.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { MODALITIES, type Modality } from '../data/types.ts';
@@ -25,11 +25,11 @@ export class Projections {
     for (const m of MODALITIES) this.lin[m] = new Linear(params, `proj.${m}`, cfg.dims[m], cfg.hidden);
   }
 
-  /** x_m [B, S, d_m] (grid), rowMasks [N] -> h_m [N, D] */
-  apply(x: Record<Modality, tf.Tensor>, rowMasks: Record<Modality, tf.Tensor>, L: TokenLayout, ctx: Ctx): Record<Modality, tf.Tensor> {
+  /** x_m [B, S, d_m] (grid), masks [N] -> h_m [N, D] */
+  apply(x: Record<Modality, tf.Tensor>, masks: Record<Modality, tf.Tensor>, L: TokenLayout, ctx: Ctx): Record<Modality, tf.Tensor> {
     const h = {} as Record<Modality, tf.Tensor>;
     for (const m of MODALITIES) {
-      h[m] = drop(this.lin[m].apply(tf.mul(L.toRows(x[m]), tf.expandDims(rowMasks[m], -1))), this.cfg.dropout, ctx);
+      h[m] = drop(this.lin[m].apply(tf.mul(L.toRows(x[m]), tf.expandDims(masks[m], -1))), this.cfg.dropout, ctx);
     }
     return h;
   }
@@ -51,7 +51,7 @@ export class ExpertStack {
     }
   }
 
-  /** Run expert `k` on z [N, D] with key mask [B, S]. */
+  /** Run expert `k` on z [N, D] with key mask [N]. */
   run(k: Modality, z: tf.Tensor, mask: tf.Tensor, L: TokenLayout, ctx: Ctx): tf.Tensor {
     for (const block of this.blocks[k]) z = tf.add(z, block.apply(z, mask, L, ctx));
     return z;
@@ -96,9 +96,9 @@ export class FusionHead {
     this.wo = new Linear(params, 'fusion.out', d3, cfg.numClasses);
   }
 
-  /** reps [N, D] each, rowMasks [N] -> u [N, 3D], logits [N, C] */
-  apply(reps: Record<Modality, tf.Tensor>, rowMasks: Record<Modality, tf.Tensor>, ctx: Ctx): { u: tf.Tensor; logits: tf.Tensor } {
-    const z = tf.concat(MODALITIES.map((m) => tf.mul(reps[m], tf.expandDims(rowMasks[m], -1))), -1);
+  /** reps [N, D] each, masks [N] -> u [N, 3D], logits [N, C] */
+  apply(reps: Record<Modality, tf.Tensor>, masks: Record<Modality, tf.Tensor>, ctx: Ctx): { u: tf.Tensor; logits: tf.Tensor } {
+    const z = tf.concat(MODALITIES.map((m) => tf.mul(reps[m], tf.expandDims(masks[m], -1))), -1);
     const u = tf.add(z, drop(this.w1.apply(z, 'relu'), this.cfg.dropout, ctx));
     return { u, logits: this.wo.apply(u) };
   }

@@ -32,8 +32,8 @@ export class MoMKE implements MerModel {
   }
 
   forward(inputs: ModelInputs, opts: ForwardOpts): ForwardResult {
-    const { L, masks, rowMasks } = layoutOf(inputs);
-    const h = this.proj.apply(inputs.x, rowMasks, L, opts);
+    const { L, masks } = layoutOf(inputs);
+    const h = this.proj.apply(inputs.x, masks, L, opts);
     const reps = {} as Record<Modality, tf.Tensor>;
     for (const m of MODALITIES) {
       reps[m] =
@@ -41,7 +41,7 @@ export class MoMKE implements MerModel {
           ? this.experts.run(m, h[m], masks[m], L, opts)
           : this.experts.mix(h[m], masks[m], L, opts, tf.softmax(this.routers[m].apply(h[m]))); // router [N, 3]
     }
-    const { logits } = this.fusion.apply(reps, rowMasks, opts);
+    const { logits } = this.fusion.apply(reps, masks, opts);
     return resultOnGrid(L, { logits, reps, unimodal: opts.stage === 1 ? this.uni.apply(reps) : undefined });
   }
 

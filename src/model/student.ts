@@ -30,11 +30,11 @@ export class Student implements MerModel {
   }
 
   forward(inputs: ModelInputs, opts: ForwardOpts): ForwardResult {
-    const { L, masks, rowMasks } = layoutOf(inputs);
-    const h = this.proj.apply(inputs.x, rowMasks, L, opts);
+    const { L, masks } = layoutOf(inputs);
+    const h = this.proj.apply(inputs.x, masks, L, opts);
     const reps = {} as Record<Modality, tf.Tensor>;
     for (const m of MODALITIES) reps[m] = this.experts.run(m, h[m], masks[m], L, opts);
-    const { u, logits } = this.fusion.apply(reps, rowMasks, opts);
+    const { u, logits } = this.fusion.apply(reps, masks, opts);
     return resultOnGrid(L, {
       logits,
       reps,

@@ -38,8 +38,8 @@ export class Teacher implements MerModel {
   }
 
   forward(inputs: ModelInputs, opts: ForwardOpts): ForwardResult {
-    const { L, masks, rowMasks } = layoutOf(inputs);
-    const h = this.proj.apply(inputs.x, rowMasks, L, opts);
+    const { L, masks } = layoutOf(inputs);
+    const h = this.proj.apply(inputs.x, masks, L, opts);
     const reps = {} as Record<Modality, tf.Tensor>;
     for (const m of MODALITIES) {
       reps[m] = opts.stage === 1 ? this.experts.run(m, h[m], masks[m], L, opts) : this.experts.mix(h[m], masks[m], L, opts);
@@ -52,7 +52,7 @@ export class Teacher implements MerModel {
       const nm = this.ca.get(n + m)!.apply(reps[n], reps[m], masks[n], masks[m], L, opts);
       joint[pair] = mn.add(nm);
     }
-    const { u, logits } = this.fusion.apply(reps, rowMasks, opts);
+    const { u, logits } = this.fusion.apply(reps, masks, opts);
     return resultOnGrid(L, {
       logits,
       reps,

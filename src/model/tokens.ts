@@ -62,14 +62,14 @@ export class TokenLayout implements RowLayout {
 
 const width = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
 
-/** What every forward pass starts from: the layout of `inputs` and each modality's mask as grid and rows. */
-export function layoutOf(inputs: ModelInputs): { L: TokenLayout; masks: Record<Modality, tf.Tensor>; rowMasks: Record<Modality, tf.Tensor> } {
+/** What every forward pass starts from: the layout of `inputs` and each modality's mask [N] as rows. */
+export function layoutOf(inputs: ModelInputs): { L: TokenLayout; masks: Record<Modality, tf.Tensor> } {
   const [B, S] = inputs.umask.shape as [number, number];
   const L = new TokenLayout(B, S, inputs.umask.dataSync());
-  const masks = modalityMasks(inputs); // [B, S]: attention keys
-  const rowMasks = {} as Record<Modality, tf.Tensor>; // [N]: zeroing features
-  for (const m of MODALITIES) rowMasks[m] = L.toRows(masks[m]);
-  return { L, masks, rowMasks };
+  const grid = modalityMasks(inputs); // [B, S]
+  const masks = {} as Record<Modality, tf.Tensor>;
+  for (const m of MODALITIES) masks[m] = L.toRows(grid[m]);
+  return { L, masks };
 }
 
 /** A forward result computed on rows, laid out as the [B, S, ·] grid the losses and callers read. */

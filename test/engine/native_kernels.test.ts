@@ -51,7 +51,7 @@ test('native attention equals the tfjs-ops attention: outputs and gradients', { 
       const L = new TokenLayout(B, S, umask);
       const rng = new Rng(D);
       const [q, k, v, R] = [0, 1, 2, 3].map(() => randomTensor([L.N, D], rng));
-      const mask = tf.tensor2d(keys, [B, S]).mul(tf.tensor2d(umask, [B, S]));
+      const mask = L.toRows(tf.tensor2d(keys, [B, S])); // [N]
       const attrs = { heads, scale: 1 / Math.sqrt(D / heads), starts: L.starts };
       const loss = (f: typeof attention) => (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor): tf.Scalar => tf.sum(tf.mul(f(a, b, c, mask, L, heads), R!));
       const ops = (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor, m: tf.Tensor, l: RowLayout): tf.Tensor => attentionOps(a, b, c, m, l, attrs);

@@ -31,6 +31,9 @@ function keyMask(): tf.Tensor {
   return tf.tensor2d([1, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0], [B, S]);
 }
 
+/** The same as rows [N] of L, as the layers take it. */
+const keyRows = (): tf.Tensor => L.toRows(keyMask());
+
 /** Gradient check of sum(module(inputs) * R) w.r.t. the module's parameters and its inputs. */
 function check(params: ParamStore, inputs: Record<string, tf.Variable>, apply: () => tf.Tensor, eps = 1e-2): void {
   const outShape = tf.tidy(() => apply()).shape;
@@ -74,7 +77,7 @@ describe('layers: finite-difference gradient checks', () => {
     const p = new ParamStore(new Rng(1));
     const att = new MultiHeadAttention(p, 'att', D, 2);
     const x = randVar([N, D], new Rng(2));
-    const mask = keyMask();
+    const mask = keyRows();
     check(p, { x }, () => att.apply(x, x, mask, L));
   });
 
@@ -82,7 +85,7 @@ describe('layers: finite-difference gradient checks', () => {
     const p = new ParamStore(new Rng(1));
     const blk = new AttentionBlock(p, 'blk', D, 2, 0.2);
     const x = randVar([N, D], new Rng(2));
-    const mask = keyMask();
+    const mask = keyRows();
     check(p, { x }, () => blk.apply(x, mask, L, dropCtx()));
   });
 
@@ -91,8 +94,8 @@ describe('layers: finite-difference gradient checks', () => {
     const ca = new CrossAttention(p, 'ca', D, 2, 0.2);
     const q = randVar([N, D], new Rng(2));
     const kv = randVar([N, D], new Rng(3));
-    const mq = keyMask();
-    const mkv = tf.tensor2d([0, 1, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0], [B, S]);
+    const mq = keyRows();
+    const mkv = L.toRows(tf.tensor2d([0, 1, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0], [B, S]));
     check(p, { q, kv }, () => ca.apply(q, kv, mq, mkv, L, dropCtx()));
   });
 
@@ -102,7 +105,7 @@ describe('layers: finite-difference gradient checks', () => {
     const ex = new ExpertStack(p, cfg);
     const z = randVar([N, D], new Rng(2));
     const w = randVar([N, 3], new Rng(4));
-    const mask = keyMask();
+    const mask = keyRows();
     check(p, { z }, () => ex.run('t', z, mask, L, dropCtx()));
     check(p, { z, w }, () => ex.mix(z, mask, L, dropCtx(), tf.softmax(w)));
   });
@@ -115,7 +118,7 @@ describe('layers: finite-difference gradient checks', () => {
     const dec = new Decoder(p, cfg);
     const xs = { a: randVar([B, S, 5], new Rng(2)), t: randVar([B, S, 6], new Rng(3)), v: randVar([B, S, 4], new Rng(4)) };
     // The inputs come as the [B, S] grid, so this also checks the gradient of the grid -> rows gather.
-    const rowMasks = { a: L.toRows(keyMask()), t: tf.ones([N]), v: tf.zeros([N]) };
+    const rowMasks = { a: keyRows(), t: tf.ones([N]), v: tf.zeros([N]) };
     check(p, xs, () => {
       const h = proj.apply(xs, rowMasks, L, evalCtx);
       const { u, logits } = fusion.apply(h, rowMasks, evalCtx);
@@ -134,7 +137,8 @@ describe('attention masking', () => {
     const p = new ParamStore(new Rng(1));
     const att = new MultiHeadAttention(p, 'att', D, 2);
     const x = randVar([N, D], new Rng(2));
-    const mask = keyMask();
+    const gridMask = keyMask();
+    const mask = L.toRows(gridMask);
     const grid = (t: tf.Tensor): number[][][] => tf.tidy(() => L.toGrid(t).arraySync() as number[][][]);
     const vals = grid(att.apply(x, x, mask, L));
     for (const row of vals[2]!) for (const e of row) assert.equal(e, 0);
@@ -142,12 +146,12 @@ describe('attention masking', () => {
     for (const g of Object.values(grads)) assert.ok(g.dataSync().every(Number.isFinite));
     // Changing the values at masked key positions leaves every output unchanged.
     const x2 = tf.tidy(() => {
-      const keep = tf.reshape(L.toRows(mask), [N, 1]);
+      const keep = tf.reshape(mask, [N, 1]);
       return tf.add(tf.mul(x, keep), tf.mul(tf.sub(1, keep), 100));
     });
     const out2 = grid(att.apply(x2, x2, mask, L));
     for (let b = 0; b < 2; b++)
       for (let s = 0; s < S; s++)
-        if ((mask.arraySync() as number[][])[b]![s]) for (let j = 0; j < D; j++) assert.ok(Math.abs(out2[b]![s]![j]! - vals[b]![s]![j]!) < 1e-5);
+        if ((gridMask.arraySync() as number[][])[b]![s]) for (let j = 0; j < D; j++) assert.ok(Math.abs(out2[b]![s]![j]! - vals[b]![s]![j]!) < 1e-5);
   });
 });
