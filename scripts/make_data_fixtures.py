@@ -235,8 +235,11 @@ def write_gcnet_mosi():
 
 
 # ---------------------------------------------------------------- MMSA
-def write_mmsa(name, unaligned, protocol):
-    """MMSA pickle: frame-level [N, T, d] arrays, -inf audio frames, lengths when unaligned."""
+def write_mmsa(name, unaligned, protocol, folder=None, as_lists=False):
+    """MMSA pickle: frame-level [N, T, d] arrays, -inf audio frames, lengths when unaligned.
+    as_lists: lengths as Python lists of ints and labels as a list of floats, as MMSA's own
+    data/getLengths.py and hand-written preprocessing store them."""
+    folder = folder or 'mmsa_%s' % NP
     data, expected = {}, {}
     T = 4
     for split, vids in [('train', ['vA', 'vA', 'vB']), ('valid', ['vC']), ('test', ['vD', 'vD'])]:
@@ -255,8 +258,10 @@ def write_mmsa(name, unaligned, protocol):
                 'audio': audio, 'vision': vision, 'regression_labels': labels,
                 'classification_labels': (labels > 0).astype(np.float32), 'annotations': ['Positive'] * N}
         if unaligned:
-            part['audio_lengths'] = alen
-            part['vision_lengths'] = vlen
+            part['audio_lengths'] = [int(x) for x in alen] if as_lists else alen
+            part['vision_lengths'] = [int(x) for x in vlen] if as_lists else vlen
+        if as_lists:
+            part['regression_labels'] = [float(x) for x in labels]
         data[split] = part
         for i, uid in enumerate(ids):
             def pool(arr, length):
@@ -265,8 +270,15 @@ def write_mmsa(name, unaligned, protocol):
                 return as_list(frames[ok].mean(axis=0, dtype=np.float64).astype(np.float32)) if ok.any() else [0.0] * arr.shape[2]
             expected[uid] = {'split': split, 'video': vids[i], 'label': float(labels[i]),
                              't': pool(text, T), 'a': pool(audio, alen[i] if unaligned else T), 'v': pool(vision, vlen[i] if unaligned else T)}
-    dump('mmsa_%s/%s' % (NP, name), data, protocol)
-    dump_json('mmsa_%s/expected.json' % NP, expected)
+    dump('%s/%s' % (folder, name), data, protocol)
+    dump_json('%s/expected.json' % folder, expected)
+    if as_lists:
+        # the same pickle with a None among the lengths, and a list one entry short
+        good = data['train']['audio_lengths']
+        data['train']['audio_lengths'] = good[:1] + [None] + good[2:]
+        dump('bad/mmsa_length_none.pkl', data, protocol)
+        data['train']['audio_lengths'] = good[:-1]
+        dump('bad/mmsa_lengths_short.pkl', data, protocol)
 
 
 # ---------------------------------------------------------------- bad inputs
@@ -305,4 +317,5 @@ if __name__ == '__main__':
         write_npy()
         write_gcnet_mosi()
         write_mmsa('aligned_50.pkl', False, 4)
+        write_mmsa('unaligned_50.pkl', True, 4, folder='mmsa_lists', as_lists=True)
         write_bad()

@@ -1,6 +1,7 @@
 /**
  * MMSA layout (data-formats.md §2): one pickle `{train|valid|test: {id, text, audio, vision,
- * audio_lengths?, vision_lengths?, regression_labels, ...}}` with frame-level arrays [N, T, d].
+ * audio_lengths?, vision_lengths?, regression_labels, ...}}` with frame-level arrays [N, T, d]; ids,
+ * lengths and labels may be NumPy arrays or Python lists.
  * Utterance vector = mean over the valid frames: the first `lengths[i]` frames when lengths are
  * given, and never a frame holding -inf (MMSA marks missing audio frames with -inf; the same rule
  * is applied to every modality). NaN or +inf inside the valid frames is corrupt data, not a
@@ -38,6 +39,26 @@ export function videoOf(id: string): string {
 function numeric(x: unknown, file: string, what: string): NdArray {
   if (!isNdArray(x) || Array.isArray(x.data)) throw new HardyError(`${file}: ${what} is not a numeric NumPy array`);
   return x;
+}
+
+/**
+ * A per-sample vector that MMSA's own scripts store either as a NumPy array or as a Python list
+ * (data/getLengths.py writes `*_lengths` as lists of ints; hand-made pickles often hold labels as
+ * lists of floats). Either way: N numbers, or an error naming the first entry that is not one.
+ */
+function numbers(x: unknown, file: string, what: string, N: number): ArrayLike<number> {
+  let out: ArrayLike<number>;
+  if (isNdArray(x) && !Array.isArray(x.data)) out = x.data;
+  else if (Array.isArray(x) || (isNdArray(x) && Array.isArray(x.data))) {
+    const items = (Array.isArray(x) ? x : x.data) as unknown[];
+    out = items.map((v, i) => {
+      const n = typeof v === 'bigint' ? Number(v) : typeof v === 'boolean' ? NaN : v;
+      if (typeof n !== 'number') throw new HardyError(`${file}: ${what}[${i}] is ${v === null ? 'None' : typeof v}, expected a number`);
+      return n;
+    });
+  } else throw new HardyError(`${file}: ${what} is neither a NumPy array nor a list of numbers`);
+  if (out.length !== N) throw new HardyError(`${file}: ${what} has ${out.length} values for ${N} ids`);
+  return out;
 }
 
 /** Mean over valid frames of sample i of a [N, T, d] (or [N, d]) array; `where` names it in errors. */
@@ -85,13 +106,12 @@ export function loadMmsa(path: string, options: MmsaOptions = {}): Corpus {
     if (part === undefined) continue;
     if (!(part instanceof Map)) throw new HardyError(`${file}: '${split}' is not a dict`);
     const idsRaw = part.get('id');
-    const ids = (Array.isArray(idsRaw) ? idsRaw : isNdArray(idsRaw) ? (idsRaw.data as unknown[]) : null)?.map(String);
+    const ids = (Array.isArray(idsRaw) ? idsRaw : isNdArray(idsRaw) ? Array.from(idsRaw.data as ArrayLike<unknown>) : null)?.map(String);
     if (!ids) throw new HardyError(`${file}: '${split}' has no 'id' list`);
     const N = ids.length;
-    const labels = numeric(part.get('regression_labels'), file, `${split}.regression_labels`);
-    if (labels.data.length !== N) throw new HardyError(`${file}: ${split}.regression_labels has ${labels.data.length} values for ${N} ids`);
+    const labels = numbers(part.get('regression_labels'), file, `${split}.regression_labels`, N);
     const arrays = {} as Record<Modality, NdArray>;
-    const lengths = {} as Record<Modality, NdArray | undefined>;
+    const lengths = {} as Record<Modality, ArrayLike<number> | undefined>;
     for (const m of MODALITIES) {
       const arr = numeric(part.get(KEYS[m].data), file, `${split}.${KEYS[m].data}`);
       if ((arr.shape.length !== 3 && arr.shape.length !== 2) || arr.shape[0] !== N) {
@@ -102,19 +122,18 @@ export function loadMmsa(path: string, options: MmsaOptions = {}): Corpus {
       dims[m] = d;
       arrays[m] = arr;
       const len = part.get(KEYS[m].lengths);
-      lengths[m] = len === undefined || len === null ? undefined : numeric(len, file, `${split}.${KEYS[m].lengths}`);
-      if (lengths[m] && lengths[m]!.data.length !== N) throw new HardyError(`${file}: ${split}.${KEYS[m].lengths} has ${lengths[m]!.data.length} values for ${N} ids`);
+      lengths[m] = len === undefined || len === null ? undefined : numbers(len, file, `${split}.${KEYS[m].lengths}`, N);
     }
     const byVideo = new Map<string, Dialogue>();
     for (let i = 0; i < N; i++) {
       const id = ids[i]!;
       if (seen.has(id)) throw new HardyError(`${file}: utterance id '${id}' appears twice`);
       seen.add(id);
-      const label = Number(labels.data[i]);
+      const label = labels[i]!;
       if (!Number.isFinite(label) || label < -3 || label > 3) throw new HardyError(`${file}: utterance '${id}' has label ${label}, expected a sentiment score in [-3, 3]`);
       const features = {} as Record<Modality, Float32Array>;
       for (const m of MODALITIES) {
-        const len = lengths[m] ? Number(lengths[m]!.data[i]) : undefined;
+        const len = lengths[m]?.[i];
         if (len !== undefined && !(Number.isInteger(len) && len >= 0)) {
           throw new HardyError(`${file}: utterance '${id}' has ${split}.${KEYS[m].lengths} = ${len}, expected a whole number of frames >= 0`);
         }

@@ -35,3 +35,22 @@ test('video ids: MMSA $_$ separator, else the last underscore', () => {
   assert.equal(videoOf('abc_def_3'), 'abc_def');
   assert.equal(videoOf('plain'), 'plain');
 });
+
+test('MMSA lengths and labels stored as Python lists (MMSA getLengths.py) load like NumPy arrays', () => {
+  const dir = 'fixtures/data/mmsa_lists';
+  const exp = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as Exp;
+  const c = loadCorpus(dir, 'mmsa');
+  const utts = c.dialogues.flatMap((d) => d.utterances);
+  assert.equal(utts.length, Object.keys(exp).length);
+  for (const u of utts) {
+    const e = exp[u.id]!;
+    assert.ok(Math.abs(u.label - e.label) < 1e-6);
+    // audio of odd samples has lengths T - 1: a pooled vector over all T frames would differ
+    for (const m of ['a', 't', 'v'] as const) e[m].forEach((x, i) => assert.ok(Math.abs(u.features[m][i]! - x) < 1e-5, `${u.id}.${m}[${i}]`));
+  }
+});
+
+test('MMSA list lengths: a None entry or a short list is an error naming the field', () => {
+  assert.throws(() => loadCorpus('fixtures/data/bad/mmsa_length_none.pkl'), /mmsa_length_none\.pkl: train\.audio_lengths\[1\] is None, expected a number/);
+  assert.throws(() => loadCorpus('fixtures/data/bad/mmsa_lengths_short.pkl'), /train\.audio_lengths has 2 values for 3 ids/);
+});
