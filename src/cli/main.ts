@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { HardyError } from '../util/errors.ts';
+import { VERSION } from '../util/version.ts';
 import { register as synth } from './commands/synth.ts';
 import { register as inspect } from './commands/inspect.ts';
 import { register as trainCmd } from './commands/train.ts';
@@ -21,6 +22,7 @@ export async function main(argv: string[]): Promise<number> {
   program
     .name('hardy-mer')
     .description('Hardness-aware multimodal emotion recognition that stays accurate with missing modalities.')
+    .version(VERSION, '-V, --version', 'print the version of hardy-mer')
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)');
   for (const register of COMMANDS) register(program);

@@ -23,6 +23,7 @@ import type { RunConfig } from '../train/config.ts';
 import type { ProgressOptions } from '../train/progress.ts';
 import { isAtomicTemp, writeJsonAtomic } from '../util/atomic.ts';
 import { HardyError } from '../util/errors.ts';
+import { VERSION } from '../util/version.ts';
 import { aggregate, meanStd, type RunMetrics } from './aggregate.ts';
 import { confusionMatrix, scorerFor } from './metrics.ts';
 import type { ConditionResult, RunResults } from './report-data.ts';
@@ -65,10 +66,18 @@ export interface CorpusInfo {
   dims: Corpus['dims'];
 }
 
-/** `RUNDIR/run.json`. */
+/** What produced a run. */
+export interface Provenance {
+  /** hardy-mer's version (package.json). */
+  version: string;
+}
+
+/** `RUNDIR/run.json`. `version` is the file format's; the tool's is `provenance.version`. */
 export interface RunFile {
   identity: ReturnType<typeof identity>;
   corpus: CorpusInfo;
+  /** Absent in run folders written before it was recorded. */
+  provenance?: Provenance;
   createdAt: string;
   version: 1;
 }
@@ -114,7 +123,7 @@ function claimRunDir(spec: ExperimentSpec, corpus: Corpus): void {
   // A run killed while writing its first file leaves only that file's temporary copy: still ours to claim.
   for (const name of entries) rmSync(join(spec.runDir, name), { force: true });
   const info: CorpusInfo = { task: corpus.task, numClasses: corpus.numClasses, classNames: corpus.classNames, dims: corpus.dims };
-  const run: RunFile = { identity: want, corpus: info, createdAt: new Date().toISOString(), version: 1 };
+  const run: RunFile = { identity: want, corpus: info, provenance: { version: VERSION }, createdAt: new Date().toISOString(), version: 1 };
   writeJsonAtomic(runFile, run); // first: from here on the folder is this run's, and --resume can continue it
   writeJsonAtomic(join(spec.runDir, 'config.json'), spec.config);
 }

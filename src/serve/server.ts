@@ -1,7 +1,7 @@
 /**
  * HTTP JSON API over a Predictor, on node:http (three routes do not need a framework):
  *   POST /predict  body = a prediction request (see validate.ts) -> PredictResponse
- *   GET  /health   -> { status, inFlight, uptimeSeconds }
+ *   GET  /health   -> { status, version, inFlight, uptimeSeconds }
  *   GET  /models   -> PredictorInfo (task, classNames, dims, models)
  * Errors are JSON `{ error, message }`: 400 invalid request (the message says what and where),
  * 404, 405 (with Allow), 413 body too large, 500 predictor failure (details go to the log only).
@@ -10,6 +10,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HardyError } from '../util/errors.ts';
+import { VERSION } from '../util/version.ts';
 import type { Predictor } from './predictor.ts';
 import { InvalidRequestError, validatePredictRequest, DEFAULT_MAX_UTTERANCES } from './validate.ts';
 
@@ -119,7 +120,7 @@ export function createServer(predictor: Predictor, opts: ServerOptions = {}): Pr
 
   const routes: Record<string, Record<string, (req: http.IncomingMessage) => Promise<unknown> | unknown>> = {
     '/predict': { POST: predict },
-    '/health': { GET: () => ({ status: closing ? 'closing' : 'ok', inFlight, uptimeSeconds: (Date.now() - started) / 1000 }) },
+    '/health': { GET: () => ({ status: closing ? 'closing' : 'ok', version: VERSION, inFlight, uptimeSeconds: (Date.now() - started) / 1000 }) },
     '/models': { GET: () => predictor.info() },
   };
 

@@ -59,6 +59,15 @@ test('train --json prints the results object and saves it as results.json', () =
   assert.ok(existsSync(join(runDir, 'config.json')), 'resolved config written next to the results');
 });
 
+test('--version prints the version of package.json, which every run records in run.json', () => {
+  const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+  assert.match(version, /^\d+\.\d+\.\d+/);
+  const r = run('--version');
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, `${version}\n`);
+  assert.equal(JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')).provenance.version, version);
+});
+
 test('eval re-scores the saved models to the same numbers', () => {
   const r = run('eval', '--run', runDir, '--json');
   assert.equal(r.status, 0, r.stderr);
@@ -121,8 +130,9 @@ test('serve: health, models, predict identical to the CLI, 400 on malformed requ
       });
       child.once('exit', (code) => reject(new Error(`serve exited ${code}`)));
     });
-    const health = (await (await fetch(`${url}/health`)).json()) as { status: string };
+    const health = (await (await fetch(`${url}/health`)).json()) as { status: string; version: string };
     assert.equal(health.status, 'ok');
+    assert.equal(health.version, JSON.parse(readFileSync('package.json', 'utf8')).version);
     const models = (await (await fetch(`${url}/models`)).json()) as { models: Array<{ condition: string }> };
     assert.deepEqual(models.models.map((m: { condition: string }) => m.condition), ['a', 'at']);
     const body = request();

@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { createServer, type RunningServer } from '../../src/serve/server.ts';
 import { validatePredictRequest } from '../../src/serve/validate.ts';
+import { VERSION } from '../../src/util/version.ts';
 import { makeFakePredictor, type FakeOptions } from './fake-predictor.ts';
 
 const dims = { a: 16, t: 24, v: 8 };
@@ -60,6 +61,7 @@ test('GET /health and GET /models', async () => {
     const h = await call(s, 'GET', '/health');
     assert.equal(h.status, 200);
     assert.equal(h.json.status, 'ok');
+    assert.equal(h.json.version, VERSION);
     const m = await call(s, 'GET', '/models');
     assert.equal(m.status, 200);
     assert.equal(m.json.task, 'classification');
