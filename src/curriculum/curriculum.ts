@@ -6,7 +6,7 @@
  */
 import type { Batch, Task } from '../data/types.ts';
 import type { MerModel } from '../model/types.ts';
-import type { CurriculumConfig } from '../train/config.ts';
+import type { CurriculumConfig } from './config.ts';
 import { Rng } from '../util/rng.ts';
 import { DiagnosticsCollector, type EpochDiagnostics } from './diagnostics.ts';
 import { batchHardness, teacherScores } from './hardness.ts';

@@ -14,7 +14,7 @@ import type { Batch } from '../data/types.ts';
 import { batchInputs } from '../model/inputs.ts';
 import { mutualInfo, recPerUtterance } from '../model/losses.ts';
 import type { MerModel } from '../model/types.ts';
-import type { CurriculumConfig } from '../train/config.ts';
+import type { CurriculumConfig } from './config.ts';
 
 /** Below this range a batch's scores are treated as constant and normalise to 0. */
 export const MIN_RANGE = 1e-5;

@@ -270,17 +270,28 @@ export function buildFoldIndexes(
   return out;
 }
 
+const indexName = (m: Modality): string => `index-${m}`;
+
 export function saveFoldIndexes(indexes: FoldIndexes, dir: string): void {
-  for (const m of MODALITIES) indexes[m].save(dir, `index-${m}`);
+  for (const m of MODALITIES) indexes[m].save(dir, indexName(m));
+}
+
+/** Whether `dir` holds all three saved indexes (each index writes its vectors, then its `.json`). */
+export function foldIndexesSaved(dir: string): boolean {
+  return MODALITIES.every((m) => existsSync(join(dir, `${indexName(m)}.json`)));
+}
+
+/** The three saved indexes, as they are (predict and serve search them for new utterances). */
+export function readFoldIndexes(dir: string): FoldIndexes {
+  const out = {} as FoldIndexes;
+  for (const m of MODALITIES) out[m] = loadIndex(dir, indexName(m));
+  return out;
 }
 
 /** Reloads the three indexes and checks again that they hold only the fold's training utterances. */
 export function loadFoldIndexes(dir: string, fold: Fold): FoldIndexes {
-  const out = {} as FoldIndexes;
-  for (const m of MODALITIES) {
-    out[m] = loadIndex(dir, `index-${m}`);
-    assertTrainingOnly(out[m], fold);
-  }
+  const out = readFoldIndexes(dir);
+  for (const m of MODALITIES) assertTrainingOnly(out[m], fold);
   return out;
 }
 

@@ -13,7 +13,7 @@
  */
 import type { Avail, Modality } from '../data/types.ts';
 import { MODALITIES } from '../data/types.ts';
-import type { CurriculumConfig } from '../train/config.ts';
+import type { CurriculumConfig } from './config.ts';
 import { HardyError } from '../util/errors.ts';
 import type { Rng } from '../util/rng.ts';
 import type { FoldIndexes } from './index.ts';

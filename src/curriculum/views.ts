@@ -7,7 +7,7 @@
  */
 import type { Avail, Batch, Modality } from '../data/types.ts';
 import { MODALITIES } from '../data/types.ts';
-import type { CurriculumConfig } from '../train/config.ts';
+import type { CurriculumConfig } from './config.ts';
 import { HardyError } from '../util/errors.ts';
 import type { Candidate, Retriever } from './retrieval.ts';
 import type { UtteranceTable } from './table.ts';

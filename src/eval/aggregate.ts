@@ -3,9 +3,7 @@
  * the six incomplete conditions, then mean +- std over seeds (sample std, n - 1; 0 for one seed).
  */
 import { INCOMPLETE_CONDITIONS, type Condition } from '../data/types.ts';
-
-/** Metric name -> value (e.g. WA, UA, F1w, F1m). */
-export type MetricRecord = Record<string, number>;
+import type { MetricRecord } from './metrics.ts';
 
 export interface RunMetrics {
   seed: number;

@@ -136,8 +136,11 @@ export function roundHalfEven(x: number): number {
   return (f % 2 === 0 ? f : f + 1) + 0;
 }
 
+/** Metric name -> value. Classification: WA, UA, F1w, F1m; regression: ACC2, F1, ACC2_hz, F1_hz, ACC7, MAE, Corr. */
+export type MetricRecord = Record<string, number>;
+
 /** A metric set for predictions: class indices (classification) or scores (regression). */
-export type Scorer = (preds: number[], labels: number[]) => Record<string, number>;
+export type Scorer = (preds: number[], labels: number[]) => MetricRecord;
 
 /** The scorer of a task; the confusion matrix is left out (it is not a scalar metric). */
 export function scorerFor(task: 'classification' | 'regression', numClasses: number): Scorer {

@@ -7,9 +7,7 @@ import { HardyError } from '../util/errors.ts';
 import type { DatasetName, Task } from '../data/types.ts';
 import { DATASET_NAMES } from '../data/datasets.ts';
 import type { EpochDiagnostics } from '../curriculum/diagnostics.ts';
-
-/** metric name -> value. Classification: WA, UA, F1w, F1m; regression: ACC2, F1, ACC2_hz, F1_hz, ACC7, MAE, Corr. */
-export type MetricValues = Record<string, number>;
+import type { MetricRecord } from './metrics.ts';
 
 export { CLASSIFICATION_METRICS, REGRESSION_METRICS } from './metrics.ts';
 /** Metrics that are not fractions in [0, 1] (shown as plain numbers, not percentages). */
@@ -20,15 +18,15 @@ export type Selection = 'val' | 'test';
 export interface FoldResult {
   fold: number;
   seed: number;
-  metrics: MetricValues;
+  metrics: MetricRecord;
 }
 
 export interface ConditionResult {
   folds: FoldResult[];
   /** Mean over folds (and seeds). */
-  mean: MetricValues;
+  mean: MetricRecord;
   /** Standard deviation over seeds (or folds). */
-  std: MetricValues;
+  std: MetricRecord;
 }
 
 /** The results object: `train --json` stdout, `RUNDIR/results.json`, and the report's core. */
@@ -41,7 +39,7 @@ export interface RunResults {
   /** Keyed by condition (`a`, `t`, `v`, `at`, `av`, `tv`, possibly `atv`). */
   conditions: Record<string, ConditionResult>;
   /** Mean over the six incomplete conditions. */
-  average: MetricValues;
+  average: MetricRecord;
 }
 
 export type { ModelKind } from '../model/types.ts';
@@ -170,7 +168,7 @@ export function curriculumSections(
 
 const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 
-function checkMetrics(x: unknown, where: string): MetricValues {
+function checkMetrics(x: unknown, where: string): MetricRecord {
   if (!isRecord(x)) throw new HardyError(`${where}: expected an object of metric values`);
   for (const [k, v] of Object.entries(x)) {
     if (typeof v !== 'number' && v !== null) throw new HardyError(`${where}.${k}: expected a number, got ${typeof v}`);

@@ -1,10 +1,9 @@
 /** Build a model by kind from the run's hyper-parameters and the corpus' shape. */
 import type { Modality, Task } from '../data/types.ts';
-import type { ModelHyper } from '../train/config.ts';
 import { MoMKE } from './momke.ts';
 import { Student } from './student.ts';
 import { Teacher } from './teacher.ts';
-import type { MerModel, ModelConfig, ModelKind } from './types.ts';
+import type { MerModel, ModelConfig, ModelHyper, ModelKind } from './types.ts';
 
 export interface CorpusShape {
   dims: Record<Modality, number>;

@@ -6,14 +6,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { loadIndex, type RetrievalIndex } from '../curriculum/index.ts';
+import { readFoldIndexes, type FoldIndexes } from '../curriculum/index.ts';
 import { makeBatch, type MaskSet } from '../data/index.ts';
 import { CONDITIONS, MODALITIES, type Avail, type Condition, type Dialogue, type Modality } from '../data/types.ts';
-import { readRunFile, type CorpusInfo } from '../eval/experiment.ts';
-import { unitFolders } from '../eval/run-report.ts';
 import { batchInputs } from '../model/inputs.ts';
 import type { MerModel } from '../model/types.ts';
+import { RunLayout } from '../run/layout.ts';
+import { readRunFile, type CorpusInfo } from '../run/run-file.ts';
 import { loadModel } from '../train/checkpoint.ts';
 import { FeaturePipeline } from '../train/features.ts';
 import { HARDY_METHODS, isHardyMethod } from '../train/methods.ts';
@@ -23,7 +22,7 @@ import type { ModelInfo, PredictRequest, PredictResponse, Predictor, PredictorIn
 /** The fold's feature pipeline and, when the run has them, its retrieval indexes. */
 interface FoldAssets {
   pipeline: FeaturePipeline;
-  indexes?: Record<Modality, RetrievalIndex>;
+  indexes?: FoldIndexes;
 }
 
 interface Member {
@@ -52,37 +51,25 @@ export class RunPredictor implements Predictor {
   static load(runDir: string): RunPredictor {
     const run = readRunFile(runDir);
     const method = run.identity.method;
-    if (!isHardyMethod(method)) throw new HardyError(`${join(runDir, 'run.json')}: unknown method '${method}'`);
+    const layout = new RunLayout(runDir);
+    if (!isHardyMethod(method)) throw new HardyError(`${layout.runFile}: unknown method '${method}'`);
     const kind = HARDY_METHODS[method].model;
     const folds = new Map<string, FoldAssets>();
     const byCondition = new Map<Condition, Member[]>();
-    const random = run.identity.config.protocol.kind === 'random';
-    for (const u of unitFolders(runDir)) {
-      const foldDir = join(u.dir, '..');
-      let assets = folds.get(foldDir);
+    for (const { layout: u, unit, seed, fold } of layout.units()) {
+      const shared = u.fold;
+      let assets = folds.get(shared.dir);
       if (!assets) {
-        const dir = join(foldDir, 'features');
-        if (!FeaturePipeline.exists(dir)) throw new HardyError(`${dir}: no feature pipeline (the run predates it or is unfinished)`);
-        const idxDir = join(foldDir, 'indexes');
-        const indexes = existsSync(join(idxDir, 'index-a.json'))
-          ? (Object.fromEntries(MODALITIES.map((m) => [m, loadIndex(idxDir, `index-${m}`)])) as Record<Modality, RetrievalIndex>)
-          : undefined;
-        assets = { pipeline: FeaturePipeline.load(dir), indexes };
-        folds.set(foldDir, assets);
+        if (!shared.featuresSaved()) throw new HardyError(`${shared.features}: no feature pipeline (the run predates it or is unfinished)`);
+        assets = { pipeline: FeaturePipeline.load(shared.features), indexes: shared.indexesComplete() ? readFoldIndexes(shared.indexes) : undefined };
+        folds.set(shared.dir, assets);
       }
-      const modelDir = join(u.dir, kind, 'model');
-      let model: MerModel;
-      try {
-        model = loadModel(modelDir).model;
-      } catch (err) {
-        if (err instanceof HardyError) continue; // unit not finished: skip it, say so in info()
-        throw err;
-      }
-      const hardFile = join(u.dir, 'hardness.json');
-      const hardness = existsSync(hardFile) ? new Map(Object.entries(JSON.parse(readFileSync(hardFile, 'utf8')) as Record<string, number>)) : undefined;
+      if (!u.modelSaved(kind)) continue; // unit not finished: skip it, say so in info()
+      const model = loadModel(u[kind].model).model;
+      const hardness = existsSync(u.hardness) ? new Map(Object.entries(JSON.parse(readFileSync(u.hardness, 'utf8')) as Record<string, number>)) : undefined;
       // A random-missing model serves every condition; a fixed one only its own.
-      const conds: Condition[] = random ? [...CONDITIONS] : [u.unit as Condition];
-      for (const c of conds) byCondition.set(c, [...(byCondition.get(c) ?? []), { seed: u.seed, fold: u.fold, model, assets, hardness }]);
+      const conds: Condition[] = unit.protocol === 'random' ? [...CONDITIONS] : [unit.condition];
+      for (const c of conds) byCondition.set(c, [...(byCondition.get(c) ?? []), { seed, fold, model, assets, hardness }]);
     }
     if (byCondition.size === 0) throw new HardyError(`${runDir}: no trained model found (has the run finished? 'hardy-mer train --resume --out ${runDir}')`);
     return new RunPredictor(run.corpus, method, byCondition, [...folds.values()]);

@@ -8,7 +8,7 @@
  * each modality's best stage-1 expert, Adam moments).
  *
  * Atomicity: a checkpoint is written into a fresh temporary directory, renamed to
- * `checkpoint/epoch-NNNN`, and only then does `checkpoint/latest.json` (written atomically) point
+ * `<checkpoint folder>/epoch-NNNN`, and only then does its `latest.json` (written atomically) point
  * at it; older epoch directories are removed after. A kill at any moment leaves the previous
  * checkpoint intact and referenced.
  */
@@ -113,8 +113,7 @@ export interface Checkpoint<S> {
 const pad = (e: number): string => String(e).padStart(4, '0');
 
 /** Writes the model and training state after `epoch` and points `latest.json` at it. */
-export function saveCheckpoint<S extends object>(runDir: string, epoch: number, model: MerModel, state: S, sets: Record<string, TensorSet>): void {
-  const root = join(runDir, 'checkpoint');
+export function saveCheckpoint<S extends object>(root: string, epoch: number, model: MerModel, state: S, sets: Record<string, TensorSet>): void {
   mkdirSync(root, { recursive: true });
   const name = `epoch-${pad(epoch)}`;
   const tmp = join(root, `.${name}.${process.pid}.tmp`);
@@ -128,17 +127,16 @@ export function saveCheckpoint<S extends object>(runDir: string, epoch: number, 
   for (const d of readdirSync(root)) if (d !== name && d !== 'latest.json') rmSync(join(root, d), { recursive: true, force: true });
 }
 
-/** The checkpoint `latest.json` points at, or undefined when the run has none. */
-/** Whether `runDir` holds a finished checkpoint. */
-export function hasCheckpoint(runDir: string): boolean {
-  return existsSync(join(runDir, 'checkpoint', 'latest.json'));
+/** Whether the checkpoint folder `root` holds a finished checkpoint. */
+export function hasCheckpoint(root: string): boolean {
+  return existsSync(join(root, 'latest.json'));
 }
 
-export function loadCheckpoint<S>(runDir: string, model: MerModel): Checkpoint<S> | undefined {
-  const latest = join(runDir, 'checkpoint', 'latest.json');
-  if (!hasCheckpoint(runDir)) return undefined;
-  const { dir: name } = JSON.parse(readFileSync(latest, 'utf8')) as { dir: string };
-  const dir = join(runDir, 'checkpoint', name);
+/** The checkpoint `latest.json` points at, or undefined when there is none. */
+export function loadCheckpoint<S>(root: string, model: MerModel): Checkpoint<S> | undefined {
+  if (!hasCheckpoint(root)) return undefined;
+  const { dir: name } = JSON.parse(readFileSync(join(root, 'latest.json'), 'utf8')) as { dir: string };
+  const dir = join(root, name);
   const m = readBundle(dir, 'model.json', 'weights.bin', MODEL_FORMAT);
   const h = m.header as unknown as ModelFileHeader;
   if (h.kind !== model.kind || JSON.stringify(h.config) !== JSON.stringify(model.config)) {

@@ -3,16 +3,9 @@
  * user's JSON/YAML file against a schema and merges defaults < file < flags. Every run writes the
  * resolved object next to its results.
  */
+import type { CurriculumConfig } from '../curriculum/config.ts';
 import type { Condition } from '../data/types.ts';
-
-export interface ModelHyper {
-  /** Hidden size D. */
-  hidden: number;
-  /** Expert depth L. */
-  depth: number;
-  heads: number;
-  dropout: number;
-}
+import type { ModelHyper } from '../model/types.ts';
 
 export interface StageSchedule {
   /** Total epochs (stage 1 + stage 2). */
@@ -27,26 +20,6 @@ export interface OptimConfig {
   weightDecay: number;
   /** Dialogues per batch (utterances for the fine-tune MLP). */
   batchSize: number;
-}
-
-export interface CurriculumConfig {
-  /** Max neighbours K and minimum K_min. */
-  K: number;
-  Kmin: number;
-  beta: number;
-  /**
-   * Subtracted inside the sigmoid: h = sigmoid(beta (alpha_1 D + alpha_2 I - centre)). 0 is the paper
-   * (h >= 0.5, so K_i is only ever K-1 or K); 0.5 centres it so K_i spans K_min..K.
-   */
-  centre: number;
-  alpha1: number;
-  alpha2: number;
-  /** `shared`: I_term = I_norm (published code); `complement`: 1 - I_norm. */
-  miTerm: 'shared' | 'complement';
-  /** How K_i is chosen: from hardness (the method), fixed K, or uniformly random. */
-  kPolicy: 'hardness' | 'fixed' | 'random';
-  /** Label of a neighbour view: the query's (default) or the neighbour's own. */
-  neighbourLabel: 'query' | 'own';
 }
 
 export interface RunConfig {

@@ -11,14 +11,13 @@
  * Ablations are named presets over the same pipeline (`HARDY_METHODS`).
  */
 import { existsSync, readFileSync, appendFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { drawMasks, makeBatches, type MaskSet } from '../data/index.ts';
 import type { Condition, Corpus, Fold, Modality } from '../data/types.ts';
 import { Curriculum, type CurriculumTiming } from '../curriculum/curriculum.ts';
 import type { EpochDiagnostics } from '../curriculum/diagnostics.ts';
 import { epochHardness } from '../curriculum/hardness.ts';
 import type { MerModel } from '../model/types.ts';
-import { buildFoldIndexes, disposeFoldIndexes, loadFoldIndexes, saveFoldIndexes, type FoldIndexes } from '../curriculum/index.ts';
+import { buildFoldIndexes, disposeFoldIndexes, foldIndexesSaved, loadFoldIndexes, saveFoldIndexes, type FoldIndexes } from '../curriculum/index.ts';
 import { Retriever } from '../curriculum/retrieval.ts';
 import { trainingTable, type UtteranceTable } from '../curriculum/table.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
@@ -26,10 +25,12 @@ import { HardyError } from '../util/errors.ts';
 import type { RunConfig } from './config.ts';
 import { HARDY_METHODS, type HardyMethod } from './methods.ts';
 import { FeaturePipeline } from './features.ts';
+import type { UnitFiles } from './files.ts';
 import { finetuneFold, remapFold, type ModalityFinetuneReport } from './finetune.ts';
 import type { ProgressOptions } from './progress.ts';
 import { mixSeed } from './seeds.ts';
-import { train, type Scorer, type TrainResult } from './trainer.ts';
+import type { Scorer } from '../eval/metrics.ts';
+import { train, type TrainResult } from './trainer.ts';
 
 export interface HardyJob {
   method: HardyMethod;
@@ -42,13 +43,11 @@ export interface HardyJob {
   score: Scorer;
   /** Selection metric (higher is better); default WA for classification, ACC2 for regression. */
   primary?: string;
-  /** This unit's folder (teacher/, student/ or momke/, curriculum.jsonl); omitted = nothing written. */
-  runDir?: string;
   /**
-   * Folder shared by every unit of the fold and seed: the feature pipeline (`features/`) and the
-   * retrieval indexes (`indexes/`), computed once and reused. Default: inside `runDir`.
+   * This unit's files (src/run/layout.ts); omitted = nothing written. The feature pipeline and the
+   * retrieval indexes are shared by the fold's units: computed once, then reused.
    */
-  foldDir?: string;
+  files?: UnitFiles;
   testMasks?: MaskSet;
   progress?: ProgressOptions;
 }
@@ -84,10 +83,11 @@ const meanOf = (xs: number[]): number => (xs.length ? xs.reduce((a, b) => a + b,
  * Stage 0 + text L2 normalisation: the corpus and fold every model and index of the run sees. The
  * fitted pipeline is saved under `dir` and reused by the fold's other units (and by predict/serve).
  */
-function prepareFeatures(job: HardyJob, config: RunConfig, dir: string | undefined): { corpus: Corpus; fold: Fold; reports?: Record<Modality, ModalityFinetuneReport> } {
+function prepareFeatures(job: HardyJob, config: RunConfig): { corpus: Corpus; fold: Fold; reports?: Record<Modality, ModalityFinetuneReport> } {
   let pipeline: FeaturePipeline;
   let reports: Record<Modality, ModalityFinetuneReport> | undefined;
-  const reportFile = dir && join(dir, 'finetune.json');
+  const dir = job.files?.features;
+  const reportFile = job.files?.finetuneReport;
   if (dir && FeaturePipeline.exists(dir)) {
     pipeline = FeaturePipeline.load(dir);
     if (Boolean(pipeline.mlps) !== config.finetune.enabled) {
@@ -120,7 +120,7 @@ function prepareFeatures(job: HardyJob, config: RunConfig, dir: string | undefin
 
 /** Indexes saved under `dir` are reloaded (and re-checked); otherwise built and saved. */
 function foldIndexes(table: UtteranceTable, fold: Fold, dir: string | undefined): FoldIndexes {
-  if (dir && existsSync(join(dir, 'index-v.json'))) {
+  if (dir && foldIndexesSaved(dir)) {
     const idx = loadFoldIndexes(dir, fold);
     if (idx.a.ids.length !== table.ids.length || idx.a.ids.some((id, r) => id !== table.ids[r])) {
       disposeFoldIndexes(idx);
@@ -170,16 +170,14 @@ export async function trainHardy(job: HardyJob): Promise<HardyResult> {
   const config = spec.apply(job.config);
   const primary = job.primary ?? (job.corpus.task === 'classification' ? 'WA' : 'ACC2');
   const score = job.score;
-  const sub = (name: string): string | undefined => (job.runDir ? join(job.runDir, name) : undefined);
-  const foldShared = (name: string): string | undefined => (job.foldDir ? join(job.foldDir, name) : undefined);
-  const shared = (name: string): string | undefined => foldShared(name) ?? sub(name);
+  const files = job.files;
   const timing: HardyTiming = { finetuneS: 0, indexS: 0, teacherS: 0, modelS: 0, stage1EpochS: 0, stage2EpochS: 0 };
 
   let t = performance.now();
-  const { corpus, fold, reports } = prepareFeatures(job, config, shared('features'));
+  const { corpus, fold, reports } = prepareFeatures(job, config);
   timing.finetuneS = seconds(t);
-  if (job.runDir) {
-    writeJsonAtomic(join(job.runDir, 'hardy.json'), { method: job.method, describe: spec.describe, condition: job.condition, fold: fold.index, config, finetune: reports });
+  if (files) {
+    writeJsonAtomic(files.record, { method: job.method, describe: spec.describe, condition: job.condition, fold: fold.index, config, finetune: reports });
   }
   const shape = { dims: corpus.dims, task: corpus.task, numClasses: corpus.numClasses };
   const common = { config, corpus: shape, fold, condition: job.condition, score, primary, testMasks: job.testMasks, progress: job.progress };
@@ -191,26 +189,25 @@ export async function trainHardy(job: HardyJob): Promise<HardyResult> {
   if (spec.curriculum) {
     t = performance.now();
     const table = trainingTable(fold);
-    const indexes = foldIndexes(table, fold, shared('indexes'));
+    const indexes = foldIndexes(table, fold, files?.indexes);
     const retriever = new Retriever(table, indexes, config.curriculum.K);
     disposeFoldIndexes(indexes); // the per-modality lists are computed; the indexes stay on disk
     timing.indexS = seconds(t);
 
     t = performance.now();
-    teacher = await train({ ...common, kind: 'teacher', runDir: sub('teacher'), stage1Dir: foldShared('stage1-teacher') });
+    teacher = await train({ ...common, kind: 'teacher', files: files?.teacher });
     timing.teacherS = seconds(t);
     curriculum = new Curriculum(teacher.model, retriever, config.curriculum, corpus.task, mixSeed(config.seed, 0xc0, fold.index));
-    if (job.runDir) saveTrainingHardness(sub('hardness.json')!, teacher.model, fold, job, config);
+    if (files) saveTrainingHardness(files.hardness, teacher.model, fold, job, config);
     curTiming = { hardnessMs: 0, retrievalMs: 0, viewsMs: 0 };
   }
 
-  const log = new DiagnosticsLog(sub('curriculum.jsonl'));
+  const log = new DiagnosticsLog(files?.curriculumLog);
   t = performance.now();
   const result = await train({
     ...common,
     kind: spec.model,
-    runDir: sub(spec.model),
-    stage1Dir: foldShared(`stage1-${spec.model}`),
+    files: files?.[spec.model],
     hooks: curriculum
       ? {
           beforeEpoch: (_epoch, { rng }) => curriculum.beginEpoch(rng),

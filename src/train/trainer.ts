@@ -11,12 +11,12 @@
  * of a training batch (view 0 = the batch itself); the trainer takes one clean optimiser step per
  * view, each with loss = task loss + L_rec against that view's complete features.
  */
-import { appendFileSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { appendFileSync } from 'node:fs';
 import { drawMasks, makeBatches, saveMasks, type MaskSet } from '../data/index.ts';
 import { MODALITIES, type Batch, type Condition, type Dialogue, type Fold, type Modality } from '../data/types.ts';
 import { modalityWeights } from '../model/backbone.ts';
 import { createModel, modelConfig, type CorpusShape } from '../model/factory.ts';
+import type { MetricRecord, Scorer } from '../eval/metrics.ts';
 import type { MerModel, ModelKind, Stage } from '../model/types.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
 import { HardyError } from '../util/errors.ts';
@@ -24,14 +24,12 @@ import type { Rng } from '../util/rng.ts';
 import { Adam } from './adam.ts';
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint, saveModel, type TensorSet } from './checkpoint.ts';
 import type { RunConfig, StageSchedule } from './config.ts';
+import type { ModelFiles } from './files.ts';
 import { predict, type Predictions } from './evaluate.ts';
 import { Progress, type ProgressOptions } from './progress.ts';
 import { mixSeed, STREAM, streamRng } from './seeds.ts';
 import { trainStep } from './step.ts';
 
-export type MetricRecord = Record<string, number>;
-/** Metric set of predictions vs labels (e.g. `scorerFor` of src/eval/metrics.ts). */
-export type Scorer = (preds: number[], labels: number[]) => MetricRecord;
 
 export interface TrainHooks {
   /** Before every epoch. `rng` is derived from (seed, fold, epoch), so resumed runs see the same. */
@@ -52,16 +50,11 @@ export interface TrainJob {
   score: Scorer;
   /** Name of the selection metric in `score`'s output (higher is better), e.g. 'WA' or 'ACC2'. */
   primary: string;
-  /** Where checkpoints, metrics.jsonl, the selected model and result.json go; omitted = nothing written. */
-  runDir?: string;
+  /** Where the metrics, checkpoints, the selected model and its result go; omitted = nothing written. */
+  files?: ModelFiles;
   hooks?: TrainHooks;
-  /** Random protocol: the fixed test masks (drawn from the seed and stored in runDir when absent). */
+  /** Random protocol: the fixed test masks (drawn from the seed and saved in `files` when absent). */
   testMasks?: MaskSet;
-  /**
-   * Folder shared by the units (conditions) of one fold, seed and model kind: the end of stage 1 is
-   * saved there once and the other units start from it. Omitted = every unit trains its own stage 1.
-   */
-  stage1Dir?: string;
   /** Default: the config's schedule for `kind`. */
   schedule?: StageSchedule;
   decoderHidden?: number;
@@ -142,10 +135,8 @@ export async function train(job: TrainJob): Promise<TrainResult> {
   // Evaluation masks are fixed for the whole run (random protocol), drawn from derived seeds.
   const validMasks = random !== undefined ? drawMasks(fold.valid, random, mixSeed(seed, STREAM.evalMasks, fold.index, 1)) : undefined;
   const testMasks = random !== undefined ? (job.testMasks ?? drawMasks(fold.test, random, mixSeed(seed, STREAM.evalMasks, fold.index, 2))) : undefined;
-  if (job.runDir) {
-    mkdirSync(job.runDir, { recursive: true });
-    if (testMasks) saveMasks(join(job.runDir, 'test-masks.json'), testMasks);
-  }
+  const files = job.files;
+  if (files && testMasks) saveMasks(files.testMasks, testMasks);
 
   let st: TrainState = {
     history: [],
@@ -159,14 +150,13 @@ export async function train(job: TrainJob): Promise<TrainResult> {
   let bestWeights: TensorSet | undefined;
   const snaps: Partial<Record<Modality, TensorSet>> = {};
   let start = 0;
-  const metricsPath = job.runDir ? join(job.runDir, 'metrics.jsonl') : undefined;
   const hasStage2 = sched.epochs > sched.stage1Epochs;
   // Stage 1 does not depend on the condition (complete inputs, condition-free RNG streams), so the
   // units of one fold and seed share it: the first one to finish stage 1 leaves its end state in
-  // `stage1Dir`, and the others start from there, exactly where they would have been.
-  const stage1Dir = hasStage2 && sched.stage1Epochs > 0 ? job.stage1Dir : undefined;
-  if (job.runDir) {
-    let ck = loadCheckpoint<TrainState>(job.runDir, model);
+  // `stage1Checkpoint`, and the others start from there, exactly where they would have been.
+  const stage1Dir = hasStage2 && sched.stage1Epochs > 0 ? files?.stage1Checkpoint : undefined;
+  if (files) {
+    let ck = loadCheckpoint<TrainState>(files.checkpoint, model);
     if (!ck && stage1Dir) {
       ck = loadCheckpoint<TrainState>(stage1Dir, model);
       if (ck && ck.epoch !== sched.stage1Epochs - 1) {
@@ -181,7 +171,7 @@ export async function train(job: TrainJob): Promise<TrainResult> {
       start = ck.epoch + 1;
     }
     // The metrics file is the history: rewriting it drops lines of an epoch that was cut short.
-    writeFileAtomic(metricsPath!, st.history.map((r) => JSON.stringify(r) + '\n').join(''));
+    writeFileAtomic(files.metrics, st.history.map((r) => JSON.stringify(r) + '\n').join(''));
   }
 
   // Stage 1 trains and is scored on complete inputs; stage 2 on the condition (or the masks).
@@ -223,7 +213,7 @@ export async function train(job: TrainJob): Promise<TrainResult> {
         const loss = trainStep(model, adam, view, { stage, rng });
         if (!Number.isFinite(loss)) {
           // The weights in memory are spoiled; the checkpoint on disk (last finished epoch) is not.
-          const kept = job.runDir && hasCheckpoint(job.runDir) ? `the last good checkpoint (epoch ${epoch}) is kept in ${job.runDir}` : 'no checkpoint was written';
+          const kept = files && hasCheckpoint(files.checkpoint) ? `the last good checkpoint (epoch ${epoch}) is kept in ${files.checkpoint}` : 'no checkpoint was written';
           throw new HardyError(`${label}: the training loss became ${loss} at epoch ${epoch + 1}, batch ${i + 1}; stopped, ${kept}. Lower optim.lr or check the features, then --resume`);
         }
         progress.step(epoch, i + 1, batches.length, loss);
@@ -271,14 +261,14 @@ export async function train(job: TrainJob): Promise<TrainResult> {
     st.history.push(record);
     const sel = selection === 'val' ? record.valid : record.test;
     progress.endEpoch(epoch, `stage ${stage} ${selection} ${job.primary} ${sel?.[job.primary]?.toFixed(4) ?? '-'}`);
-    if (job.runDir) {
-      appendFileSync(metricsPath!, JSON.stringify(record) + '\n');
+    if (files) {
+      appendFileSync(files.metrics, JSON.stringify(record) + '\n');
       const a = adam.getState();
       const sets: Record<string, TensorSet> = { 'adam.m': a.m, 'adam.v': a.v };
       if (bestWeights) sets.best = bestWeights;
       for (const m of MODALITIES) if (snaps[m]) sets[`expert.${m}`] = snaps[m]!;
       st.adamStep = a.step;
-      saveCheckpoint(job.runDir, epoch, model, st, sets);
+      saveCheckpoint(files.checkpoint, epoch, model, st, sets);
       if (stage1Dir && epoch === sched.stage1Epochs - 1 && !hasCheckpoint(stage1Dir)) saveCheckpoint(stage1Dir, epoch, model, st, sets);
     }
   }
@@ -300,7 +290,7 @@ export async function train(job: TrainJob): Promise<TrainResult> {
     restored: st.restored,
     testMasks,
   };
-  if (job.runDir) {
+  if (files) {
     const meta = {
       kind,
       fold: fold.index,
@@ -311,8 +301,8 @@ export async function train(job: TrainJob): Promise<TrainResult> {
       selection,
       selectionNote: describeSelection(selection),
     };
-    saveModel(join(job.runDir, 'model'), model, meta);
-    writeJsonAtomic(join(job.runDir, 'result.json'), { ...meta, valid: result.valid, test: result.test, restored: result.restored, epochs: st.history.length });
+    saveModel(files.model, model, meta);
+    writeJsonAtomic(files.result, { ...meta, valid: result.valid, test: result.test, restored: result.restored, epochs: st.history.length });
   }
   return result;
 }

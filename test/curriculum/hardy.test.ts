@@ -9,6 +9,7 @@ import type { Corpus } from '../../src/data/types.ts';
 import { loadIndex } from '../../src/curriculum/index.ts';
 import { DEFAULT_CONFIG, type RunConfig } from '../../src/train/config.ts';
 import { trainHardy } from '../../src/train/hardy.ts';
+import { UnitLayout } from '../../src/run/layout.ts';
 import { HARDY_METHODS } from '../../src/train/methods.ts';
 import { scorerFor } from '../../src/eval/metrics.ts';
 
@@ -34,7 +35,7 @@ const CONFIG: RunConfig = {
 test('hardy pipeline: fine-tune -> indexes -> teacher -> student with K + 1 views per stage-2 batch', async () => {
   const fold = makeFolds(corpus, { seed: 1, validFraction: 0.2 })[1]!;
   const runDir = mkdtempSync(join(tmpdir(), 'hardy-run-'));
-  const r = await trainHardy({ method: 'hardy', config: CONFIG, corpus, fold, condition: 'at', score: scorerFor(corpus.task, corpus.numClasses), runDir, progress: { quiet: true } });
+  const r = await trainHardy({ method: 'hardy', config: CONFIG, corpus, fold, condition: 'at', score: scorerFor(corpus.task, corpus.numClasses), files: new UnitLayout(runDir), progress: { quiet: true } });
   const batches = Math.ceil(fold.train.length / 4);
   const stage2 = r.result.history.filter((h) => h.stage === 2);
   assert.equal(stage2.length, 2);

@@ -7,6 +7,7 @@ import { initEngine } from '../../src/engine/backend.ts';
 import { createModel } from '../../src/model/factory.ts';
 import { loadCheckpoint } from '../../src/train/checkpoint.ts';
 import { HardyError } from '../../src/util/errors.ts';
+import { modelFiles } from '../../src/run/layout.ts';
 import { runTiny } from './tiny-run.ts';
 
 before(async () => {
@@ -27,7 +28,7 @@ test('a NaN loss stops the run with a clear message and keeps the last good chec
     );
     // The checkpoint on disk is epoch 2's (0-based 1) and loads into a fresh model with finite weights.
     const fresh = createModel('student', model!.config, 0);
-    const ck = loadCheckpoint(dir, fresh);
+    const ck = loadCheckpoint(modelFiles(dir).checkpoint, fresh);
     assert.equal(ck?.epoch, 1);
     for (const w of fresh.params.getWeights().values()) assert.ok(w.values.every(Number.isFinite));
     fresh.dispose();

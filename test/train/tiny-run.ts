@@ -7,6 +7,7 @@ import { DEFAULT_CONFIG, type RunConfig } from '../../src/train/config.ts';
 import { train, type TrainHooks, type TrainResult } from '../../src/train/trainer.ts';
 import type { SynthPreset } from '../../src/data/index.ts';
 import { synthCorpus } from './corpus.ts';
+import { modelFiles } from '../../src/run/layout.ts';
 
 export const TINY_CONFIG: RunConfig = {
   ...DEFAULT_CONFIG,
@@ -32,7 +33,7 @@ export async function runTiny(
     primary: 'WA',
     schedule: { epochs, stage1Epochs },
     decoderHidden: 32,
-    runDir,
+    files: runDir ? modelFiles(runDir) : undefined,
     hooks,
     progress: { quiet: true },
   });

@@ -22,10 +22,11 @@ export function register(program: Command): void {
     .action(async (opts: { out: string; config: string; folds: string }) => {
       const { writeSynth } = await import('../../data/synth.ts');
       const { initEngine } = await import('../../engine/backend.ts');
-      const { runExperiment } = await import('../../eval/experiment.ts');
+      const { runExperiment } = await import('../../run/experiment.ts');
       const { formatResultsTable } = await import('../../eval/table.ts');
       const { renderReport } = await import('../../eval/report.ts');
-      const { collectReportData } = await import('../../eval/run-report.ts');
+      const { collectReportData } = await import('../../run/report.ts');
+      const { RunLayout } = await import('../../run/layout.ts');
       const { writeFileAtomic } = await import('../../util/atomic.ts');
       const say = (s: string) => process.stderr.write(s + '\n');
       const t0 = Date.now();
@@ -51,7 +52,7 @@ export function register(program: Command): void {
         });
       }
       const html = await renderReport(collectReportData(join(opts.out, 'hardy'), join(opts.out, 'momke')));
-      const reportPath = join(opts.out, 'hardy', 'report.html');
+      const reportPath = new RunLayout(join(opts.out, 'hardy')).reportFile;
       writeFileAtomic(reportPath, html);
       process.stdout.write(formatResultsTable(results.hardy!) + '\n' + formatResultsTable(results.momke!));
       process.stdout.write(`\nreport: ${reportPath}  (open it in a browser; no network needed)\ndemo finished in ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);

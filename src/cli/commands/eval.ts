@@ -1,6 +1,5 @@
 /** `hardy-mer eval`: re-score a run's saved models (optionally on another copy of the corpus). */
 import { Command } from 'commander';
-import { join } from 'node:path';
 import { writeJsonAtomic } from '../../util/atomic.ts';
 import { parseConditions } from '../options.ts';
 
@@ -14,11 +13,12 @@ export function register(program: Command): void {
     .option('--json', 'print only the results object')
     .action(async (opts: { run: string; data?: string; conditions?: string; json?: boolean }) => {
       const { initEngine } = await import('../../engine/backend.ts');
-      const { rescoreRun } = await import('../../eval/rescore.ts');
+      const { rescoreRun } = await import('../../run/rescore.ts');
+      const { RunLayout } = await import('../../run/layout.ts');
       const { formatResultsTable } = await import('../../eval/table.ts');
       await initEngine();
       const results = rescoreRun({ runDir: opts.run, data: opts.data, conditions: opts.conditions ? parseConditions(opts.conditions) : undefined });
-      writeJsonAtomic(join(opts.run, 'eval.json'), results);
+      writeJsonAtomic(new RunLayout(opts.run).evalFile, results);
       process.stdout.write(opts.json ? JSON.stringify(results) + '\n' : formatResultsTable(results));
     });
 }

@@ -1,6 +1,5 @@
 /** `hardy-mer report`: a self-contained HTML page of a run (no network needed to view it). */
 import { Command } from 'commander';
-import { join } from 'node:path';
 import { writeFileAtomic } from '../../util/atomic.ts';
 
 export function register(program: Command): void {
@@ -12,9 +11,10 @@ export function register(program: Command): void {
     .option('--out <file>', 'output HTML file (default RUNDIR/report.html)')
     .action(async (opts: { run: string; baseline?: string; out?: string }) => {
       const { renderReport } = await import('../../eval/report.ts');
-      const { collectReportData } = await import('../../eval/run-report.ts');
+      const { collectReportData } = await import('../../run/report.ts');
+      const { RunLayout } = await import('../../run/layout.ts');
       const html = await renderReport(collectReportData(opts.run, opts.baseline));
-      const out = opts.out ?? join(opts.run, 'report.html');
+      const out = opts.out ?? new RunLayout(opts.run).reportFile;
       writeFileAtomic(out, html);
       process.stdout.write(`report: ${out}\n`);
     });

@@ -64,7 +64,7 @@ export function register(program: Command): void {
       const out = f.out ?? `runs/${f.dataset ?? 'run'}-${f.method}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
       // Heavy modules (the tensor engine) load only when a command runs, so --help stays instant.
       const { initEngine } = await import('../../engine/backend.ts');
-      const { runExperiment } = await import('../../eval/experiment.ts');
+      const { runExperiment } = await import('../../run/experiment.ts');
       const { formatResultsTable } = await import('../../eval/table.ts');
       await initEngine();
       const results = await runExperiment({

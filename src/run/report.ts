@@ -2,20 +2,14 @@
  * A run folder -> ReportData: results, training curves (metrics.jsonl of every model), curriculum
  * diagnostics (curriculum.jsonl), confusion matrices (unit.json), summed or listed over units.
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import type { EpochDiagnostics } from '../curriculum/diagnostics.ts';
+import { curriculumSections, type ConfusionMatrix, type ModelKind, type ReportData, type RunResults, type TrainingCurve } from '../eval/report-data.ts';
 import type { EpochRecord } from '../train/trainer.ts';
 import { HardyError } from '../util/errors.ts';
-import { readRunFile, type UnitRecord } from './experiment.ts';
-import { curriculumSections, type ConfusionMatrix, type ModelKind, type ReportData, type RunResults, type TrainingCurve } from './report-data.ts';
-
-interface UnitFolder {
-  seed: number;
-  fold: number;
-  unit: string;
-  dir: string;
-}
+import type { UnitRecord } from './experiment.ts';
+import { RunLayout } from './layout.ts';
+import { readRunFile } from './run-file.ts';
 
 const readJsonLines = <T>(path: string): T[] =>
   existsSync(path)
@@ -25,25 +19,8 @@ const readJsonLines = <T>(path: string): T[] =>
         .map((l) => JSON.parse(l) as T)
     : [];
 
-/** Every `seed-<s>/fold-<f>/<unit>` folder of a run, in seed, fold, unit order. */
-export function unitFolders(runDir: string): UnitFolder[] {
-  const out: UnitFolder[] = [];
-  const num = (name: string, prefix: string) => Number(name.slice(prefix.length));
-  const sub = (dir: string, prefix: string) =>
-    existsSync(dir) ? readdirSync(dir).filter((n) => n.startsWith(prefix)).sort((a, b) => num(a, prefix) - num(b, prefix)) : [];
-  for (const s of sub(runDir, 'seed-')) {
-    for (const f of sub(join(runDir, s), 'fold-')) {
-      const foldDir = join(runDir, s, f);
-      for (const unit of readdirSync(foldDir).sort()) {
-        if (existsSync(join(foldDir, unit, 'hardy.json'))) out.push({ seed: num(s, 'seed-'), fold: num(f, 'fold-'), unit, dir: join(foldDir, unit) });
-      }
-    }
-  }
-  return out;
-}
-
 export function readResults(runDir: string): RunResults {
-  const path = join(runDir, 'results.json');
+  const path = new RunLayout(runDir).resultsFile;
   if (!existsSync(path)) throw new HardyError(`${runDir}: no results.json (the run has not finished; continue it with 'hardy-mer train ... --out ${runDir} --resume')`);
   return JSON.parse(readFileSync(path, 'utf8')) as RunResults;
 }
@@ -63,26 +40,25 @@ export function collectReportData(runDir: string, baselineDir?: string): ReportD
   const curves: TrainingCurve[] = [];
   const confusion = new Map<string, number[][]>();
   const diagsByUnit: Array<{ where: { condition: string; fold: number }; diags: EpochDiagnostics[] }> = [];
-  for (const u of unitFolders(runDir)) {
+  for (const { layout: u, name, seed, fold } of new RunLayout(runDir).units()) {
     for (const kind of ['teacher', 'student', 'momke'] as ModelKind[]) {
-      const recs = readJsonLines<EpochRecord>(join(u.dir, kind, 'metrics.jsonl'));
+      const recs = readJsonLines<EpochRecord>(u[kind].metrics);
       if (!recs.length) continue;
       curves.push({
         kind,
-        condition: u.unit,
-        fold: u.fold,
-        seed: u.seed,
+        condition: name,
+        fold,
+        seed,
         valMetricName: `${primary} (${results.selection === 'test' ? 'test' : 'valid'})`,
         points: recs.map((r) => ({ epoch: r.epoch + 1, trainLoss: r.loss, stage: r.stage, valMetric: (results.selection === 'test' ? r.test : r.valid)?.[primary] })),
       });
     }
-    const unitFile = join(u.dir, 'unit.json');
-    if (existsSync(unitFile)) {
-      const rec = JSON.parse(readFileSync(unitFile, 'utf8')) as UnitRecord;
-      if (rec.confusion) confusion.set(u.unit, (confusion.get(u.unit) ?? []).length ? confusion.get(u.unit)!.map((row, i) => addCounts(row, rec.confusion![i]!)) : rec.confusion);
+    if (u.done()) {
+      const rec = JSON.parse(readFileSync(u.unitFile, 'utf8')) as UnitRecord;
+      if (rec.confusion) confusion.set(name, (confusion.get(name) ?? []).length ? confusion.get(name)!.map((row, i) => addCounts(row, rec.confusion![i]!)) : rec.confusion);
     }
-    const diags = readJsonLines<EpochDiagnostics>(join(u.dir, 'curriculum.jsonl'));
-    if (diags.length) diagsByUnit.push({ where: { condition: u.unit, fold: u.fold }, diags });
+    const diags = readJsonLines<EpochDiagnostics>(u.curriculumLog);
+    if (diags.length) diagsByUnit.push({ where: { condition: name, fold }, diags });
   }
   const names = task === 'classification' ? classNames : undefined;
   const sections = diagsByUnit.map((d) => curriculumSections(d.diags, d.where, names));

@@ -3,19 +3,18 @@
  * through its fold's saved feature pipeline, on the fold's test split (random protocol: the test
  * masks saved with the run).
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { loadCorpus, loadMasks, makeFolds } from '../data/index.ts';
 import type { Condition } from '../data/types.ts';
+import { confusionMatrix, scorerFor } from '../eval/metrics.ts';
+import type { RunResults } from '../eval/report-data.ts';
 import { loadModel } from '../train/checkpoint.ts';
 import { predict } from '../train/evaluate.ts';
 import { FeaturePipeline } from '../train/features.ts';
 import { HARDY_METHODS, isHardyMethod } from '../train/methods.ts';
 import { HardyError } from '../util/errors.ts';
-import { buildResults, readRunFile, type UnitRecord } from './experiment.ts';
-import { confusionMatrix, scorerFor } from './metrics.ts';
-import type { RunResults } from './report-data.ts';
-import { unitFolders } from './run-report.ts';
+import { resultsOf, type UnitRecord } from './experiment.ts';
+import { RunLayout } from './layout.ts';
+import { readRunFile } from './run-file.ts';
 
 export interface RescoreOptions {
   runDir: string;
@@ -37,28 +36,25 @@ export function rescoreRun(opts: RescoreOptions): RunResults {
   const folds = makeFolds(corpus, { seed: identity.config.seed, validFraction: identity.config.validFraction });
   const score = scorerFor(corpus.task, corpus.numClasses);
   const records: UnitRecord[] = [];
-  for (const u of unitFolders(opts.runDir)) {
-    if (opts.conditions && !opts.conditions.includes(u.unit as Condition)) continue;
+  for (const u of new RunLayout(opts.runDir).units()) {
+    if (opts.conditions && !(u.unit.protocol === 'fixed' && opts.conditions.includes(u.unit.condition))) continue;
     const fold = folds.find((f) => f.index === u.fold);
     if (!fold) throw new HardyError(`${corpus.source}: no fold ${u.fold}, which the run trained`);
-    const modelDir = join(u.dir, kind, 'model');
-    if (!existsSync(join(modelDir, 'model.json'))) continue; // unfinished unit
-    const pipeline = FeaturePipeline.load(join(u.dir, '..', 'features'));
-    const { model, meta } = loadModel(modelDir);
+    if (!u.layout.modelSaved(kind)) continue; // unfinished unit
+    const pipeline = FeaturePipeline.load(u.layout.features);
+    const { model, meta } = loadModel(u.layout[kind].model);
     try {
       const test = pipeline.transformCorpus({ ...corpus, dialogues: fold.test }).dialogues;
-      const masksFile = join(u.dir, kind, 'test-masks.json');
-      const random = identity.config.protocol.kind === 'random';
       const p = predict(model, test, {
         stage: 2,
         batchSize: identity.config.optim.batchSize,
-        condition: random ? undefined : (u.unit as Condition),
-        masks: random ? loadMasks(masksFile) : undefined,
+        condition: u.unit.protocol === 'fixed' ? u.unit.condition : undefined,
+        masks: u.unit.protocol === 'random' ? loadMasks(u.layout[kind].testMasks) : undefined,
       });
       records.push({
         seed: u.seed,
         fold: u.fold,
-        unit: u.unit,
+        unit: u.name,
         test: score(p.preds, p.labels),
         bestEpoch: Number(meta?.bestEpoch ?? -1),
         confusion: corpus.task === 'classification' ? confusionMatrix(p.preds, p.labels, corpus.numClasses) : undefined,
@@ -70,5 +66,5 @@ export function rescoreRun(opts: RescoreOptions): RunResults {
     }
   }
   if (!records.length) throw new HardyError(`${opts.runDir}: no finished model to evaluate${opts.conditions ? ` for ${opts.conditions.join(', ')}` : ''}`);
-  return buildResults(corpus.dataset, identity.method, identity.config, records);
+  return resultsOf(corpus.dataset, identity.method, identity.config, records);
 }

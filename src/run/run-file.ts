@@ -1,0 +1,85 @@
+/**
+ * `RUNDIR/run.json`: what a run was asked to do and what it needs to know of its corpus, written
+ * first so that a folder holding it belongs to that run; and the claim of a folder for a run.
+ */
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { LoadOptions } from '../data/index.ts';
+import type { Corpus, DatasetName } from '../data/types.ts';
+import type { RunConfig } from '../train/config.ts';
+import type { HardyMethod } from '../train/methods.ts';
+import { isAtomicTemp, writeJsonAtomic } from '../util/atomic.ts';
+import { HardyError } from '../util/errors.ts';
+import { VERSION } from '../util/version.ts';
+import { RunLayout } from './layout.ts';
+
+/** The part of a request that must match when a run is resumed. */
+export interface RunIdentity {
+  dataset: DatasetName;
+  /** Absolute corpus path. */
+  data: string;
+  load: LoadOptions;
+  method: HardyMethod;
+  seeds: number[];
+  config: RunConfig;
+}
+
+/** What predict/serve/report need to know of the corpus a run was trained on. */
+export interface CorpusInfo {
+  task: Corpus['task'];
+  numClasses: number;
+  classNames: string[];
+  dims: Corpus['dims'];
+}
+
+/** What produced a run. */
+export interface Provenance {
+  /** hardy-mer's version (package.json). */
+  version: string;
+}
+
+/** `version` is the file format's; the tool's is `provenance.version`. */
+export interface RunFile {
+  identity: RunIdentity;
+  corpus: CorpusInfo;
+  /** Absent in run folders written before it was recorded. */
+  provenance?: Provenance;
+  createdAt: string;
+  version: 1;
+}
+
+export function runIdentity(r: { data: string; load?: LoadOptions; method: HardyMethod; seeds: number[]; config: RunConfig }, dataset: DatasetName): RunIdentity {
+  return { dataset, data: resolve(r.data), load: r.load ?? {}, method: r.method, seeds: r.seeds, config: r.config };
+}
+
+export function readRunFile(runDir: string): RunFile {
+  const path = new RunLayout(runDir).runFile;
+  if (!existsSync(path)) throw new HardyError(`${runDir}: not a hardy-mer run folder (no run.json)`);
+  return JSON.parse(readFileSync(path, 'utf8')) as RunFile;
+}
+
+/** Refuse to mix runs: an existing folder is reused only with `resume` and the same request. */
+export function claimRunDir(layout: RunLayout, want: RunIdentity, corpus: Corpus, resume: boolean): void {
+  const dir = layout.root;
+  if (existsSync(layout.runFile)) {
+    if (!resume) {
+      throw new HardyError(`${dir}: already holds a run; pass --resume to continue it, or choose another --out`);
+    }
+    const have = readRunFile(dir);
+    if (JSON.stringify(have.identity) !== JSON.stringify(want)) {
+      throw new HardyError(`${dir}: --resume asked for a different run than the one saved there (dataset, data, method, seeds and config must match ${layout.runFile})`);
+    }
+    if (!existsSync(layout.configFile)) writeJsonAtomic(layout.configFile, want.config);
+    return;
+  }
+  const entries = existsSync(dir) ? readdirSync(dir) : [];
+  if (entries.some((name) => !isAtomicTemp(name))) {
+    throw new HardyError(`${dir}: folder is not empty and holds no hardy-mer run; choose another --out`);
+  }
+  // A run killed while writing its first file leaves only that file's temporary copy: still ours to claim.
+  for (const name of entries) rmSync(join(dir, name), { force: true });
+  const info: CorpusInfo = { task: corpus.task, numClasses: corpus.numClasses, classNames: corpus.classNames, dims: corpus.dims };
+  const run: RunFile = { identity: want, corpus: info, provenance: { version: VERSION }, createdAt: new Date().toISOString(), version: 1 };
+  writeJsonAtomic(layout.runFile, run); // first: from here on the folder is this run's, and --resume can continue it
+  writeJsonAtomic(layout.configFile, want.config);
+}
