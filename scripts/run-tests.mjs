@@ -17,7 +17,9 @@ function collect(dir) {
 const filter = process.argv.slice(2);
 let files = collect('test');
 if (filter.length) files = files.filter((f) => filter.some((s) => f.includes(s)));
+// HARDY_MER_FROM_SOURCE: the tests that start bin/hardy-mer.js run the sources, never a stale dist/.
 const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], {
   stdio: 'inherit',
+  env: { ...process.env, HARDY_MER_FROM_SOURCE: '1' },
 });
 process.exit(r.status ?? 1);

@@ -23,6 +23,8 @@ export const ALLOWED: Record<string, readonly string[]> = {
   run: ['util', 'engine', 'data', 'model', 'curriculum', 'eval', 'train'],
   serve: ['util', 'engine', 'data', 'model', 'curriculum', 'eval', 'train', 'run'],
   cli: ['util', 'engine', 'data', 'model', 'curriculum', 'eval', 'train', 'run', 'serve'],
+  // The package's public entry module (`import ... from 'hardy-mer'`), at the edge beside cli/.
+  'index.ts': ['util', 'engine', 'data', 'model', 'curriculum', 'eval', 'train', 'run', 'serve', 'cli'],
 };
 
 const IMPORT = /(?:^|\n)\s*(?:import|export)\b[^'"`;]*?from\s*['"]([^'"]+)['"]|(?:^|\n)\s*import\s*['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/g;

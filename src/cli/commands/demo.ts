@@ -7,7 +7,6 @@ import { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readConfigFile, resolveConfig } from '../config.ts';
 import { parseIntList } from '../options.ts';
 
 const DEMO_CONFIG = fileURLToPath(new URL('../../../configs/demo.yaml', import.meta.url));
@@ -20,6 +19,7 @@ export function register(program: Command): void {
     .option('--config <file>', 'config file', DEMO_CONFIG)
     .option('--folds <list>', 'folds', '1,2')
     .action(async (opts: { out: string; config: string; folds: string }) => {
+      const { readConfigFile, resolveConfig } = await import('../config.ts');
       const { writeSynth } = await import('../../data/synth.ts');
       const { initEngine } = await import('../../engine/backend.ts');
       const { runExperiment } = await import('../../run/experiment.ts');

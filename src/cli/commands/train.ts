@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { DATASET_NAMES } from '../../data/datasets.ts';
 import { CONDITIONS, type DatasetName } from '../../data/types.ts';
 import { HARDY_METHODS, type HardyMethod } from '../../train/methods.ts';
-import { readConfigFile, resolveConfig, type PartialConfig } from '../config.ts';
+import type { PartialConfig } from '../config.ts';
 import { featureDirsOf, parseConditions, parseIntList, parseProtocol } from '../options.ts';
 
 export interface TrainFlags {
@@ -59,10 +59,12 @@ export function register(program: Command): void {
     .option('--text-dir <name>', 'text feature folder under features/ (default deberta-large-4-UTT)')
     .option('--video-dir <name>', 'video feature folder under features/ (default manet_UTT)')
     .action(async (f: TrainFlags) => {
+      // The config schema (ajv, yaml) and the tensor engine load only when a command runs, so
+      // --help stays fast.
+      const { readConfigFile, resolveConfig } = await import('../config.ts');
       const config = resolveConfig(f.config ? readConfigFile(f.config) : {}, flagLayer(f));
       const seeds = f.seeds ? parseIntList(f.seeds, '--seeds') : [config.seed];
       const out = f.out ?? `runs/${f.dataset ?? 'run'}-${f.method}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-      // Heavy modules (the tensor engine) load only when a command runs, so --help stays instant.
       const { initEngine } = await import('../../engine/backend.ts');
       const { runExperiment } = await import('../../run/experiment.ts');
       const { formatResultsTable } = await import('../../eval/table.ts');
