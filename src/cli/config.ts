@@ -3,12 +3,12 @@
  * The file is validated against a JSON Schema (ajv) so a typo or a wrong type is reported with
  * its path instead of silently ignored.
  */
-import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parseDocument } from 'yaml';
 import { CONDITIONS } from '../data/types.ts';
 import { DEFAULT_CONFIG, type RunConfig } from '../train/config.ts';
 import { excerpt, HardyError } from '../util/errors.ts';
+import { readRegularText } from '../util/files.ts';
 
 const int = (min: number, max?: number) => ({ type: 'integer', minimum: min, ...(max !== undefined ? { maximum: max } : {}) });
 const num = (min: number, max?: number) => ({ type: 'number', minimum: min, ...(max !== undefined ? { maximum: max } : {}) });
@@ -99,13 +99,7 @@ export function checkPartialConfig(value: unknown, where: string): PartialConfig
 
 /** Read and validate a JSON or YAML config file. */
 export function readConfigFile(path: string): PartialConfig {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new HardyError(`${path}: cannot read config file (${(err as Error).message})`);
-  }
-  return parseConfigText(text, path);
+  return parseConfigText(readRegularText(path, 'config file', 4 * MAX_CONFIG_BYTES), path);
 }
 
 /** Far above any real config (a few hundred bytes), far below what makes the YAML parser slow. */

@@ -4,7 +4,7 @@
  * Features in a batch are always the true complete ones; `avail` says what the model may see.
  */
 import { Rng } from '../util/rng.ts';
-import { HardyError } from '../util/errors.ts';
+import { HardyError, quoteId } from '../util/errors.ts';
 import { conditionAvail, type MaskSet } from './masks.ts';
 import { MODALITIES, type Avail, type Batch, type Condition, type Corpus, type Dialogue, type Modality, type Utterance } from './types.ts';
 
@@ -26,7 +26,7 @@ function availFor(options: Pick<BatchOptions, 'condition' | 'masks'>): (u: Utter
     const masks = options.masks;
     return (u) => {
       const a = masks.avail[u.id];
-      if (!a) throw new HardyError(`mask set (rate ${masks.rate}, seed ${masks.seed}) has no entry for utterance '${u.id}'`);
+      if (!a) throw new HardyError(`mask set (rate ${masks.rate}, seed ${masks.seed}) has no entry for utterance ${quoteId(u.id)}`);
       return a;
     };
   }
@@ -38,7 +38,7 @@ function availFor(options: Pick<BatchOptions, 'condition' | 'masks'>): (u: Utter
 export function makeBatch(dialogues: readonly Dialogue[], options: Pick<BatchOptions, 'condition' | 'masks'> = {}): Batch {
   if (dialogues.length === 0) throw new HardyError('cannot make a batch of zero dialogues');
   const first = dialogues[0]!.utterances[0];
-  if (!first) throw new HardyError(`dialogue '${dialogues[0]!.id}' has no utterances`);
+  if (!first) throw new HardyError(`dialogue ${quoteId(dialogues[0]!.id)} has no utterances`);
   const dims = Object.fromEntries(MODALITIES.map((m) => [m, first.features[m].length])) as Record<Modality, number>;
   const B = dialogues.length;
   const S = Math.max(...dialogues.map((d) => d.utterances.length));
@@ -54,7 +54,7 @@ export function makeBatch(dialogues: readonly Dialogue[], options: Pick<BatchOpt
     d.utterances.forEach((u, s) => {
       const i = b * S + s;
       for (const m of MODALITIES) {
-        if (u.features[m].length !== dims[m]) throw new HardyError(`utterance '${u.id}' has a ${m} vector of length ${u.features[m].length}, expected ${dims[m]}`);
+        if (u.features[m].length !== dims[m]) throw new HardyError(`utterance ${quoteId(u.id)} has a ${m} vector of length ${u.features[m].length}, expected ${dims[m]}`);
         features[m].set(u.features[m], i * dims[m]); // [B, S, d_m]
       }
       umask[i] = 1;

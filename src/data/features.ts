@@ -6,7 +6,7 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join, basename } from 'node:path';
-import { HardyError } from '../util/errors.ts';
+import { excerpt, HardyError, quoteId } from '../util/errors.ts';
 import { readNpy } from './formats/npy.ts';
 import { toFloat32 } from './formats/ndarray.ts';
 
@@ -27,13 +27,13 @@ export interface FeatureTable {
 /** Mean over all leading axes of a [.., T, d] array -> [d] (squeezing singleton axes first). */
 export function poolToVector(data: Float32Array, shape: number[], file: string, uid: string): Float32Array | null {
   const dims = shape.filter((s) => s !== 1);
-  if (shape.length === 0) throw new HardyError(`${file}: feature for utterance '${uid}' is a scalar, expected [d] or [T, d]`);
+  if (shape.length === 0) throw new HardyError(`${file}: feature for utterance ${quoteId(uid)} is a scalar, expected [d] or [T, d]`);
   const d = dims.length === 0 ? 1 : dims[dims.length - 1]!;
-  if (dims.length > 2) throw new HardyError(`${file}: feature for utterance '${uid}' has shape (${shape.join(', ')}), expected [d] or [T, d]`);
+  if (dims.length > 2) throw new HardyError(`${file}: feature for utterance ${quoteId(uid)} has shape (${shape.join(', ')}), expected [d] or [T, d]`);
   const T = d === 0 ? 0 : data.length / d;
   if (T === 0) return null; // [0, d]: no frames
   for (let i = 0; i < data.length; i++) {
-    if (!Number.isFinite(data[i]!)) throw new HardyError(`${file}: feature for utterance '${uid}' contains ${Number.isNaN(data[i]!) ? 'NaN' : 'Inf'} at element ${i}`);
+    if (!Number.isFinite(data[i]!)) throw new HardyError(`${file}: feature for utterance ${quoteId(uid)} contains ${Number.isNaN(data[i]!) ? 'NaN' : 'Inf'} at element ${i}`);
   }
   if (T === 1) return data.length === d && data.byteOffset === 0 ? data : data.slice(0, d);
   const out = new Float32Array(d);
@@ -70,7 +70,7 @@ export function readFeatureFolder(dir: string, requests: FeatureRequest[]): Feat
   const check = (vec: Float32Array, file: string, uid: string): void => {
     if (dim < 0) { dim = vec.length; dimFile = file; }
     else if (vec.length !== dim) {
-      throw new HardyError(`${file}: feature for utterance '${uid}' has dimension ${vec.length}, expected ${dim} like ${basename(dimFile)}`);
+      throw new HardyError(`${file}: feature for utterance ${quoteId(uid)} has dimension ${vec.length}, expected ${dim} like ${basename(dimFile)}`);
     }
   };
   for (const { uid, speaker } of requests) {
@@ -78,8 +78,8 @@ export function readFeatureFolder(dir: string, requests: FeatureRequest[]): Feat
     const folder = join(dir, uid);
     const hasFile = names.has(`${uid}.npy`);
     const hasFolder = names.has(uid);
-    if (hasFile && hasFolder) throw new HardyError(`${dir}: utterance '${uid}' has two feature entries (${uid}.npy and ${uid}/); expected exactly one`);
-    if (!hasFile && !hasFolder) throw new HardyError(`${file}: no feature for utterance '${uid}' (expected ${uid}.npy or a ${uid}/ folder of face files)`);
+    if (hasFile && hasFolder) throw new HardyError(`${dir}: utterance ${quoteId(uid)} has two feature entries (.npy file and folder); expected exactly one`);
+    if (!hasFile && !hasFolder) throw new HardyError(`${join(dir, `${excerpt(uid, 120)}.npy`)}: no feature for utterance ${quoteId(uid)} (expected <uid>.npy or a <uid>/ folder of face files)`);
     if (hasFile) {
       const { vec } = readVector(file, uid);
       if (vec) check(vec, file, uid);
@@ -91,7 +91,7 @@ export function readFeatureFolder(dir: string, requests: FeatureRequest[]): Feat
     try {
       faces = readdirSync(folder).filter((n) => n.toLowerCase().endsWith('.npy')).sort();
     } catch {
-      throw new HardyError(`${folder}: feature entry for utterance '${uid}' is neither a .npy file nor a folder of face files`);
+      throw new HardyError(`${folder}: feature entry for utterance ${quoteId(uid)} is neither a .npy file nor a folder of face files`);
     }
     const mine = speaker ? faces.filter((n) => faceSpeaker(n) === speaker.toUpperCase()) : faces;
     const pooled: Float32Array[] = [];

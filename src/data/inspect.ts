@@ -1,5 +1,6 @@
 /** A summary of a loaded corpus: what `hardy-mer inspect` prints. Pure data, no I/O. */
 import { MODALITIES, type Corpus, type Modality } from './types.ts';
+import { quoteId } from '../util/errors.ts';
 
 export interface CorpusReport {
   source: string;
@@ -59,7 +60,7 @@ export function inspectCorpus(corpus: Corpus): CorpusReport {
     if (zeroVectors[m] && !problems.some((p) => p.startsWith(`${m}:`))) problems.push(`${m}: ${zeroVectors[m]} all-zero vector(s)`);
   }
   const empty = corpus.dialogues.filter((d) => d.utterances.length === 0);
-  if (empty.length) problems.push(`${empty.length} dialogue(s) without utterances, e.g. ${empty[0]!.id}`);
+  if (empty.length) problems.push(`${empty.length} dialogue(s) without utterances, e.g. ${quoteId(empty[0]!.id)}`);
   if (corpus.task === 'classification') {
     for (const [name, n] of labels) if (n === 0) problems.push(`class '${name}' has no utterances`);
   }

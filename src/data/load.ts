@@ -4,9 +4,10 @@
  * given, it is detected from the label pickle found in `dir` (or a `.pkl` path means MMSA).
  * A `difficulty.json` next to the label pickle (synthetic corpora) fills `Corpus.difficulty`.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { HardyError } from '../util/errors.ts';
+import { describeValue, HardyError, quoteId } from '../util/errors.ts';
+import { readRegularText } from '../util/files.ts';
 import { DATASETS } from './datasets.ts';
 import { loadGcnet, type GcnetOptions } from './gcnet.ts';
 import { loadMmsa, type MmsaOptions } from './mmsa.ts';
@@ -34,7 +35,7 @@ export function loadCorpus(dir: string, dataset?: DatasetName, options: LoadOpti
 export function readDifficulty(file: string, corpus: Corpus): Map<string, number> {
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
+    raw = JSON.parse(readRegularText(file, 'difficulty file'));
   } catch (err) {
     throw new HardyError(`${file}: not valid JSON (${(err as Error).message})`);
   }
@@ -43,7 +44,7 @@ export function readDifficulty(file: string, corpus: Corpus): Map<string, number
   for (const d of corpus.dialogues) {
     for (const u of d.utterances) {
       const v = (raw as Record<string, unknown>)[u.id];
-      if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw new HardyError(`${file}: utterance '${u.id}' has difficulty ${JSON.stringify(v)}, expected a number in [0, 1]`);
+      if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw new HardyError(`${file}: utterance ${quoteId(u.id)} has difficulty ${describeValue(v)}, expected a number in [0, 1]`);
       out.set(u.id, v);
     }
   }

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Rng } from '../util/rng.ts';
-import { HardyError } from '../util/errors.ts';
+import { describeValue, HardyError, quoteId } from '../util/errors.ts';
 import { writeJsonAtomic } from '../util/atomic.ts';
 import { CONDITIONS, MODALITIES, type Avail, type Condition, type Dialogue } from './types.ts';
 
@@ -68,7 +68,7 @@ export function loadMasks(path: string): MaskSet {
   }
   for (const [uid, a] of Object.entries(m.avail)) {
     if (!Array.isArray(a) || a.length !== 3 || !a.every((x) => x === 0 || x === 1) || a.every((x) => x === 0)) {
-      throw new HardyError(`${path}: utterance '${uid}' has availability ${JSON.stringify(a)}, expected three 0/1 flags with at least one 1`);
+      throw new HardyError(`${path}: utterance ${quoteId(uid)} has availability ${describeValue(a)}, expected three 0/1 flags with at least one 1`);
     }
   }
   return m as MaskSet;

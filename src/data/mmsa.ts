@@ -12,7 +12,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { HardyError } from '../util/errors.ts';
+import { describeValue, HardyError, quoteId } from '../util/errors.ts';
 import { readPickle } from './formats/pickle.ts';
 import { isNdArray, type NdArray } from './formats/ndarray.ts';
 import { MODALITIES, type Corpus, type Dialogue, type Modality } from './types.ts';
@@ -106,8 +106,13 @@ export function loadMmsa(path: string, options: MmsaOptions = {}): Corpus {
     if (part === undefined) continue;
     if (!(part instanceof Map)) throw new HardyError(`${file}: '${split}' is not a dict`);
     const idsRaw = part.get('id');
-    const ids = (Array.isArray(idsRaw) ? idsRaw : isNdArray(idsRaw) ? Array.from(idsRaw.data as ArrayLike<unknown>) : null)?.map(String);
-    if (!ids) throw new HardyError(`${file}: '${split}' has no 'id' list`);
+    const idList = Array.isArray(idsRaw) ? idsRaw : isNdArray(idsRaw) ? Array.from(idsRaw.data as ArrayLike<unknown>) : null;
+    if (!idList) throw new HardyError(`${file}: '${split}' has no 'id' list`);
+    // never String(x) on anything but a string or number: a list of shared references would expand exponentially
+    const ids = idList.map((x, i) => {
+      if (typeof x === 'string' || (typeof x === 'number' && Number.isFinite(x))) return String(x);
+      throw new HardyError(`${file}: ${split}.id[${i}] is ${describeValue(x)}, expected a string`);
+    });
     const N = ids.length;
     const labels = numbers(part.get('regression_labels'), file, `${split}.regression_labels`, N);
     const arrays = {} as Record<Modality, NdArray>;
@@ -127,17 +132,17 @@ export function loadMmsa(path: string, options: MmsaOptions = {}): Corpus {
     const byVideo = new Map<string, Dialogue>();
     for (let i = 0; i < N; i++) {
       const id = ids[i]!;
-      if (seen.has(id)) throw new HardyError(`${file}: utterance id '${id}' appears twice`);
+      if (seen.has(id)) throw new HardyError(`${file}: utterance id ${quoteId(id)} appears twice`);
       seen.add(id);
       const label = labels[i]!;
-      if (!Number.isFinite(label) || label < -3 || label > 3) throw new HardyError(`${file}: utterance '${id}' has label ${label}, expected a sentiment score in [-3, 3]`);
+      if (!Number.isFinite(label) || label < -3 || label > 3) throw new HardyError(`${file}: utterance ${quoteId(id)} has label ${label}, expected a sentiment score in [-3, 3]`);
       const features = {} as Record<Modality, Float32Array>;
       for (const m of MODALITIES) {
         const len = lengths[m]?.[i];
         if (len !== undefined && !(Number.isInteger(len) && len >= 0)) {
-          throw new HardyError(`${file}: utterance '${id}' has ${split}.${KEYS[m].lengths} = ${len}, expected a whole number of frames >= 0`);
+          throw new HardyError(`${file}: utterance ${quoteId(id)} has ${split}.${KEYS[m].lengths} = ${len}, expected a whole number of frames >= 0`);
         }
-        features[m] = poolSample(arrays[m], i, len, () => `${file}: utterance '${id}' (${split}.${KEYS[m].data})`);
+        features[m] = poolSample(arrays[m], i, len, () => `${file}: utterance ${quoteId(id)} (${split}.${KEYS[m].data})`);
         if (features[m].every((x) => x === 0)) zeroFrames++;
       }
       const vid = videoOf(id);

@@ -3,25 +3,38 @@
  * string, a Python-dict header and raw bytes, and the available library does not reorder
  * Fortran-order arrays. Every length is checked against the file before anything is allocated.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { openRegularFile } from '../../util/files.ts';
 import { excerpt, HardyError } from '../../util/errors.ts';
-import { decodeRaw, parseDtype, shapeSize, shapeText, type NdArray } from './ndarray.ts';
+import { decodeRaw, parseDtype, shapeSize, shapeText, type DtypeSpec, type NdArray } from './ndarray.ts';
 import { parsePyLiteral } from './pyliteral.ts';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
+/**
+ * Reads a `.npy` file: only a regular file (never a FIFO or a device), and only the bytes its
+ * header accounts for (magic, header, then the data the shape and dtype declare; trailing bytes
+ * are never read).
+ */
 export function readNpy(path: string): NdArray {
-  let bytes: Uint8Array;
+  const f = openRegularFile(path, '.npy file');
   try {
-    bytes = readFileSync(path);
-  } catch (err) {
-    throw new HardyError(`${path}: cannot read .npy file (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    const prefix = f.read(0, Math.min(f.size, 12));
+    const { start, headerLen } = npyPreamble(prefix, path, f.size);
+    const header = parseNpyHeader(f.read(start, headerLen), prefix[6]!, path);
+    const dataStart = start + headerLen;
+    if (f.size - dataStart < header.need) throw truncated(path, f.size - dataStart, header);
+    return decodeRaw(f.read(dataStart, header.need), header.dtype, header.shape, header.fortran, path);
+  } finally {
+    f.close();
   }
-  return parseNpy(bytes, path);
 }
 
-export function parseNpy(bytes: Uint8Array, source: string): NdArray {
-  if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) {
+interface NpyHeader { dtype: DtypeSpec; descr: string; shape: number[]; fortran: boolean; need: number }
+
+/** Magic and header length from the first (up to) 12 bytes; `size` is the whole file's. */
+function npyPreamble(bytes: Uint8Array, source: string, size: number): { start: number; headerLen: number } {
+  if (size < 10 || bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) {
     throw new HardyError(`${source}: not a .npy file (missing the \\x93NUMPY magic; truncated or wrong format)`);
   }
   const major = bytes[6]!;
@@ -32,14 +45,17 @@ export function parseNpy(bytes: Uint8Array, source: string): NdArray {
     headerLen = view.getUint16(8, true);
     start = 10;
   } else if (major === 2 || major === 3) {
-    if (bytes.length < 12) throw new HardyError(`${source}: truncated .npy header`);
+    if (size < 12 || bytes.length < 12) throw new HardyError(`${source}: truncated .npy header`);
     headerLen = view.getUint32(8, true);
     start = 12;
   } else {
     throw new HardyError(`${source}: unsupported .npy format version ${major}.${bytes[7]}`);
   }
-  if (start + headerLen > bytes.length) throw new HardyError(`${source}: truncated .npy header (needs ${headerLen} bytes)`);
-  const headerBytes = bytes.subarray(start, start + headerLen);
+  if (start + headerLen > size) throw new HardyError(`${source}: truncated .npy header (needs ${headerLen} bytes)`);
+  return { start, headerLen };
+}
+
+function parseNpyHeader(headerBytes: Uint8Array, major: number, source: string): NpyHeader {
   const header = major === 3 ? new TextDecoder('utf-8').decode(headerBytes) : Buffer.from(headerBytes).toString('latin1');
   let dict: unknown;
   try {
@@ -57,11 +73,18 @@ export function parseNpy(bytes: Uint8Array, source: string): NdArray {
   const dtype = parseDtype(descr, source);
   if (dtype.kind === 'O') throw new HardyError(`${source}: object arrays in .npy need pickle and are refused`);
   const count = shapeSize(shape as number[], source);
+  return { dtype, descr, shape: shape as number[], fortran, need: count * dtype.itemsize };
+}
+
+const truncated = (source: string, have: number, h: NpyHeader): HardyError =>
+  new HardyError(`${source}: truncated .npy data: ${have} bytes for shape (${shapeText(h.shape)}) ${excerpt(h.descr)}, expected ${h.need}`);
+
+export function parseNpy(bytes: Uint8Array, source: string): NdArray {
+  const { start, headerLen } = npyPreamble(bytes, source, bytes.length);
+  const h = parseNpyHeader(bytes.subarray(start, start + headerLen), bytes[6]!, source);
   const dataStart = start + headerLen;
-  const need = count * dtype.itemsize;
-  const have = bytes.length - dataStart;
-  if (have < need) throw new HardyError(`${source}: truncated .npy data: ${have} bytes for shape (${shapeText(shape)}) ${excerpt(descr)}, expected ${need}`);
-  return decodeRaw(bytes.subarray(dataStart, dataStart + need), dtype, shape as number[], fortran, source);
+  if (bytes.length - dataStart < h.need) throw truncated(source, bytes.length - dataStart, h);
+  return decodeRaw(bytes.subarray(dataStart, dataStart + h.need), h.dtype, h.shape, h.fortran, source);
 }
 
 /** Encodes a little-endian float32 C-order `.npy` (version 1.0, header padded to 64 bytes as NumPy does). */

@@ -18,9 +18,18 @@ export class NpFloat64 {
   constructor(readonly value: number) {}
 }
 
+/**
+ * Opcodes written as they are, for tests of hostile structures the writer cannot express (shared
+ * references through the memo, nesting deeper than a recursive writer goes). They must leave
+ * exactly one value on the stack; the writer itself never uses the memo.
+ */
+export class PickleOps {
+  constructor(readonly bytes: Uint8Array) {}
+}
+
 export type PickleValue =
   | null | boolean | number | bigint | string | Uint8Array
-  | PickleValue[] | PyTuple | PyFloat | NpFloat64
+  | PickleValue[] | PyTuple | PyFloat | NpFloat64 | PickleOps
   | Set<string | number> | Map<string | number, PickleValue>;
 
 export function encodePickle(value: PickleValue, protocol: 2 | 4 = 2): Uint8Array {
@@ -73,6 +82,7 @@ export function encodePickle(value: PickleValue, protocol: 2 | 4 = 2): Uint8Arra
     else if (typeof v === 'number') (Number.isInteger(v) && Math.abs(v) <= Number.MAX_SAFE_INTEGER ? int(v) : float(v));
     else if (typeof v === 'string') text(v);
     else if (v instanceof PyFloat) float(v.value);
+    else if (v instanceof PickleOps) bytes(v.bytes);
     else if (v instanceof Uint8Array) rawBytes(v);
     else if (v instanceof NpFloat64) {
       // numpy.core.multiarray.scalar(dtype('f8') with state, raw little-endian bytes)

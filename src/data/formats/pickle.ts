@@ -21,8 +21,8 @@
  * proportional to the file size, since a few bytes of BINGET + REDUCE can copy a large object
  * again. So a crafted file cannot hang the reader or exhaust memory.
  */
-import { readFileSync } from 'node:fs';
 import { excerpt, HardyError } from '../../util/errors.ts';
+import { readRegularFile } from '../../util/files.ts';
 import { decodeRaw, isNdArray, parseDtype, shapeSize, shapeText, type DtypeSpec, type NdArray } from './ndarray.ts';
 
 /** A whitelisted global, pushed by GLOBAL/STACK_GLOBAL and applied by REDUCE. */
@@ -227,13 +227,7 @@ function lookupGlobal(module: string, name: string, ctx: Ctx): PyCallable {
 }
 
 export function readPickle(path: string): unknown {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (err) {
-    throw new HardyError(`${path}: cannot read pickle (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-  }
-  return parsePickle(bytes, path);
+  return parsePickle(readRegularFile(path, 'pickle'), path);
 }
 
 export function parsePickle(bytes: Uint8Array, source: string): unknown {
