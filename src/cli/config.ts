@@ -10,12 +10,20 @@ import { DEFAULT_CONFIG, type RunConfig } from '../train/config.ts';
 import { excerpt, HardyError } from '../util/errors.ts';
 import { readRegularText } from '../util/files.ts';
 
-const int = (min: number, max?: number) => ({ type: 'integer', minimum: min, ...(max !== undefined ? { maximum: max } : {}) });
-const num = (min: number, max?: number) => ({ type: 'number', minimum: min, ...(max !== undefined ? { maximum: max } : {}) });
+const int = (min: number, max: number) => ({ type: 'integer', minimum: min, maximum: max });
+const num = (min: number, max: number) => ({ type: 'number', minimum: min, maximum: max });
+
+/**
+ * Upper bounds: far above anything useful on one machine (the paper uses hidden 256, depth 4,
+ * K 3, 200 epochs), far below what overflows memory or an index. A config beyond them is a typo
+ * or an attack, refused before anything is written.
+ */
+export const CONFIG_LIMITS = { hidden: 4096, depth: 64, heads: 64, epochs: 100_000, batchSize: 65_536, K: 256 } as const;
+const epochs = (min: number) => int(min, CONFIG_LIMITS.epochs);
 const schedule = {
   type: 'object',
   additionalProperties: false,
-  properties: { epochs: int(1), stage1Epochs: int(0) },
+  properties: { epochs: epochs(1), stage1Epochs: epochs(0) },
 };
 
 /** Every key optional: a file gives only what it changes. */
@@ -27,7 +35,7 @@ export const CONFIG_SCHEMA = {
     model: {
       type: 'object',
       additionalProperties: false,
-      properties: { hidden: int(1), depth: int(1), heads: int(1), dropout: num(0, 0.95) },
+      properties: { hidden: int(1, CONFIG_LIMITS.hidden), depth: int(1, CONFIG_LIMITS.depth), heads: int(1, CONFIG_LIMITS.heads), dropout: num(0, 0.95) },
     },
     teacher: schedule,
     student: schedule,
@@ -35,23 +43,23 @@ export const CONFIG_SCHEMA = {
     finetune: {
       type: 'object',
       additionalProperties: false,
-      properties: { enabled: { type: 'boolean' }, epochs: int(1), batchSize: int(1) },
+      properties: { enabled: { type: 'boolean' }, epochs: epochs(1), batchSize: int(1, CONFIG_LIMITS.batchSize) },
     },
     optim: {
       type: 'object',
       additionalProperties: false,
-      properties: { lr: { type: 'number', exclusiveMinimum: 0 }, weightDecay: num(0), batchSize: int(1) },
+      properties: { lr: { type: 'number', exclusiveMinimum: 0, maximum: 10 }, weightDecay: num(0, 10), batchSize: int(1, CONFIG_LIMITS.batchSize) },
     },
     curriculum: {
       type: 'object',
       additionalProperties: false,
       properties: {
-        K: int(0),
-        Kmin: int(0),
-        beta: { type: 'number' },
-        centre: { type: 'number' },
-        alpha1: { type: 'number' },
-        alpha2: { type: 'number' },
+        K: int(0, CONFIG_LIMITS.K),
+        Kmin: int(0, CONFIG_LIMITS.K),
+        beta: num(-1000, 1000),
+        centre: num(-100, 100),
+        alpha1: num(0, 100),
+        alpha2: num(0, 100),
         miTerm: { enum: ['shared', 'complement'] },
         kPolicy: { enum: ['hardness', 'fixed', 'random'] },
         neighbourLabel: { enum: ['query', 'own'] },
@@ -72,7 +80,7 @@ export const CONFIG_SCHEMA = {
     },
     conditions: { type: 'array', minItems: 1, uniqueItems: true, items: { enum: [...CONDITIONS] } },
     folds: { type: 'array', minItems: 1, uniqueItems: true, items: int(1, 5) },
-    earlyStopPatience: int(0),
+    earlyStopPatience: epochs(0),
   },
 } as const;
 
@@ -158,7 +166,10 @@ export function resolveConfig(...layers: PartialConfig[]): RunConfig {
       out[k] = mergeable ? { ...(cur as object), ...(v as object) } : structuredClone(v);
     }
   }
-  const cfg = out as unknown as RunConfig;
+  // flags are layers too: the merged result is checked against the same schema as a file
+  const cfg = checkPartialConfig(out, 'config') as RunConfig;
+  if (cfg.model.hidden % cfg.model.heads !== 0)
+    throw new HardyError(`config: model.hidden (${cfg.model.hidden}) is not divisible by model.heads (${cfg.model.heads}); each head takes hidden / heads dimensions`);
   for (const name of ['teacher', 'student', 'momke'] as const) {
     if (cfg[name].stage1Epochs > cfg[name].epochs)
       throw new HardyError(`config: ${name}.stage1Epochs (${cfg[name].stage1Epochs}) exceeds ${name}.epochs (${cfg[name].epochs})`);

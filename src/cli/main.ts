@@ -3,8 +3,8 @@
  * `register(program)`; this file only wires them and turns errors into a clean non-zero exit.
  */
 import { Command, CommanderError } from 'commander';
-import { HardyError } from '../util/errors.ts';
 import { VERSION } from '../util/version.ts';
+import { EXIT_USAGE, installFatalHandler, reportFatal } from './fatal.ts';
 import { register as synth } from './commands/synth.ts';
 import { register as inspect } from './commands/inspect.ts';
 import { register as trainCmd } from './commands/train.ts';
@@ -17,7 +17,9 @@ import { register as demo } from './commands/demo.ts';
 /** Each command module's `register`; add one line per command. */
 const COMMANDS: Array<(program: Command) => void> = [synth, inspect, trainCmd, evalCmd, report, predict, serve, demo];
 
+/** Runs the CLI; resolves with the exit code (see fatal.ts for their meaning). Never rejects. */
 export async function main(argv: string[]): Promise<number> {
+  installFatalHandler(argv);
   const program = new Command();
   program
     .name('hardy-mer')
@@ -32,12 +34,8 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) {
       // --help and --version exit through here with code 0; usage errors with 1.
-      return err.exitCode === 0 ? 0 : 2;
+      return err.exitCode === 0 ? 0 : EXIT_USAGE;
     }
-    if (err instanceof HardyError) {
-      process.stderr.write(`hardy-mer: ${err.message}\n`);
-      return 1;
-    }
-    throw err;
+    return reportFatal(err, argv);
   }
 }

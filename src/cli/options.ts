@@ -1,12 +1,12 @@
 /** Parsers of the CLI's list and protocol flags, shared by the commands. */
 import { CONDITIONS, type Condition, type Modality } from '../data/types.ts';
-import { HardyError } from '../util/errors.ts';
+import { excerpt, HardyError } from '../util/errors.ts';
 import type { PartialConfig } from './config.ts';
 
-/** `1,2,3` -> [1, 2, 3], each a non-negative integer. */
-export function parseIntList(s: string, flag: string): number[] {
+/** `1,2,3` -> [1, 2, 3], each an integer in [0, max] (default: a 32-bit seed). */
+export function parseIntList(s: string, flag: string, max = 2 ** 32 - 1): number[] {
   const xs = s.split(',').map((x) => x.trim());
-  if (xs.some((x) => !/^\d+$/.test(x))) throw new HardyError(`${flag} takes comma-separated non-negative integers, got '${s}'`);
+  if (xs.some((x) => !/^\d{1,10}$/.test(x) || Number(x) > max)) throw new HardyError(`${flag} takes comma-separated integers in [0, ${max}], got '${excerpt(s, 60)}'`);
   return xs.map(Number);
 }
 

@@ -53,3 +53,32 @@ test('--mi-term and the other train flags become a config layer that wins over t
   assert.deepEqual(cfg.protocol, { kind: 'random', missingRate: 0.3 });
   assert.deepEqual(cfg.folds, [1, 3]);
 });
+
+test('sizes, K and epochs are bounded; heads must divide hidden; flags are checked like the file', () => {
+  assert.throws(() => checkPartialConfig({ model: { hidden: 1e9 } }, 'x.json'), /x\.json: invalid config: \/model\/hidden must be <= 4096/);
+  assert.throws(() => checkPartialConfig({ curriculum: { K: 1e9 } }, 'x.json'), /\/curriculum\/K must be <= 256/);
+  assert.throws(() => checkPartialConfig({ teacher: { epochs: 1e7 } }, 'x.json'), /\/teacher\/epochs must be <= 100000/);
+  assert.throws(() => checkPartialConfig({ optim: { lr: 1e300 } }, 'x.json'), /\/optim\/lr/);
+  assert.throws(() => resolveConfig({ model: { hidden: 250, heads: 3 } }), /model\.hidden \(250\) is not divisible by model\.heads \(3\)/);
+  assert.doesNotThrow(() => resolveConfig({ model: { hidden: 252, heads: 3 } }));
+  // a flag layer that bypassed the file's check is still refused after the merge
+  assert.throws(() => resolveConfig({ folds: [9] }), /config: invalid config: \/folds\/0 must be <= 5/);
+});
+
+test('train refuses an out-of-bounds config with one line, exit 1, before the run folder is claimed', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { existsSync } = await import('node:fs');
+  const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+  const file = join(dir, 'c.yaml');
+  writeFileSync(file, 'model: {hidden: 1000000000}\n');
+  const out = join(dir, 'run');
+  const r = spawnSync(process.execPath, ['bin/hardy-mer.js', 'train', '--data', 'fixtures/data/gcnet_iemocap', '--config', file, '--out', out, '--quiet'], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 1, r.stderr);
+  assert.equal(r.stderr.trimEnd().split('\n').length, 1, r.stderr);
+  assert.match(r.stderr, /^hardy-mer: .*c\.yaml: invalid config: \/model\/hidden must be <= 4096/);
+  assert.ok(!existsSync(out));
+  const seeds = spawnSync(process.execPath, ['bin/hardy-mer.js', 'train', '--data', 'fixtures/data/gcnet_iemocap', '--seeds', '99999999999999999999', '--out', out], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(seeds.status, 1);
+  assert.match(seeds.stderr, /--seeds takes comma-separated integers in \[0, 4294967295\]/);
+  assert.ok(!existsSync(out));
+});
