@@ -25,7 +25,7 @@ function availFor(options: Pick<BatchOptions, 'condition' | 'masks'>): (u: Utter
   if (options.masks) {
     const masks = options.masks;
     return (u) => {
-      const a = masks.avail[u.id];
+      const a = masks.avail.get(u.id);
       if (!a) throw new HardyError(`mask set (rate ${masks.rate}, seed ${masks.seed}) has no entry for utterance ${quoteId(u.id)}`);
       return a;
     };

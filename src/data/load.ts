@@ -43,7 +43,7 @@ export function readDifficulty(file: string, corpus: Corpus): Map<string, number
   const out = new Map<string, number>();
   for (const d of corpus.dialogues) {
     for (const u of d.utterances) {
-      const v = (raw as Record<string, unknown>)[u.id];
+      const v = Object.hasOwn(raw, u.id) ? (raw as Record<string, unknown>)[u.id] : undefined; // an id such as `__proto__` is data, not a key of Object.prototype
       if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw new HardyError(`${file}: utterance ${quoteId(u.id)} has difficulty ${describeValue(v)}, expected a number in [0, 1]`);
       out.set(u.id, v);
     }

@@ -297,10 +297,10 @@ export function writeSynth(out: string, options: SynthOptions = {}): { utterance
   try {
     const dirs = Object.fromEntries(MODALITIES.map((m) => [m, join(tmp, 'features', DEFAULT_FEATURE_DIRS[m])])) as Record<Modality, string>;
     for (const m of MODALITIES) mkdirSync(dirs[m], { recursive: true });
-    const difficulty: Record<string, number> = {};
+    const difficulty = new Map<string, number>();
     for (const d of dialogues) {
       for (const u of d.utterances) {
-        difficulty[u.uid] = u.difficulty;
+        difficulty.set(u.uid, u.difficulty);
         writeFileSync(join(dirs.a, `${u.uid}.npy`), encodeNpyF32(u.features.a!, [dims.a]));
         writeFileSync(join(dirs.t, `${u.uid}.npy`), encodeNpyF32(u.features.t!, [dims.t]));
         if (format === 'iemocap') {
@@ -336,14 +336,14 @@ export function writeSynth(out: string, options: SynthOptions = {}): { utterance
       payload = [videoIDs, videoLabels, videoSpeakers, videoSentences, bySplit('train'), bySplit('valid'), bySplit('test')];
       writeFileSync(join(tmp, labelFile), encodePickle(payload, 4));
     }
-    writeFileSync(join(tmp, 'difficulty.json'), JSON.stringify(difficulty) + '\n');
+    writeFileSync(join(tmp, 'difficulty.json'), JSON.stringify(Object.fromEntries(difficulty)) + '\n');
     writeFileSync(
       join(tmp, 'synth.json'),
       JSON.stringify({ generator: 'hardy-mer synth', preset: options.preset ?? 'tiny', seed: options.seed ?? 0, format, dims, tau: TAU, corruptProb: CORRUPT_PROB, difficulty: DIFFICULTY_FORMULA }, null, 2) + '\n',
     );
     if (existsSync(target)) rmSync(target, { recursive: true }); // empty folder checked above
     renameSync(tmp, target);
-    return { utterances: Object.keys(difficulty).length, dialogues: dialogues.length, labelFile: join(target, labelFile) };
+    return { utterances: difficulty.size, dialogues: dialogues.length, labelFile: join(target, labelFile) };
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true });
     throw err;

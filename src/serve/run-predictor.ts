@@ -160,8 +160,7 @@ export class RunPredictor implements Predictor {
       for (const u of utts) feats.get(u.id)![m] = new Float32Array(dims[m]);
       given.forEach((u, i) => feats.get(u.id)![m].set(out.subarray(i * dims[m], (i + 1) * dims[m])));
     }
-    const avail: Record<string, Avail> = {};
-    for (const u of utts) avail[u.id] = MODALITIES.map((m) => (u.condition.includes(m) ? 1 : 0)) as Avail;
+    const avail = new Map(utts.map((u) => [u.id, MODALITIES.map((m) => (u.condition.includes(m) ? 1 : 0)) as Avail]));
     const masks: MaskSet = { rate: 0, seed: 0, avail };
     const ds: Dialogue[] = dialogues.map((d) => ({
       id: d.id,

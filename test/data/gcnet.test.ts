@@ -156,3 +156,18 @@ test('IEMOCAP speakers stored another way fall back to the uid letter', async ()
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('difficulty.json: an utterance id __proto__ is looked up as data, not as Object.prototype', async () => {
+  const { readDifficulty } = await import('../../src/data/load.ts');
+  const corpus = { dialogues: [{ id: 'd', utterances: [{ id: '__proto__' }, { id: 'constructor' }] }] } as unknown as Corpus;
+  const dir = mkdtempSync(join(tmpdir(), 'hardy-diff-'));
+  try {
+    const file = join(dir, 'difficulty.json');
+    writeFileSync(file, '{"constructor": 0.5}');
+    assert.throws(() => readDifficulty(file, corpus), /utterance '__proto__' has difficulty undefined/);
+    writeFileSync(file, '{"__proto__": 0.25, "constructor": 0.5}');
+    assert.deepEqual([...readDifficulty(file, corpus)], [['__proto__', 0.25], ['constructor', 0.5]]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateSynth } from '../../src/data/synth.ts';
@@ -58,7 +58,7 @@ test('random masks: never all missing, missing fraction tracks r, deterministic,
   const dialogues = corpus.dialogues;
   for (const r of [0, 0.1, 0.3, 0.5, 0.6]) {
     const m = drawMasks(dialogues, r, 11);
-    for (const a of Object.values(m.avail)) assert.ok(a[0] + a[1] + a[2] >= 1);
+    for (const a of [...m.avail.values()]) assert.ok(a[0] + a[1] + a[2] >= 1);
     assert.ok(Math.abs(missingFraction(m) - r) < 0.03, `r=${r}: ${missingFraction(m)}`);
   }
   assert.equal(missingFraction(drawMasks(dialogues, 0.7, 1)), 2 / 3); // one modality kept each
@@ -113,8 +113,8 @@ test('makeBatches: covers each dialogue once, seeded shuffle, per-utterance mask
   assert.deepEqual(makeBatches(ds, { batchSize: 4 }).flatMap((b) => b.dialogueIds), ds.map((d) => d.id));
   const masks = drawMasks(ds, 0.5, 1);
   const b = makeBatch(ds.slice(0, 1), { masks });
-  ds[0]!.utterances.forEach((u, s) => assert.deepEqual(Array.from(b.avail.subarray(s * 3, s * 3 + 3)), masks.avail[u.id]));
-  assert.throws(() => makeBatch(ds.slice(0, 1), { masks: { rate: 0.5, seed: 1, avail: {} } }), /no entry for utterance/);
+  ds[0]!.utterances.forEach((u, s) => assert.deepEqual(Array.from(b.avail.subarray(s * 3, s * 3 + 3)), masks.avail.get(u.id)));
+  assert.throws(() => makeBatch(ds.slice(0, 1), { masks: { rate: 0.5, seed: 1, avail: new Map() } }), /no entry for utterance/);
 });
 
 test('text L2 normalisation and standardisation are pure transforms', () => {
@@ -128,5 +128,26 @@ test('text L2 normalisation and standardisation are pure transforms', () => {
   for (const m of ['a', 't', 'v'] as const) {
     assert.ok(s[m].mean.every((x) => Math.abs(x) < 1e-4));
     assert.ok(s[m].std.every((x) => Math.abs(x - 1) < 1e-3 || x === 0));
+  }
+});
+
+test('ids are data: __proto__, constructor and toString keep their masks through save/load and batching', () => {
+  const ids = ['__proto__', 'constructor', 'toString', 'u4'];
+  const feats = { a: new Float32Array(2), t: new Float32Array(2), v: new Float32Array(2) };
+  const ds = [{ id: '__proto__', utterances: ids.map((id) => ({ id, speaker: 'F', label: 0, features: feats })) }];
+  const masks = drawMasks(ds, 0.6, 5);
+  assert.deepEqual([...masks.avail.keys()], ids);
+  const dir = mkdtempSync(join(tmpdir(), 'masks-proto-'));
+  try {
+    const file = join(dir, 'test-masks.json');
+    saveMasks(file, masks);
+    assert.deepEqual(Object.keys(JSON.parse(readFileSync(file, 'utf8')).avail), ids, 'written as ordinary keys');
+    const back = loadMasks(file);
+    assert.deepEqual(back, masks);
+    const b = makeBatch(ds, { masks: back });
+    ids.forEach((id, s) => assert.deepEqual(Array.from(b.avail.subarray(s * 3, s * 3 + 3)), masks.avail.get(id), id));
+    assert.ok(Array.from(b.avail).some((x, i) => x === 0 && i < 12), 'some modality is masked at rate 0.6');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -104,7 +104,7 @@ describe('trainer', () => {
     assert.equal(masks.rate, 0.5);
     assert.deepEqual(masks, r.testMasks);
     // about half the slots missing, never an utterance without any modality
-    const flags = Object.values(masks.avail);
+    const flags = [...masks.avail.values()];
     assert.ok(flags.every((a) => a.some((x) => x === 1)));
     assert.ok(new Set([...seen.values()]).size === seen.size && seen.size === 3, 'train masks must change per epoch');
     const r2 = await runTiny(undefined, undefined, { config });
