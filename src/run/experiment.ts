@@ -2,9 +2,11 @@
  * One experiment = one method over seeds x folds x units on one corpus, with every unit's
  * artefacts cached in the run folder (src/run/layout.ts). A unit whose `unit.json` exists is done
  * and is skipped; an unfinished one resumes from its checkpoints. A folder holding another run is
- * refused unless `resume` is set and the request matches.
+ * refused unless `resume` is set and the request matches. The folder is locked (util/lock.ts,
+ * `RUNDIR/.hardy-mer.lock`) from the claim to the end, so a second writer is refused with the pid
+ * and host of the first.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { loadCorpus, makeFolds, type LoadOptions } from '../data/index.ts';
 import type { Corpus, DatasetName, Fold } from '../data/types.ts';
 import { confusionMatrix, scorerFor, type MetricRecord } from '../eval/metrics.ts';
@@ -16,6 +18,7 @@ import type { HardyMethod } from '../train/methods.ts';
 import type { ProgressOptions } from '../train/progress.ts';
 import { writeJsonAtomic } from '../util/atomic.ts';
 import { HardyError } from '../util/errors.ts';
+import { lockFolder } from '../util/lock.ts';
 import { RunLayout } from './layout.ts';
 import { claimRunDir, runIdentity } from './run-file.ts';
 import { protocolName, unitCondition, unitName, unitsOf } from './unit.ts';
@@ -67,7 +70,19 @@ export function resultsOf(dataset: DatasetName, method: string, config: RunConfi
 export async function runExperiment(spec: ExperimentSpec): Promise<RunResults> {
   const corpus = loadCorpus(spec.data, spec.dataset, spec.load);
   const layout = new RunLayout(spec.runDir);
-  claimRunDir(layout, runIdentity(spec, corpus.dataset), corpus, spec.resume);
+  // One writer per run folder, from the claim (a check, then writes) to the last result.
+  mkdirSync(layout.root, { recursive: true });
+  const lock = lockFolder(layout.root, spec.resume ? 'train --resume' : 'train');
+  try {
+    claimRunDir(layout, runIdentity(spec, corpus.dataset), corpus, spec.resume);
+    return await trainUnits(spec, corpus, layout);
+  } finally {
+    lock.release();
+  }
+}
+
+/** Trains every unit of a claimed run folder that is not done yet; writes and returns the results. */
+async function trainUnits(spec: ExperimentSpec, corpus: Corpus, layout: RunLayout): Promise<RunResults> {
   const folds = foldsOf(corpus, spec.config);
   const units = unitsOf(spec.config);
   const score = scorerFor(corpus.task, corpus.numClasses);

@@ -10,6 +10,7 @@ import type { RunConfig } from '../train/config.ts';
 import type { HardyMethod } from '../train/methods.ts';
 import { isAtomicTemp, writeJsonAtomic } from '../util/atomic.ts';
 import { HardyError } from '../util/errors.ts';
+import { isLockFile } from '../util/lock.ts';
 import { VERSION } from '../util/version.ts';
 import { RunLayout } from './layout.ts';
 
@@ -72,7 +73,7 @@ export function claimRunDir(layout: RunLayout, want: RunIdentity, corpus: Corpus
     if (!existsSync(layout.configFile)) writeJsonAtomic(layout.configFile, want.config);
     return;
   }
-  const entries = existsSync(dir) ? readdirSync(dir) : [];
+  const entries = (existsSync(dir) ? readdirSync(dir) : []).filter((name) => !isLockFile(name));
   if (entries.some((name) => !isAtomicTemp(name))) {
     throw new HardyError(`${dir}: folder is not empty and holds no hardy-mer run; choose another --out`);
   }

@@ -1,6 +1,7 @@
 /** `hardy-mer eval`: re-score a run's saved models (optionally on another copy of the corpus). */
 import { Command } from 'commander';
 import { writeJsonAtomic } from '../../util/atomic.ts';
+import { withFolderLock } from '../../util/lock.ts';
 import { parseConditions } from '../options.ts';
 
 export function register(program: Command): void {
@@ -17,8 +18,13 @@ export function register(program: Command): void {
       const { RunLayout } = await import('../../run/layout.ts');
       const { formatResultsTable } = await import('../../eval/table.ts');
       await initEngine();
-      const results = rescoreRun({ runDir: opts.run, data: opts.data, conditions: opts.conditions ? parseConditions(opts.conditions) : undefined });
-      writeJsonAtomic(new RunLayout(opts.run).evalFile, results);
+      const conditions = opts.conditions ? parseConditions(opts.conditions) : undefined;
+      // eval writes into the run folder: one writer at a time (a training run, another eval)
+      const results = await withFolderLock(opts.run, 'eval', () => {
+        const r = rescoreRun({ runDir: opts.run, data: opts.data, conditions });
+        writeJsonAtomic(new RunLayout(opts.run).evalFile, r);
+        return r;
+      });
       process.stdout.write(opts.json ? JSON.stringify(results) + '\n' : formatResultsTable(results));
     });
 }

@@ -1,6 +1,8 @@
 /** `hardy-mer report`: a self-contained HTML page of a run (no network needed to view it). */
 import { Command } from 'commander';
+import { relative, resolve } from 'node:path';
 import { writeFileAtomic } from '../../util/atomic.ts';
+import { withFolderLock } from '../../util/lock.ts';
 
 export function register(program: Command): void {
   program
@@ -13,9 +15,12 @@ export function register(program: Command): void {
       const { renderReport } = await import('../../eval/report.ts');
       const { collectReportData } = await import('../../run/report.ts');
       const { RunLayout } = await import('../../run/layout.ts');
-      const html = await renderReport(collectReportData(opts.run, opts.baseline));
       const out = opts.out ?? new RunLayout(opts.run).reportFile;
-      writeFileAtomic(out, html);
+      const write = async () => writeFileAtomic(out, await renderReport(collectReportData(opts.run, opts.baseline)));
+      // into the run folder: one writer at a time; elsewhere, reading a run (even one in training) needs no lock
+      const inside = !relative(resolve(opts.run), resolve(out)).startsWith('..');
+      if (inside) await withFolderLock(opts.run, 'report', write);
+      else await write();
       process.stdout.write(`report: ${out}\n`);
     });
 }
