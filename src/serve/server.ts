@@ -3,13 +3,18 @@
  *   POST /predict  body = a prediction request (see validate.ts) -> PredictResponse
  *   GET  /health   -> { status, version, inFlight, uptimeSeconds }
  *   GET  /models   -> PredictorInfo (task, classNames, dims, models)
- * Errors are JSON `{ error, message }`: 400 invalid request (the message says what and where),
- * 404, 405 (with Allow), 413 body too large, 500 predictor failure (details go to the log only).
- * Requests are data only: nothing in them is ever used as a file path.
+ * Errors are JSON `{ error, message }`: 400 invalid request or malformed URL (the message says what
+ * and where), 404, 405 (with Allow), 413 body too large, 503 too many uploads at once (with
+ * Retry-After), 500 predictor failure (details go to the log only). An upload the client abandons
+ * is logged as such, in one line. Requests are data only: nothing in them is ever used as a file path.
+ *
+ * Memory is bounded under hostile load: at most `maxConnections` sockets (more are refused by the
+ * kernel-side accept), and at most `maxConcurrentBodies` request bodies buffered at once, so body
+ * memory stays under maxConcurrentBodies x maxBodyBytes however many clients hold uploads open.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { HardyError } from '../util/errors.ts';
+import { excerpt, HardyError } from '../util/errors.ts';
 import { VERSION } from '../util/version.ts';
 import type { Predictor } from './predictor.ts';
 import { InvalidRequestError, validatePredictRequest, DEFAULT_MAX_UTTERANCES } from './validate.ts';
@@ -23,6 +28,10 @@ export interface ServerOptions {
   maxBodyBytes?: number;
   /** Most utterances in one request. Default 4096. */
   maxUtterances?: number;
+  /** Most open connections; more are closed at once. Default 256. */
+  maxConnections?: number;
+  /** Most request bodies being received at once; more get 503 with Retry-After. Default 4. */
+  maxConcurrentBodies?: number;
   /** How long close() waits for in-flight requests before cutting connections. Default 10 s. */
   shutdownGraceMs?: number;
   /** Idle keep-alive connection timeout. Default 65 s. */
@@ -42,10 +51,19 @@ export interface RunningServer {
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_MAX_CONNECTIONS = 256;
+export const DEFAULT_MAX_CONCURRENT_BODIES = 4;
 
 class HttpError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(readonly status: number, readonly code: string, message: string, readonly headers: Record<string, string> = {}) {
     super(message);
+  }
+}
+
+/** The client went away mid-upload: nobody to answer, one line in the log. */
+class ClientAborted extends Error {
+  constructor(readonly received: number) {
+    super(`client aborted the upload after ${received} bytes`);
   }
 }
 
@@ -87,8 +105,13 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
       else if (size > cut) req.destroy();
     });
     req.on('end', () => (chunks ? resolve(Buffer.concat(chunks)) : tooBig()));
-    req.on('error', reject);
-    req.on('close', () => reject(new HttpError(400, 'aborted', 'request body was cut off')));
+    // a reset mid-upload ('error' ECONNRESET "aborted", then 'close' without 'end') is the client leaving
+    const aborted = () => {
+      chunks = null;
+      reject(new ClientAborted(size));
+    };
+    req.on('error', aborted);
+    req.on('close', () => { if (!req.complete) aborted(); });
   });
 }
 
@@ -97,12 +120,24 @@ export function createServer(predictor: Predictor, opts: ServerOptions = {}): Pr
   const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const log = opts.log ?? ((line: string) => console.error(line));
   const started = Date.now();
+  const maxBodies = opts.maxConcurrentBodies ?? DEFAULT_MAX_CONCURRENT_BODIES;
   let inFlight = 0;
+  let bodies = 0;
   let closing = false;
   let drained: (() => void) | null = null;
 
   async function predict(req: http.IncomingMessage): Promise<unknown> {
-    const raw = await readBody(req, maxBody);
+    if (bodies >= maxBodies) {
+      req.resume(); // discarded as it arrives, never buffered
+      throw new HttpError(503, 'busy', `${maxBodies} requests are being received already; retry shortly`, { 'retry-after': '1', connection: 'close' });
+    }
+    bodies++;
+    let raw: Buffer;
+    try {
+      raw = await readBody(req, maxBody);
+    } finally {
+      bodies--;
+    }
     let body: unknown;
     try {
       body = JSON.parse(raw.toString('utf8'));
@@ -129,7 +164,12 @@ export function createServer(predictor: Predictor, opts: ServerOptions = {}): Pr
     // Decided when the answer is sent: after close() every answer tells the client not to reuse the connection.
     const reply = (status: number, body: unknown) => send(res, status, body, closing ? { ...headers, connection: 'close' } : headers);
     try {
-      const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+      let path: string;
+      try {
+        path = new URL(req.url ?? '/', 'http://localhost').pathname;
+      } catch {
+        throw new HttpError(400, 'bad_url', `malformed request URL '${excerpt(req.url ?? '', 100)}'`);
+      }
       const route = routes[path];
       if (!route) throw new HttpError(404, 'not_found', `no route ${path} (routes: ${Object.keys(routes).join(', ')})`);
       const fn = route[req.method ?? ''];
@@ -139,12 +179,16 @@ export function createServer(predictor: Predictor, opts: ServerOptions = {}): Pr
       }
       reply(200, await fn(req));
     } catch (err) {
-      if (err instanceof HttpError) {
+      if (err instanceof ClientAborted) {
+        log(`hardy-mer serve: ${req.method} ${excerpt(req.url ?? '', 100)}: ${err.message}`);
+        res.destroy();
+      } else if (err instanceof HttpError) {
+        Object.assign(headers, err.headers);
         reply(err.status, { error: err.code, message: err.message });
       } else if (err instanceof HardyError) {
         reply(400, { error: 'invalid_request', message: err.message });
       } else {
-        log(`hardy-mer serve: ${req.method} ${req.url} failed: ${(err as Error)?.stack ?? String(err)}`);
+        log(`hardy-mer serve: ${req.method} ${excerpt(req.url ?? '', 100)} failed: ${(err as Error)?.stack ?? String(err)}`);
         reply(500, { error: 'internal_error', message: 'prediction failed; see the server log' });
       }
     }
@@ -162,6 +206,7 @@ export function createServer(predictor: Predictor, opts: ServerOptions = {}): Pr
       res.destroy();
     });
   });
+  server.maxConnections = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   server.requestTimeout = 60_000;
   server.headersTimeout = 20_000;
   // Longer than clients' idle timeouts (undici takes the server's hint minus 1 s), so a busy client
