@@ -16,14 +16,16 @@ import { join } from 'node:path';
 import { stringify as yamlStringify } from 'yaml';
 import { parseNpy } from '../../src/data/formats/npy.ts';
 import { parsePickle } from '../../src/data/formats/pickle.ts';
+import { gcnetDialogues } from '../../src/data/gcnet.ts';
+import { encodePickle, PyFloat, type PickleValue } from '../../src/data/formats/pickle-writer.ts';
 import { parseConfigText, resolveConfig } from '../../src/cli/config.ts';
 import { DEFAULT_CONFIG } from '../../src/train/config.ts';
 import { HardyError } from '../../src/util/errors.ts';
 import { Rng } from '../../src/util/rng.ts';
 import { mutate, type Format } from './mutate.ts';
 
-export type ReaderName = 'npy' | 'pickle' | 'config-json' | 'config-yaml';
-export const READERS: readonly ReaderName[] = ['npy', 'pickle', 'config-json', 'config-yaml'];
+export type ReaderName = 'npy' | 'pickle' | 'labels' | 'config-json' | 'config-yaml';
+export const READERS: readonly ReaderName[] = ['npy', 'pickle', 'labels', 'config-json', 'config-yaml'];
 
 export interface Target {
   name: ReaderName;
@@ -68,6 +70,22 @@ function configCorpus(format: 'json' | 'yaml'): Uint8Array[] {
   return texts.map((t) => new TextEncoder().encode(t));
 }
 
+/** The GCNet fixtures' label pickles, and generated ones in both layouts under protocols 2 and 4. */
+function labelCorpus(): Uint8Array[] {
+  const files = [`${FIXTURES}/gcnet_iemocap/IEMOCAP_features_raw_4way.pkl`, `${FIXTURES}/gcnet_mosi/CMUMOSI_features_raw_2way.pkl`];
+  const dict = (f: (vid: string, i: number) => PickleValue) => new Map<string, PickleValue>(['Ses01F_a', 'Ses02M_b'].map((vid, i) => [vid, f(vid, i)]));
+  const uids = (vid: string) => [`${vid}_F000`, `${vid}_M001`];
+  const iemocap: PickleValue = [dict(uids), dict(() => [0, 3]), dict(() => ['F', 'M']), dict(() => ['hi', 'there']), new Set(['Ses02M_b']), new Set(['Ses01F_a'])];
+  const cmu: PickleValue = [dict(uids), dict(() => [new PyFloat(-1.5), new PyFloat(2)]), dict(() => ['', '']), dict(() => ['a', 'b']), ['Ses01F_a'], [], new Set(['Ses02M_b'])];
+  return [...files.map((p) => new Uint8Array(readFileSync(p))), ...[iemocap, cmu].flatMap((v) => [encodePickle(v, 2), encodePickle(v, 4)])];
+}
+
+/** A GCNet label pickle as the loader decodes it (IEMOCAP's 6-element layout, or CMU's 7). */
+function readLabels(bytes: Uint8Array, source: string): unknown {
+  const top = parsePickle(bytes, source);
+  return gcnetDialogues(top, source, Array.isArray(top) && top.length === 7 ? 'mosi' : 'iemocap4');
+}
+
 const decodeUtf8 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8'); // as readFileSync(p, 'utf8')
 
 /** The four targets with their corpora (read from fixtures/ relative to the working directory). */
@@ -79,6 +97,8 @@ export function makeTargets(): Record<ReaderName, Target> {
   return {
     npy: { name: 'npy', format: 'npy', source: 'fuzz.npy', corpus: fixtureCorpus('.npy'), read: parseNpy },
     pickle: { name: 'pickle', format: 'pickle', source: 'fuzz.pkl', corpus: fixtureCorpus('.pkl'), read: parsePickle },
+    // the loader's walk over what the reader built: ids, speakers, labels, dict keys (issue 15)
+    labels: { name: 'labels', format: 'pickle', source: 'fuzz.pkl', corpus: labelCorpus(), read: readLabels },
     'config-json': config('config-json', 'json'),
     'config-yaml': config('config-yaml', 'yaml'),
   };
@@ -132,13 +152,15 @@ export const DEFAULT_LIMITS: Limits = { maxCaseMs: 1000, bytesFactor: 64, slackB
 export interface CaseResult {
   outcome: 'value' | 'error';
   ms: number;
+  /** Bytes the case held: the largest of its result's size, its ArrayBuffer growth and its heap growth. */
+  bytes: number;
   /** Why the case fails the oracle; undefined when it passes. */
   failure?: string;
 }
 
 /** Runs one input through the reader and judges it. */
 export function judge(t: Target, input: Uint8Array, limits: Limits = DEFAULT_LIMITS): CaseResult {
-  const before = process.memoryUsage().arrayBuffers;
+  const m0 = process.memoryUsage();
   const t0 = performance.now();
   let value: unknown;
   let thrown: unknown;
@@ -150,7 +172,9 @@ export function judge(t: Target, input: Uint8Array, limits: Limits = DEFAULT_LIM
     threw = true;
   }
   const ms = performance.now() - t0;
-  const grown = process.memoryUsage().arrayBuffers - before;
+  const m1 = process.memoryUsage();
+  const grown = m1.arrayBuffers - m0.arrayBuffers;
+  const heapGrown = m1.heapUsed - m0.heapUsed; // what is still reachable or not yet collected: an estimate
   const bound = limits.bytesFactor * input.length + limits.slackBytes;
   let failure: string | undefined;
   if (threw) {
@@ -161,14 +185,15 @@ export function judge(t: Target, input: Uint8Array, limits: Limits = DEFAULT_LIM
       failure = `HardyError does not name the file: ${thrown.message.slice(0, 300)}`;
     } else if (thrown.message.length > 4096) {
       failure = `HardyError message of ${thrown.message.length} characters`;
+    } else if (/[\x00-\x08\x0b-\x1f\x7f]/.test(thrown.message)) {
+      failure = `HardyError message holds a raw control character: ${JSON.stringify(thrown.message.slice(0, 300))}`;
     }
-  } else {
-    const held = valueBytes(value);
-    if (held > bound) failure = `returned about ${held} bytes from a ${input.length}-byte input`;
   }
+  const held = threw ? 0 : valueBytes(value);
+  if (held > bound) failure = `returned about ${held} bytes from a ${input.length}-byte input`;
   if (!failure && grown > bound) failure = `ArrayBuffer memory grew by ${grown} bytes on a ${input.length}-byte input`;
   if (!failure && ms > limits.maxCaseMs) failure = `took ${ms.toFixed(0)} ms (limit ${limits.maxCaseMs} ms)`;
-  return { outcome: threw ? 'error' : 'value', ms, failure };
+  return { outcome: threw ? 'error' : 'value', ms, bytes: Math.max(held, grown, heapGrown), failure };
 }
 
 export interface Failure {
@@ -186,6 +211,8 @@ export interface FuzzSummary {
   errors: number;
   failures: Failure[];
   maxMs: number;
+  /** Most bytes any one case held (CaseResult.bytes). */
+  maxBytes: number;
   totalSeconds: number;
 }
 
@@ -197,7 +224,7 @@ export interface FuzzHooks {
 
 /** Cases [from, from + count) of run `seed`. */
 export function runFuzz(t: Target, seed: number, from: number, count: number, limits: Limits = DEFAULT_LIMITS, hooks: FuzzHooks = {}): FuzzSummary {
-  const s: FuzzSummary = { reader: t.name, seed, cases: 0, values: 0, errors: 0, failures: [], maxMs: 0, totalSeconds: 0 };
+  const s: FuzzSummary = { reader: t.name, seed, cases: 0, values: 0, errors: 0, failures: [], maxMs: 0, maxBytes: 0, totalSeconds: 0 };
   const t0 = performance.now();
   for (let i = from; i < from + count; i++) {
     hooks.before?.(i);
@@ -206,6 +233,7 @@ export function runFuzz(t: Target, seed: number, from: number, count: number, li
     if (r.outcome === 'value') s.values++;
     else s.errors++;
     s.maxMs = Math.max(s.maxMs, r.ms);
+    s.maxBytes = Math.max(s.maxBytes, r.bytes);
     if (r.failure) s.failures.push({ reader: t.name, seed, case: i, reason: r.failure });
     hooks.after?.(i, r);
   }

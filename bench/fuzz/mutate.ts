@@ -154,7 +154,66 @@ const PICKLE_SNIPPETS: Uint8Array[] = [
   '(K\x02K\x03t', '(X\x02\x00\x00\x00<f\x89K\x04t',
 ].map((s) => Uint8Array.from(s, (c) => c.charCodeAt(0)));
 
-const pickleEdit: Mutator = (b, rng) => {
+const u32le = (n: number): number[] => [n & 255, (n >>> 8) & 255, (n >>> 16) & 255, (n >>> 24) & 255];
+/** Memo slots for the structural payloads, far above what the fixtures use. */
+const MEMO_BASE = 1 << 20;
+
+/**
+ * Structural attacks (issue 15): opcodes that leave one value on the stack, small in bytes but
+ * huge or deep as a structure, or unusual as a dict key:
+ *   - `L = [L, L]` (or a tuple, or a dict) n times through the memo: 2^n nodes when walked;
+ *   - a list nested n deep (stack overflow in any recursive consumer);
+ *   - huge integers (LONG4 up to the reader's limit, text INT/LONG of thousands of digits);
+ *   - a self-containing list; bytes, tuples, frozensets, None and floats as dict keys.
+ */
+function structuralValue(rng: Rng): number[] {
+  const kind = rng.int(8);
+  if (kind === 0 || kind === 1) {
+    const depth = pick(rng, [8, 20, 30, 40, 64]);
+    const close = kind === 0 ? 0x6c : pick(rng, [0x74, 0x86]); // LIST, or TUPLE / TUPLE2
+    const b = [0x5d, 0x72, ...u32le(MEMO_BASE), 0x30];
+    for (let i = 1; i <= depth; i++) {
+      const get = [0x6a, ...u32le(MEMO_BASE + i - 1)];
+      b.push(...(close === 0x86 ? [...get, ...get, 0x86] : [0x28, ...get, ...get, close]), 0x72, ...u32le(MEMO_BASE + i), 0x30);
+    }
+    b.push(0x6a, ...u32le(MEMO_BASE + depth));
+    return b;
+  }
+  if (kind === 2) {
+    const depth = pick(rng, [100, 10_000, 50_000]); // far past any recursive walker's stack (about 10,000 frames)
+    return [...new Array<number>(depth).fill(0x5d), ...new Array<number>(depth - 1).fill(0x61)];
+  }
+  if (kind === 3) {
+    const n = pick(rng, [9, 300, 65_536]);
+    return [0x8b, ...u32le(n), ...Array.from({ length: n }, () => rng.int(256))];
+  }
+  if (kind === 4) return [...Uint8Array.from(`${pick(rng, ['I', 'L'])}-${'9'.repeat(pick(rng, [20, 1000, 4096]))}\n`, (c) => c.charCodeAt(0))];
+  if (kind === 5) return [0x5d, 0x72, ...u32le(MEMO_BASE), 0x6a, ...u32le(MEMO_BASE), 0x61]; // L = []; L.append(L)
+  // a dict whose key is bytes, a tuple DAG, a frozenset, None, a float or an int
+  const key = pick(rng, [
+    [0x43, 3, 0x1b, 0x5b, 0x41], // SHORT_BINBYTES b'\x1b[A'
+    [0x28, 0x4b, 1, 0x4b, 2, 0x74], // (1, 2)
+    [0x28, 0x4b, 1, 0x91], // frozenset({1})
+    [0x4e], // None
+    [0x47, 0x7f, 0xf8, 0, 0, 0, 0, 0, 0], // NaN
+    [0x4a, 0xff, 0xff, 0xff, 0xff], // -1
+  ]);
+  return kind === 6 ? [0x7d, 0x28, ...key, 0x4b, 0, 0x75] : [0x7d, 0x28, ...structuralValue(rng), 0x4b, 0, 0x75];
+}
+
+/** Opcodes that push one plain scalar: replacing one by a structural value keeps the pickle well formed. */
+const SCALAR_OPS = new Set([0x4b, 0x4d, 0x4a, 0x8a, 0x58, 0x8c, 0x55, 0x54, 0x43, 0x42, 0x47, 0x4e, 0x88, 0x89]);
+
+/** Replaces a scalar (a label, an id, a speaker, a dict key...) by a structural attack value. */
+const pickleStructure: Mutator = (b, rng) => {
+  const scalars = disassemble(b).filter((o) => SCALAR_OPS.has(o.op));
+  if (!scalars.length) return bitFlip(b, rng, []);
+  const o = pick(rng, scalars);
+  return concat(b.subarray(0, o.pos), Uint8Array.from(structuralValue(rng)), b.subarray(o.end));
+};
+
+const pickleEdit: Mutator = (b, rng, corpus) => {
+  if (rng.next() < 0.3) return pickleStructure(b, rng, corpus);
   const ops = disassemble(b);
   if (!ops.length) return bitFlip(b, rng, []);
   const choice = rng.int(5);

@@ -25,10 +25,10 @@ const STARTUP_MS = 120_000;
 const HEAP_MB = argv.includes('--self-check') ? 64 : 512;
 
 /** Cases [from, from + count) in a worker; resolves with its summary, or with the case that hung or crashed it. */
-interface Died { failure: Failure; values: number; errors: number; maxMs: number }
+interface Died { failure: Failure; values: number; errors: number; maxMs: number; maxBytes: number }
 
 function runWorker(reader: ReaderName | 'selftest', from: number, count: number): Promise<{ summary?: FuzzSummary; dead?: Died }> {
-  const current = new SharedArrayBuffer(16); // [case in progress, values, errors, max microseconds per case]
+  const current = new SharedArrayBuffer(20); // [case in progress, values, errors, max microseconds per case, max KiB per case]
   const cur = new Int32Array(current);
   Atomics.store(cur, 0, -1); // the worker stores each case index before running it
   const w = new Worker(new URL('./worker-boot.mjs', import.meta.url), {
@@ -46,7 +46,7 @@ function runWorker(reader: ReaderName | 'selftest', from: number, count: number)
       const i = Atomics.load(cur, 0);
       // a worker that dies before its first case is a broken harness, not a finding
       if (i < 0) reject(new Error(`fuzz worker for ${reader} failed to start: ${reason}`));
-      else resolve({ dead: { failure: { reader: reader as ReaderName, seed, case: i, reason }, values: cur[1]!, errors: cur[2]!, maxMs: cur[3]! / 1000 } });
+      else resolve({ dead: { failure: { reader: reader as ReaderName, seed, case: i, reason }, values: cur[1]!, errors: cur[2]!, maxMs: cur[3]! / 1000, maxBytes: cur[4]! * 1024 } });
     };
     const watch = setInterval(() => {
       const i = Atomics.load(cur, 0);
@@ -61,7 +61,7 @@ function runWorker(reader: ReaderName | 'selftest', from: number, count: number)
 }
 
 async function fuzzReader(reader: ReaderName | 'selftest', cases: number): Promise<FuzzSummary> {
-  const total: FuzzSummary = { reader: reader as ReaderName, seed, cases: 0, values: 0, errors: 0, failures: [], maxMs: 0, totalSeconds: 0 };
+  const total: FuzzSummary = { reader: reader as ReaderName, seed, cases: 0, values: 0, errors: 0, failures: [], maxMs: 0, maxBytes: 0, totalSeconds: 0 };
   const t0 = performance.now();
   let from = 0;
   while (from < cases) {
@@ -71,15 +71,17 @@ async function fuzzReader(reader: ReaderName | 'selftest', cases: number): Promi
       total.cases += s.cases; total.values += s.values; total.errors += s.errors;
       total.failures.push(...s.failures);
       total.maxMs = Math.max(total.maxMs, s.maxMs);
+      total.maxBytes = Math.max(total.maxBytes, s.maxBytes);
       break;
     }
     // the worker died in case `failure.case`: keep the figures of the cases before it, count it as a failure, go on after it
-    const { failure, values, errors, maxMs } = r.dead!;
+    const { failure, values, errors, maxMs, maxBytes } = r.dead!;
     total.failures.push(failure);
     total.cases += failure.case - from + 1;
     total.values += values;
     total.errors += errors;
     total.maxMs = Math.max(total.maxMs, maxMs);
+    total.maxBytes = Math.max(total.maxBytes, maxBytes);
     from = failure.case + 1;
   }
   total.totalSeconds = (performance.now() - t0) / 1000;
@@ -114,10 +116,10 @@ async function main(): Promise<void> {
   for (const reader of readers) {
     const s = await fuzzReader(reader, cases);
     summaries.push(s);
-    console.log(`${reader}: ${s.cases} cases (${s.values} returned a value, ${s.errors} a HardyError), ${s.failures.length} failures, max ${s.maxMs.toFixed(1)} ms per case, ${s.totalSeconds.toFixed(1)} s`);
+    console.log(`${reader}: ${s.cases} cases (${s.values} returned a value, ${s.errors} a HardyError), ${s.failures.length} failures, max ${s.maxMs.toFixed(1)} ms and ${(s.maxBytes / 2 ** 20).toFixed(1)} MiB per case, ${s.totalSeconds.toFixed(1)} s`);
     for (const f of s.failures.slice(0, 20)) console.log(`  FAIL ${formatFailure(f)}`);
   }
-  const figures = Object.fromEntries(summaries.map((s) => [s.reader, { cases: s.cases, failures: s.failures.length, maxMsPerCase: Number(s.maxMs.toFixed(1)), totalSeconds: Number(s.totalSeconds.toFixed(1)) }]));
+  const figures = Object.fromEntries(summaries.map((s) => [s.reader, { cases: s.cases, failures: s.failures.length, maxMsPerCase: Number(s.maxMs.toFixed(1)), maxMiBPerCase: Number((s.maxBytes / 2 ** 20).toFixed(2)), totalSeconds: Number(s.totalSeconds.toFixed(1)) }]));
   console.log(JSON.stringify({ bench: 'fuzz', seed, ...figures }));
   if (summaries.some((s) => s.failures.length)) process.exitCode = 1;
 }

@@ -1,6 +1,6 @@
 /**
  * Worker side of the fuzz bench: runs a range of cases for one reader and publishes, through shared
- * memory, the index of the case in progress and the running counts [case, values, errors, max us],
+ * memory, the index of the case in progress and the running counts [case, values, errors, max us, max KiB],
  * so the parent can name a case that hangs (or runs the worker out of memory) and keep the figures
  * of the cases before it, even though the worker itself never gets to report them.
  * The `selftest-*` readers misbehave on purpose (case 3 hangs, case 5 exhausts the heap) so
@@ -37,6 +37,8 @@ const summary = runFuzz(target, job.seed, job.from, job.count, undefined, {
     Atomics.add(current, r.outcome === 'value' ? 1 : 2, 1);
     const us = Math.round(r.ms * 1000);
     if (us > Atomics.load(current, 3)) Atomics.store(current, 3, us);
+    const kib = Math.ceil(r.bytes / 1024);
+    if (kib > Atomics.load(current, 4)) Atomics.store(current, 4, kib);
   },
 });
 parentPort!.postMessage(summary);

@@ -150,7 +150,7 @@ export function parseConfigText(text: string, path: string): PartialConfig {
       value = doc.toJS({ maxAliasCount: 100 });
     } else value = JSON.parse(text);
   } catch (err) {
-    throw new HardyError(`${path}: not valid ${kind} (${String((err as Error).message).slice(0, 500)})`);
+    throw new HardyError(`${path}: not valid ${kind} (${excerpt(String((err as Error).message), 500)})`); // the parser quotes the file
   }
   return checkPartialConfig(value ?? {}, path);
 }

@@ -11,7 +11,7 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
-import { HardyError } from '../util/errors.ts';
+import { excerpt, HardyError } from '../util/errors.ts';
 import { MODALITIES, type Modality } from '../data/types.ts';
 import { readNpy } from '../data/formats/npy.ts';
 import type { PredictRequest } from './predictor.ts';
@@ -32,7 +32,7 @@ export function parseJson(text: string, source: string): unknown {
       const line = before.split('\n').length;
       where = ` at line ${line} column ${before.length - before.lastIndexOf('\n')}`;
     }
-    throw new HardyError(`${source}: not valid JSON${where} (${msg})`);
+    throw new HardyError(`${source}: not valid JSON${where} (${excerpt(msg, 300)})`); // the parser quotes the input
   }
 }
 
