@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { LoadOptions } from '../data/index.ts';
-import type { Corpus, DatasetName } from '../data/types.ts';
+import { MODALITIES, type Corpus, type DatasetName, type Modality } from '../data/types.ts';
 import type { RunConfig } from '../train/config.ts';
 import type { HardyMethod } from '../train/methods.ts';
 import { isAtomicTemp, writeJsonAtomic } from '../util/atomic.ts';
@@ -27,6 +27,11 @@ export interface RunIdentity {
 
 /** What predict/serve/report need to know of the corpus a run was trained on. */
 export interface CorpusInfo {
+  /**
+   * Largest |value| of each modality's raw features in the corpus: predict and serve refuse
+   * inputs far outside it (serve/validate.ts `featureLimits`). Absent in runs made before it.
+   */
+  featureAbsMax?: Record<Modality, number>;
   task: Corpus['task'];
   numClasses: number;
   classNames: string[];
@@ -59,6 +64,12 @@ export function readRunFile(runDir: string): RunFile {
   return JSON.parse(readFileSync(path, 'utf8')) as RunFile;
 }
 
+function featureAbsMax(corpus: Corpus): Record<Modality, number> {
+  const out = { a: 0, t: 0, v: 0 };
+  for (const d of corpus.dialogues) for (const u of d.utterances) for (const m of MODALITIES) for (const x of u.features[m]) out[m] = Math.max(out[m], Math.abs(x));
+  return out;
+}
+
 /** Refuse to mix runs: an existing folder is reused only with `resume` and the same request. */
 export function claimRunDir(layout: RunLayout, want: RunIdentity, corpus: Corpus, resume: boolean): void {
   const dir = layout.root;
@@ -79,7 +90,7 @@ export function claimRunDir(layout: RunLayout, want: RunIdentity, corpus: Corpus
   }
   // A run killed while writing its first file leaves only that file's temporary copy: still ours to claim.
   for (const name of entries) rmSync(join(dir, name), { force: true });
-  const info: CorpusInfo = { task: corpus.task, numClasses: corpus.numClasses, classNames: corpus.classNames, dims: corpus.dims };
+  const info: CorpusInfo = { task: corpus.task, numClasses: corpus.numClasses, classNames: corpus.classNames, dims: corpus.dims, featureAbsMax: featureAbsMax(corpus) };
   const run: RunFile = { identity: want, corpus: info, provenance: { version: VERSION }, createdAt: new Date().toISOString(), version: 1 };
   writeJsonAtomic(layout.runFile, run); // first: from here on the folder is this run's, and --resume can continue it
   writeJsonAtomic(layout.configFile, want.config);

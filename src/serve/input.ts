@@ -9,9 +9,10 @@
  *                dialogues.json = {"<dialogue id>": ["<uid>", ...]} in conversation order;
  *                without it each utterance is its own dialogue, in uid order
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { excerpt, HardyError } from '../util/errors.ts';
+import { readRegularText } from '../util/files.ts';
 import { MODALITIES, type Modality } from '../data/types.ts';
 import { readNpy } from '../data/formats/npy.ts';
 import type { PredictRequest } from './predictor.ts';
@@ -45,7 +46,7 @@ function fsCall<T>(path: string, what: string, fn: () => T): T {
   }
 }
 
-const readText = (path: string) => fsCall(path, 'read input file', () => readFileSync(path, 'utf8'));
+const readText = (path: string) => readRegularText(path, 'input file'); // never a FIFO or a device
 const listDir = (path: string) => fsCall(path, 'list folder', () => readdirSync(path, { withFileTypes: true }));
 const statOf = (path: string) => fsCall(path, 'stat input', () => statSync(path, { throwIfNoEntry: false }));
 

@@ -18,6 +18,8 @@ export interface PredictorInfo {
   classNames: string[];
   /** Feature length per modality the models expect. */
   dims: Record<Modality, number>;
+  /** Largest |value| accepted per modality (see validate.ts `featureLimits`); absent = any finite float32. */
+  featureLimits?: Record<Modality, number>;
   models: ModelInfo[];
 }
 

@@ -16,7 +16,8 @@ import { readRunFile, type CorpusInfo } from '../run/run-file.ts';
 import { loadModel } from '../train/checkpoint.ts';
 import { FeaturePipeline } from '../train/features.ts';
 import { HARDY_METHODS, isHardyMethod } from '../train/methods.ts';
-import { HardyError } from '../util/errors.ts';
+import { HardyError, quoteId } from '../util/errors.ts';
+import { featureLimits } from './validate.ts';
 import type { ModelInfo, PredictRequest, PredictResponse, Predictor, PredictorInfo, RequestDialogue, UtterancePrediction } from './predictor.ts';
 
 /** The fold's feature pipeline and, when the run has them, its retrieval indexes. */
@@ -83,7 +84,8 @@ export class RunPredictor implements Predictor {
       folds: [...new Set(ms.map((m) => m.fold))],
       seeds: [...new Set(ms.map((m) => m.seed))],
     }));
-    return { task: this.corpus.task, classNames: this.corpus.task === 'classification' ? this.corpus.classNames : [], dims: this.corpus.dims, models };
+    const classNames = this.corpus.task === 'classification' ? this.corpus.classNames : [];
+    return { task: this.corpus.task, classNames, dims: this.corpus.dims, featureLimits: featureLimits(this.corpus.featureAbsMax), models };
   }
 
   async predict(req: PredictRequest): Promise<PredictResponse> {
@@ -110,6 +112,15 @@ export class RunPredictor implements Predictor {
             sums.set(id, acc);
           }
         }
+      }
+    }
+    // Never an answer computed from numbers that overflowed: validation keeps inputs in range, and
+    // should a model still produce NaN/Inf, the request is refused naming the dialogue (attention
+    // mixes a dialogue's utterances, so none of its answers could be trusted).
+    for (const d of req.dialogues) {
+      const bad = d.utterances.filter((u) => !sums.get(u.id)!.every(Number.isFinite));
+      if (bad.length) {
+        throw new HardyError(`dialogue ${quoteId(d.id)}: the model's output is not finite for utterance ${bad.map((u) => quoteId(u.id)).slice(0, 5).join(', ')}${bad.length > 5 ? ', ...' : ''} (features far outside the training range?); nothing is returned for it`);
       }
     }
     const utterances: UtterancePrediction[] = [];

@@ -142,12 +142,13 @@ export function createServer(predictor: Predictor, opts: ServerOptions = {}): Pr
     try {
       body = JSON.parse(raw.toString('utf8'));
     } catch (err) {
-      throw new InvalidRequestError(`body is not valid JSON: ${(err as Error).message}`);
+      throw new InvalidRequestError(`body is not valid JSON: ${excerpt((err as Error).message, 300)}`);
     }
     const info = predictor.info();
     const request = validatePredictRequest(body, {
       dims: info.dims,
       conditions: info.models.map((m) => m.condition),
+      limits: info.featureLimits,
       maxUtterances: opts.maxUtterances ?? DEFAULT_MAX_UTTERANCES,
     });
     return predictor.predict(request);

@@ -28,6 +28,8 @@ export interface ValidateOptions {
   dims: Record<Modality, number>;
   /** Conditions that have a trained model. */
   conditions: readonly Condition[];
+  /** Largest |value| accepted per modality (`featureLimits`); absent = any finite float32. */
+  limits?: Record<Modality, number>;
   /** Default 4096. */
   maxUtterances?: number;
   /** Prefix for every message, e.g. the input file name. */
@@ -37,6 +39,24 @@ export interface ValidateOptions {
 }
 
 export const DEFAULT_MAX_UTTERANCES = 4096;
+
+/**
+ * Feature range accepted by predict/serve. Finite but huge features (from about 1e21) overflow
+ * float32 inside the model and come out as NaN, and attention spreads the NaN to every utterance
+ * of the dialogue; an answer is never computed from such input. A run records the largest |value|
+ * of each modality in its corpus; inputs up to FEATURE_RANGE_FACTOR times that (at least 1) are
+ * accepted, enough for any re-extraction of similar data, and never more than FEATURE_ABS_LIMIT.
+ * Runs made before the statistics were recorded accept |value| <= FEATURE_FALLBACK_LIMIT.
+ */
+export const FEATURE_RANGE_FACTOR = 1000;
+export const FEATURE_ABS_LIMIT = 1e9;
+export const FEATURE_FALLBACK_LIMIT = 1e6;
+
+export function featureLimits(absMax: Record<Modality, number> | undefined): Record<Modality, number> {
+  const limit = (m: Modality): number =>
+    absMax && Number.isFinite(absMax[m]) ? Math.min(FEATURE_ABS_LIMIT, FEATURE_RANGE_FACTOR * Math.max(1, absMax[m])) : FEATURE_FALLBACK_LIMIT;
+  return { a: limit('a'), t: limit('t'), v: limit('v') };
+}
 const MAX_ID_LENGTH = 256;
 const TOP_KEYS = ['condition', 'dialogues', 'utterances'];
 const DIALOGUE_KEYS = ['id', 'utterances'];
@@ -80,8 +100,8 @@ function checkId(x: unknown, where: string, what: string): string {
   return x;
 }
 
-/** Copies one modality's values into a Float32Array, refusing non-numbers and NaN/Inf. */
-function readVector(x: unknown, m: Modality, dim: number, where: string): Float32Array {
+/** Copies one modality's values into a Float32Array, refusing non-numbers, NaN/Inf and |values| above `limit`. */
+function readVector(x: unknown, m: Modality, dim: number, limit: number, where: string): Float32Array {
   if (!Array.isArray(x)) throw new InvalidRequestError(`${where}: modality '${m}' must be an array of numbers, got ${kind(x)}`);
   if (x.length !== dim) throw new InvalidRequestError(`${where}: modality '${m}' has ${x.length} values, expected ${dim}`);
   const out = new Float32Array(dim);
@@ -91,6 +111,7 @@ function readVector(x: unknown, m: Modality, dim: number, where: string): Float3
     out[i] = v;
     // Checked after the float32 cast: 1e39 is finite as a double but Infinity as float32.
     if (!Number.isFinite(out[i])) throw new InvalidRequestError(`${where}: modality '${m}' value ${i} is ${v}; features must be finite`);
+    if (Math.abs(v) > limit) throw new InvalidRequestError(`${where}: modality '${m}' value ${i} is ${v}, outside the range this run accepts (|value| <= ${limit}, from its training features)`);
   }
   return out;
 }
@@ -130,7 +151,7 @@ function readUtterance(raw: unknown, ctx: Context, where: string): RequestUttera
     throw new InvalidRequestError(`${where}: no model trained for condition '${condition}' (available: ${ctx.opts.conditions.join(', ') || 'none'})`);
   }
   const features: Partial<Record<Modality, Float32Array>> = {};
-  for (const m of used) features[m] = readVector((raw.features as Json)[m], m, ctx.opts.dims[m], where);
+  for (const m of used) features[m] = readVector((raw.features as Json)[m], m, ctx.opts.dims[m], ctx.opts.limits?.[m] ?? Infinity, where);
   const utt: RequestUtterance & { dialogue?: string } = { id, condition, features };
   if (raw.speaker !== undefined) utt.speaker = raw.speaker as string;
   if (dialogue !== undefined) utt.dialogue = dialogue;

@@ -170,3 +170,30 @@ test('help on every command; bad flags give usage and a non-zero exit', () => {
   assert.notEqual(badMethod.status, 0);
   assert.match(badMethod.stderr, /Allowed choices are/);
 });
+
+test('finite but huge features: refused naming the utterance (range from the run), never answered with NaN', async () => {
+  const saved = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')).corpus.featureAbsMax;
+  assert.ok(saved.a > 0 && saved.t > 0 && saved.v > 0, 'the run records its features\' range');
+  const req = JSON.parse(request()) as { utterances: Array<{ id: string; features: { a: number[] } }> };
+  req.utterances[1]!.features.a[0] = 1e21;
+  const input = join(dir, 'huge.json');
+  writeFileSync(input, JSON.stringify(req));
+  const r = run('predict', '--run', runDir, '--input', input, '--json');
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, new RegExp(`utterance '${req.utterances[1]!.id}': modality 'a' value 0 is 1e\\+21, outside the range this run accepts`));
+  // behind validation, the predictor itself refuses an overflow for the whole dialogue instead of returning NaN
+  const { initEngine } = await import('../../src/engine/backend.ts');
+  const { RunPredictor } = await import('../../src/serve/run-predictor.ts');
+  await initEngine();
+  const p = RunPredictor.load(runDir);
+  try {
+    const a = Float32Array.from(req.utterances[0]!.features.a);
+    const ok = { id: 'ok', condition: 'a' as const, features: { a } };
+    const huge = { id: 'huge', condition: 'a' as const, features: { a: new Float32Array(a.length).fill(1e30) } };
+    await assert.rejects(p.predict({ dialogues: [{ id: 'd', utterances: [ok, huge] }] }), /dialogue 'd': the model's output is not finite for utterance .*'huge'/);
+    const alone = await p.predict({ dialogues: [{ id: 'd', utterances: [ok] }] });
+    assert.ok(alone.utterances[0]!.probs!.every(Number.isFinite));
+  } finally {
+    p.dispose();
+  }
+});

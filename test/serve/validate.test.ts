@@ -120,3 +120,12 @@ test('validation does not keep references to the caller arrays', () => {
   a[0] = 99;
   assert.equal(req.dialogues[0].utterances[0].features.a![0], 0.5);
 });
+
+test('feature limits: 1000x the run\'s largest |value| (at least 1, at most 1e9); 1e6 for runs without statistics', async () => {
+  const { featureLimits } = await import('../../src/serve/validate.ts');
+  assert.deepEqual(featureLimits({ a: 5, t: 0.2, v: 1e8 }), { a: 5000, t: 1000, v: 1e9 });
+  assert.deepEqual(featureLimits(undefined), { a: 1e6, t: 1e6, v: 1e6 });
+  const opts = { dims: { a: 2, t: 2, v: 2 }, conditions: ['a' as const], limits: featureLimits({ a: 2, t: 1, v: 1 }) };
+  assert.doesNotThrow(() => validatePredictRequest({ utterances: [{ id: 'u', features: { a: [2000, -2000] } }] }, opts));
+  assert.throws(() => validatePredictRequest({ utterances: [{ id: 'u', features: { a: [1, -2001] } }] }, opts), /utterance 'u': modality 'a' value 1 is -2001, outside the range this run accepts \(\|value\| <= 2000/);
+});

@@ -27,7 +27,7 @@ export function register(program: Command): void {
       const predictor = RunPredictor.load(opts.run);
       try {
         const info = predictor.info();
-        const req = readPredictInput(opts.input, { dims: info.dims, conditions: info.models.map((m) => m.condition) });
+        const req = readPredictInput(opts.input, { dims: info.dims, conditions: info.models.map((m) => m.condition), limits: info.featureLimits });
         const res = await predictor.predict(req);
         if (opts.out) writeFileAtomic(opts.out, JSON.stringify(res, null, 2) + '\n');
         process.stdout.write(opts.json ? JSON.stringify(res) + '\n' : formatPredictions(res, info.classNames));
