@@ -21,6 +21,9 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     renameSync(tmp, path);
   } catch (err) {
     rmSync(tmp, { force: true });
+    // writeSync/fsyncSync errors (ENOSPC, EIO) carry no path: name the file being written
+    const e = err as NodeJS.ErrnoException;
+    if (e && typeof e === 'object' && e.code && !e.path) e.path = path;
     throw err;
   }
 }
