@@ -180,7 +180,7 @@ function structuralValue(rng: Rng): number[] {
     return b;
   }
   if (kind === 2) {
-    const depth = pick(rng, [100, 10_000, 50_000]); // far past any recursive walker's stack (about 10,000 frames)
+    const depth = pick(rng, [100, 10_000, 20_000]); // far past any recursive walker's stack (about 10,000 frames)
     return [...new Array<number>(depth).fill(0x5d), ...new Array<number>(depth - 1).fill(0x61)];
   }
   if (kind === 3) {

@@ -40,7 +40,7 @@ const cases: Array<[string, CorpusParts, RegExp]> = [
   ['a uid that is a shared DAG', { uid: sharedDag(40) }, /videoIDs\['Ses01F_impro01'\]\[0\] is a list\/tuple of 2 items, expected a string/],
   ['a speaker that is a shared DAG', { speaker: sharedDag(40) }, /videoSpeakers\['Ses01F_impro01'\]\[0\] is a list\/tuple of 2 items/],
   ['a dialogue key that is a tuple DAG', { vid: sharedDag(40, true) }, /a key of videoIDs is a list\/tuple of 2 items, expected a string/],
-  ['a label nested a million lists deep', { label: deepList(1_000_000) }, /has label a list\/tuple of 1 item,/],
+  ['a label nested 100,000 lists deep (String() of it overflows the stack)', { label: deepList(100_000) }, /has label a list\/tuple of 1 item,/],
   ['a LONG4 label of 64 KiB', { label: hugeInt(65536) }, /has label an integer of about 524288 bits, expected an integer class/],
   ['a uid with terminal escapes', { uid: 'Ses01F_impro01_F000\x1b]0;pwned\x07\x1b[31m' }, /no feature for utterance 'Ses01F_impro01_F000\\x1b\]0;pwned\\x07\\x1b\[31m'/],
 ];
@@ -57,7 +57,7 @@ for (const [what, parts, pattern] of cases) {
         assert.match(err.message, pattern);
         return true;
       });
-      assert.ok(performance.now() - t0 < 10_000);
+      assert.ok(performance.now() - t0 < 60_000, 'no hang (the DAG cases took hours before)');
     }));
 }
 
