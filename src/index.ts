@@ -2,12 +2,12 @@
  * The package's public API: `import { ... } from 'hardy-mer'`. Only what this module exports is
  * covered by semantic versioning (CHANGELOG.md); every other module may change in any release.
  * It is kept small on purpose: load a corpus, run a configured experiment, load a trained run
- * (or an exported model) and predict, serve a run over HTTP.
+ * and predict, serve a run over HTTP, export a run's models (safetensors) and import them back.
  *
  * Every function here starts the tensor engine itself (once per process), so a caller never has to.
  */
 import { loadCorpus as loadCorpusImpl, type LoadOptions } from './data/load.ts';
-import type { Corpus, DatasetName } from './data/types.ts';
+import type { Condition, Corpus, DatasetName } from './data/types.ts';
 import { initEngine } from './engine/backend.ts';
 import { runExperiment as runExperimentImpl } from './run/experiment.ts';
 import type { RunResults } from './eval/report-data.ts';
@@ -15,6 +15,7 @@ import type { PredictResponse, Predictor, PredictorInfo } from './serve/predicto
 import { RunPredictor } from './serve/run-predictor.ts';
 import { createServer, type RunningServer, type ServerOptions } from './serve/server.ts';
 import { validatePredictRequest } from './serve/validate.ts';
+import { exportRun, importExport, type ExportSidecar } from './run/export.ts';
 import { DEFAULT_CONFIG, type RunConfig } from './train/config.ts';
 import type { HardyMethod } from './train/methods.ts';
 import { readConfigFile, resolveConfig, type PartialConfig } from './cli/config.ts';
@@ -29,6 +30,7 @@ export type { ConditionResult, RunResults } from './eval/report-data.ts';
 export type { PredictResponse, PredictorInfo, UtterancePrediction } from './serve/predictor.ts';
 export type { RunningServer, ServerOptions } from './serve/server.ts';
 export type { HardyMethod, LoadOptions, PartialConfig, RunConfig };
+export type { ExportSidecar };
 
 /**
  * A corpus in any supported layout (GCNet/MERTools feature folders with their label pickle, or an
@@ -119,4 +121,19 @@ export async function serve(runDir: string, options: ServerOptions = {}): Promis
   const running = await createServer(predictor, options);
   let closed: Promise<void> | undefined;
   return { ...running, close: () => (closed ??= running.close().then(() => predictor.dispose())) };
+}
+
+/**
+ * `hardy-mer export`: the run's models as `out` (.safetensors, PyTorch layout) and its JSON sidecar
+ * (README, "export and import"); `condition` keeps one condition's models.
+ */
+export async function exportModels(runDir: string, out: string, options: { condition?: Condition } = {}): Promise<ExportSidecar> {
+  await initEngine();
+  return exportRun(runDir, out, options);
+}
+
+/** `hardy-mer import`: a run folder in `outDir` (empty or absent) from an exported file, for `loadRun` and `serve`. */
+export async function importModels(file: string, outDir: string): Promise<ExportSidecar> {
+  await initEngine();
+  return importExport(file, outDir);
 }

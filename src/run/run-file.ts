@@ -42,6 +42,8 @@ export interface CorpusInfo {
 export interface Provenance {
   /** hardy-mer's version (package.json). */
   version: string;
+  /** Set when the run folder was rebuilt by `hardy-mer import` from this exported file. */
+  importedFrom?: string;
 }
 
 /** `version` is the file format's; the tool's is `provenance.version`. */
