@@ -1,91 +1,17 @@
 /**
  * Run configuration from the user: defaults < config file (JSON or YAML) < command-line flags.
- * The file is validated against a JSON Schema (ajv) so a typo or a wrong type is reported with
- * its path instead of silently ignored.
+ * The file is validated against the config's JSON Schema (`ConfigLayerSchema` of src/train/config.ts,
+ * with ajv) so a typo or a wrong type is reported with its path instead of silently ignored.
  */
 import { Ajv, type ErrorObject } from 'ajv';
 import { parseDocument } from 'yaml';
-import { CONDITIONS } from '../data/types.ts';
-import { DEFAULT_CONFIG, type RunConfig } from '../train/config.ts';
+import { ConfigLayerSchema, DEFAULT_CONFIG, type RunConfig } from '../train/config.ts';
+export { CONFIG_LIMITS } from '../util/config-limits.ts';
 import { excerpt, HardyError } from '../util/errors.ts';
 import { readRegularText } from '../util/files.ts';
 
-const int = (min: number, max: number) => ({ type: 'integer', minimum: min, maximum: max });
-const num = (min: number, max: number) => ({ type: 'number', minimum: min, maximum: max });
-
-/**
- * Upper bounds: far above anything useful on one machine (the paper uses hidden 256, depth 4,
- * K 3, 200 epochs), far below what overflows memory or an index. A config beyond them is a typo
- * or an attack, refused before anything is written.
- */
-export const CONFIG_LIMITS = { hidden: 4096, depth: 64, heads: 64, epochs: 100_000, batchSize: 65_536, K: 256 } as const;
-const epochs = (min: number) => int(min, CONFIG_LIMITS.epochs);
-const schedule = {
-  type: 'object',
-  additionalProperties: false,
-  properties: { epochs: epochs(1), stage1Epochs: epochs(0) },
-};
-
-/** Every key optional: a file gives only what it changes. */
-export const CONFIG_SCHEMA = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    seed: int(0, 2 ** 32 - 1),
-    model: {
-      type: 'object',
-      additionalProperties: false,
-      properties: { hidden: int(1, CONFIG_LIMITS.hidden), depth: int(1, CONFIG_LIMITS.depth), heads: int(1, CONFIG_LIMITS.heads), dropout: num(0, 0.95) },
-    },
-    teacher: schedule,
-    student: schedule,
-    momke: schedule,
-    finetune: {
-      type: 'object',
-      additionalProperties: false,
-      properties: { enabled: { type: 'boolean' }, epochs: epochs(1), batchSize: int(1, CONFIG_LIMITS.batchSize) },
-    },
-    optim: {
-      type: 'object',
-      additionalProperties: false,
-      properties: { lr: { type: 'number', exclusiveMinimum: 0, maximum: 10 }, weightDecay: num(0, 10), batchSize: int(1, CONFIG_LIMITS.batchSize) },
-    },
-    curriculum: {
-      type: 'object',
-      additionalProperties: false,
-      properties: {
-        K: int(0, CONFIG_LIMITS.K),
-        Kmin: int(0, CONFIG_LIMITS.K),
-        beta: num(-1000, 1000),
-        centre: num(-100, 100),
-        alpha1: num(0, 100),
-        alpha2: num(0, 100),
-        miTerm: { enum: ['shared', 'complement'] },
-        kPolicy: { enum: ['hardness', 'fixed', 'random'] },
-        neighbourLabel: { enum: ['query', 'own'] },
-      },
-    },
-    selection: { enum: ['val', 'test'] },
-    validFraction: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 },
-    protocol: {
-      oneOf: [
-        { type: 'object', additionalProperties: false, required: ['kind'], properties: { kind: { const: 'fixed' } } },
-        {
-          type: 'object',
-          additionalProperties: false,
-          required: ['kind', 'missingRate'],
-          properties: { kind: { const: 'random' }, missingRate: num(0, 0.7) },
-        },
-      ],
-    },
-    conditions: { type: 'array', minItems: 1, uniqueItems: true, items: { enum: [...CONDITIONS] } },
-    folds: { type: 'array', minItems: 1, uniqueItems: true, items: int(1, 5) },
-    earlyStopPatience: epochs(0),
-  },
-} as const;
-
 const ajv = new Ajv({ allErrors: true });
-const validate = ajv.compile(CONFIG_SCHEMA);
+const validate = ajv.compile(ConfigLayerSchema);
 
 function describe(errors: ErrorObject[] | null | undefined): string {
   return (errors ?? [])
@@ -177,4 +103,10 @@ export function resolveConfig(...layers: PartialConfig[]): RunConfig {
   if (cfg.curriculum.Kmin > cfg.curriculum.K)
     throw new HardyError(`config: curriculum.Kmin (${cfg.curriculum.Kmin}) exceeds curriculum.K (${cfg.curriculum.K})`);
   return cfg;
+}
+
+/** configs/schema.json: the schema of a config file as JSON (symbols and functions dropped), for editors. */
+export function configFileSchemaText(): string {
+  const schema = { $schema: 'http://json-schema.org/draft-07/schema#', title: 'hardy-mer run configuration (a layer over the defaults)', ...ConfigLayerSchema };
+  return JSON.stringify(schema, null, 2) + '\n';
 }

@@ -13,7 +13,8 @@ export { CLASSIFICATION_METRICS, REGRESSION_METRICS } from './metrics.ts';
 /** Metrics that are not fractions in [0, 1] (shown as plain numbers, not percentages). */
 export const RAW_METRICS: readonly string[] = ['MAE', 'Corr'];
 
-export type Selection = 'val' | 'test';
+export type { Selection } from './selection.ts';
+import type { Selection } from './selection.ts';
 
 export interface FoldResult {
   fold: number;

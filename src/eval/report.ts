@@ -6,6 +6,7 @@
 import { CONDITIONS, INCOMPLETE_CONDITIONS } from '../data/types.ts';
 import { agreementSpec, confusionSpec, curvesSpec, hardnessSpec, kSpec } from './charts.ts';
 import { renderSvg } from './charts-render.ts';
+import { TEST_SELECTION_LABEL } from './selection.ts';
 import { PAPER_NOTE, paperTable, paperValue, type PaperColumn } from './paper.ts';
 import {
   CLASSIFICATION_METRICS,
@@ -19,7 +20,6 @@ import {
 import type { TopLevelSpec } from 'vega-lite';
 
 /** The visible label every output of a test-selected run carries (spec: method.md §8). */
-export const TEST_SELECTION_LABEL = 'optimistic: best epoch chosen on the test fold';
 export const NOT_AVAILABLE = 'not available for this run';
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };

@@ -1,6 +1,7 @@
 /** The results object as a plain-text table for the terminal (percentages, mean +- std). */
 import type { RunResults } from './report-data.ts';
 import { RAW_METRICS } from './report-data.ts';
+import { describeSelection } from './selection.ts';
 
 const cell = (metric: string, mean: number | undefined, std?: number): string => {
   if (mean === undefined) return '-';
@@ -17,9 +18,8 @@ export function formatResultsTable(r: RunResults): string {
   if (Object.keys(r.average).length) rows.push(['average', ...metrics.map((m) => cell(m, r.average[m]))]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cols: string[]) => cols.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  const sel = r.selection === 'test' ? 'TEST-fold selection (optimistic, the paper protocol)' : 'validation selection';
   return [
-    `${r.method} on ${r.dataset}, protocol ${r.protocol}, ${sel}; ${metrics.some((m) => !RAW_METRICS.includes(m)) ? 'percent' : ''}`,
+    `${r.method} on ${r.dataset}, protocol ${r.protocol}, ${describeSelection(r.selection)}; ${metrics.some((m) => !RAW_METRICS.includes(m)) ? 'percent' : ''}`,
     line(head),
     line(widths.map((w) => '-'.repeat(w))),
     ...rows.map(line),

@@ -4,19 +4,11 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { Modality, Task } from '../data/types.ts';
+import type { ModelHyper } from './config.ts';
 import type { Ctx } from './layers.ts';
 import type { ParamStore } from './params.ts';
 
-/** The hyper-parameters of a model that a run configures (`model` in the config). */
-export interface ModelHyper {
-  /** Hidden size D. */
-  hidden: number;
-  /** Expert depth L. */
-  depth: number;
-  heads: number;
-  dropout: number;
-}
-
+export type { ModelHyper };
 export type ModelKind = 'student' | 'teacher' | 'momke';
 export type Stage = 1 | 2;
 export type Pair = 'at' | 'av' | 'tv';

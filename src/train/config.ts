@@ -1,72 +1,86 @@
 /**
- * The resolved run configuration (spec: method.md §3, §5-§8). Defaults here; the CLI validates a
- * user's JSON/YAML file against a schema and merges defaults < file < flags. Every run writes the
- * resolved object next to its results.
+ * The run configuration, defined once: the TypeBox schema below gives the TypeScript type
+ * (`RunConfig`), the defaults (`DEFAULT_CONFIG`, the paper's: docs/method.md) and the JSON Schema a
+ * config file is validated against (`ConfigLayerSchema`, written to configs/schema.json by
+ * `npm run schema`). The model's and the curriculum's parts are defined where they are used
+ * (src/model/config.ts, src/curriculum/config.ts). Every run writes the resolved object next to
+ * its results.
  */
-import type { CurriculumConfig } from '../curriculum/config.ts';
-import type { Condition } from '../data/types.ts';
-import type { ModelHyper } from '../model/types.ts';
+import { Type, type Static, type TObject, type TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { CurriculumConfigSchema } from '../curriculum/config.ts';
+import { CONDITIONS, INCOMPLETE_CONDITIONS } from '../data/types.ts';
+import { ModelHyperSchema } from '../model/config.ts';
+import { CONFIG_LIMITS } from '../util/config-limits.ts';
 
-export interface StageSchedule {
-  /** Total epochs (stage 1 + stage 2). */
-  epochs: number;
-  /** Epochs of stage 1 (complete inputs); the rest are stage 2. */
-  stage1Epochs: number;
-}
+const schedule = (epochs: number, stage1Epochs: number) =>
+  Type.Object(
+    {
+      epochs: Type.Integer({ minimum: 1, maximum: CONFIG_LIMITS.epochs, default: epochs, description: 'Total epochs (stage 1 + stage 2).' }),
+      stage1Epochs: Type.Integer({ minimum: 0, maximum: CONFIG_LIMITS.epochs, default: stage1Epochs, description: 'Epochs of stage 1 (complete inputs); the rest are stage 2.' }),
+    },
+    { additionalProperties: false },
+  );
 
-export interface OptimConfig {
-  lr: number;
-  /** L2 penalty added to the loss (Adam with L2, as in the published code's weight_decay). */
-  weightDecay: number;
-  /** Dialogues per batch (utterances for the fine-tune MLP). */
-  batchSize: number;
-}
+const ConditionSchema = Type.Union(CONDITIONS.map((c) => Type.Literal(c)));
 
-export interface RunConfig {
-  seed: number;
-  model: ModelHyper;
-  teacher: StageSchedule;
-  student: StageSchedule;
-  momke: StageSchedule;
-  finetune: { enabled: boolean; epochs: number; batchSize: number };
-  optim: OptimConfig;
-  curriculum: CurriculumConfig;
-  /** `val`: select the best epoch on a validation split (default); `test`: the paper's optimistic test-fold selection. */
-  selection: 'val' | 'test';
-  /** Fraction of each IEMOCAP training fold's dialogues held out for validation. */
-  validFraction: number;
-  /** `fixed`: one model per condition; `random`: each utterance drops modalities at `missingRate`. */
-  protocol: { kind: 'fixed' } | { kind: 'random'; missingRate: number };
-  conditions: Condition[];
-  /** 1-based folds to run (IEMOCAP: test session). */
-  folds: number[];
-  /** Stop when the selection metric has not improved for this many epochs (0 = never). */
-  earlyStopPatience: number;
-}
-
-export const DEFAULT_CONFIG: RunConfig = {
-  seed: 1,
-  model: { hidden: 256, depth: 4, heads: 2, dropout: 0.5 },
-  teacher: { epochs: 200, stage1Epochs: 100 },
-  student: { epochs: 50, stage1Epochs: 25 },
-  momke: { epochs: 200, stage1Epochs: 100 },
-  finetune: { enabled: true, epochs: 30, batchSize: 16 },
-  optim: { lr: 1e-4, weightDecay: 1e-5, batchSize: 16 },
-  curriculum: {
-    K: 3,
-    Kmin: 1,
-    beta: 4,
-    centre: 0,
-    alpha1: 0.6,
-    alpha2: 0.4,
-    miTerm: 'shared',
-    kPolicy: 'hardness',
-    neighbourLabel: 'query',
+export const RunConfigSchema = Type.Object(
+  {
+    seed: Type.Integer({ minimum: 0, maximum: 2 ** 32 - 1, default: 1 }),
+    model: ModelHyperSchema,
+    teacher: schedule(200, 100),
+    student: schedule(50, 25),
+    momke: schedule(200, 100),
+    finetune: Type.Object(
+      {
+        enabled: Type.Boolean({ default: true, description: 'Stage 0: fine-tune a per-modality MLP on the fold\'s training utterances.' }),
+        epochs: Type.Integer({ minimum: 1, maximum: CONFIG_LIMITS.epochs, default: 30 }),
+        batchSize: Type.Integer({ minimum: 1, maximum: CONFIG_LIMITS.batchSize, default: 16, description: 'Utterances per batch.' }),
+      },
+      { additionalProperties: false },
+    ),
+    optim: Type.Object(
+      {
+        lr: Type.Number({ exclusiveMinimum: 0, maximum: 10, default: 1e-4 }),
+        weightDecay: Type.Number({ minimum: 0, maximum: 10, default: 1e-5, description: "L2 penalty added to the loss (Adam with L2, as the published code's weight_decay)." }),
+        batchSize: Type.Integer({ minimum: 1, maximum: CONFIG_LIMITS.batchSize, default: 16, description: 'Dialogues per batch.' }),
+      },
+      { additionalProperties: false },
+    ),
+    curriculum: CurriculumConfigSchema,
+    selection: Type.Union([Type.Literal('val'), Type.Literal('test')], {
+      default: 'val',
+      description: "`val`: select the best epoch on a validation split; `test`: the paper's optimistic selection on the test fold.",
+    }),
+    validFraction: Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.1, description: "Fraction of each IEMOCAP training fold's dialogues held out for validation." }),
+    protocol: Type.Union(
+      [
+        Type.Object({ kind: Type.Literal('fixed') }, { additionalProperties: false }),
+        Type.Object({ kind: Type.Literal('random'), missingRate: Type.Number({ minimum: 0, maximum: 0.7 }) }, { additionalProperties: false }),
+      ],
+      { default: { kind: 'fixed' }, description: '`fixed`: one model per condition; `random`: each utterance drops modalities at `missingRate`.' },
+    ),
+    conditions: Type.Array(ConditionSchema, { minItems: 1, uniqueItems: true, default: [...INCOMPLETE_CONDITIONS], description: 'Available modalities of each model (fixed protocol).' }),
+    folds: Type.Array(Type.Integer({ minimum: 1, maximum: 5 }), { minItems: 1, uniqueItems: true, default: [1, 2, 3, 4, 5], description: '1-based folds to run (IEMOCAP: test session).' }),
+    earlyStopPatience: Type.Integer({ minimum: 0, maximum: CONFIG_LIMITS.epochs, default: 0, description: 'Stop when the selection metric has not improved for this many epochs (0 = never).' }),
   },
-  selection: 'val',
-  validFraction: 0.1,
-  protocol: { kind: 'fixed' },
-  conditions: ['a', 't', 'v', 'at', 'av', 'tv'],
-  folds: [1, 2, 3, 4, 5],
-  earlyStopPatience: 0,
-};
+  { additionalProperties: false },
+);
+
+export type RunConfig = Static<typeof RunConfigSchema>;
+export type StageSchedule = RunConfig['teacher'];
+export type OptimConfig = RunConfig['optim'];
+
+export const DEFAULT_CONFIG: RunConfig = Value.Create(RunConfigSchema);
+
+/** An object's properties made optional, and those of its object-valued properties (not of unions). */
+const partialTwoLevels = <T extends TObject>(schema: T) =>
+  Type.Partial(
+    Type.Object(
+      Object.fromEntries(Object.entries(schema.properties).map(([k, s]: [string, TSchema]) => [k, s.type === 'object' ? Type.Partial(s as TObject) : s])) as T['properties'],
+      { additionalProperties: false },
+    ),
+  );
+
+/** A config layer (a file, the flags): every key optional, a nested object may give only some of its fields. */
+export const ConfigLayerSchema = partialTwoLevels(RunConfigSchema);

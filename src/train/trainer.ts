@@ -17,6 +17,7 @@ import { MODALITIES, type Batch, type Condition, type Dialogue, type Fold, type 
 import { modalityWeights } from '../model/backbone.ts';
 import { createModel, modelConfig, type CorpusShape } from '../model/factory.ts';
 import type { MetricRecord, Scorer } from '../eval/metrics.ts';
+import { describeSelection, type Selection } from '../eval/selection.ts';
 import type { MerModel, ModelKind, Stage } from '../model/types.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
 import { HardyError } from '../util/errors.ts';
@@ -97,7 +98,7 @@ export interface TrainResult {
   model: MerModel;
   history: EpochRecord[];
   bestEpoch: number;
-  selection: 'val' | 'test';
+  selection: Selection;
   /** Metrics of the selected epoch. */
   valid?: MetricRecord;
   test: MetricRecord;
@@ -110,12 +111,6 @@ export interface TrainResult {
 }
 
 const EMPTY_BEST = (): Best => ({ epoch: -1, score: -Infinity });
-
-export function describeSelection(selection: 'val' | 'test'): string {
-  return selection === 'test'
-    ? 'best epoch chosen on the TEST split (the paper protocol; optimistic)'
-    : 'best epoch chosen on the validation split';
-}
 
 export async function train(job: TrainJob): Promise<TrainResult> {
   const { config, fold, kind, hooks = {} } = job;
