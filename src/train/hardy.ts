@@ -28,7 +28,7 @@ import { FeaturePipeline } from './features.ts';
 import type { UnitFiles } from './files.ts';
 import { finetuneFold, remapFold, type ModalityFinetuneReport } from './finetune.ts';
 import type { ProgressOptions } from './progress.ts';
-import { mixSeed } from './seeds.ts';
+import { mixSeed, STREAM } from './seeds.ts';
 import type { Scorer } from '../eval/metrics.ts';
 import { train, type TrainResult } from './trainer.ts';
 
@@ -101,7 +101,7 @@ function prepareFeatures(job: HardyJob, config: RunConfig): { corpus: Corpus; fo
       batchSize: config.finetune.batchSize,
       lr: config.optim.lr,
       weightDecay: config.optim.weightDecay,
-      seed: mixSeed(config.seed, 0x0f7e, job.fold.index),
+      seed: mixSeed(config.seed, STREAM.finetune, job.fold.index),
     });
     pipeline = ft.pipeline;
     reports = ft.reports;
@@ -158,7 +158,7 @@ class DiagnosticsLog {
  */
 function saveTrainingHardness(path: string, teacher: MerModel, fold: Fold, job: HardyJob, config: RunConfig): void {
   const p = config.protocol;
-  const masks = p.kind === 'random' ? drawMasks(fold.train, p.missingRate, mixSeed(config.seed, 0x4a, fold.index)) : undefined;
+  const masks = p.kind === 'random' ? drawMasks(fold.train, p.missingRate, mixSeed(config.seed, STREAM.hardnessMasks, fold.index)) : undefined;
   const batches = makeBatches(fold.train, { batchSize: config.optim.batchSize, condition: masks ? undefined : job.condition, masks });
   const hard = epochHardness(teacher, batches, config.curriculum);
   writeJsonAtomic(path, Object.fromEntries([...hard].map(([id, h]) => [id, h.h])));
@@ -197,7 +197,7 @@ export async function trainHardy(job: HardyJob): Promise<HardyResult> {
     t = performance.now();
     teacher = await train({ ...common, kind: 'teacher', files: files?.teacher });
     timing.teacherS = seconds(t);
-    curriculum = new Curriculum(teacher.model, retriever, config.curriculum, corpus.task, mixSeed(config.seed, 0xc0, fold.index));
+    curriculum = new Curriculum(teacher.model, retriever, config.curriculum, corpus.task, mixSeed(config.seed, STREAM.curriculum, fold.index));
     if (files) saveTrainingHardness(files.hardness, teacher.model, fold, job, config);
     curTiming = { hardnessMs: 0, retrievalMs: 0, viewsMs: 0 };
   }

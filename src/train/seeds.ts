@@ -19,8 +19,27 @@ export function mixSeed(...keys: number[]): number {
   return h >>> 0;
 }
 
-/** What a stream is for; part of the derivation so streams never coincide. */
-export const STREAM = { init: 1, epoch: 2, hooks: 3, evalMasks: 4 } as const;
+/**
+ * Every seeded stream of a unit, by what it is for: the purpose is part of the derivation
+ * `mixSeed(seed, STREAM.x, fold, ...)`, so streams never coincide. The values are fixed: changing
+ * one changes every number a run produces.
+ */
+export const STREAM = {
+  /** A model's initial weights. */
+  init: 1,
+  /** Per epoch: the shuffle and the training masks, then dropout. */
+  epoch: 2,
+  /** Per epoch: what the trainer's hooks draw (the curriculum's random K_i). */
+  hooks: 3,
+  /** The validation (…, 1) and test (…, 2) masks of the random protocol. */
+  evalMasks: 4,
+  /** Stage 0: the per-modality fine-tuning MLPs (weights, shuffles, dropout). */
+  finetune: 0x0f7e,
+  /** The random-protocol masks under which the training utterances' hardness is saved for predict. */
+  hardnessMasks: 0x4a,
+  /** The curriculum's own generator. */
+  curriculum: 0xc0,
+} as const;
 
 export function streamRng(seed: number, stream: number, fold: number, epoch = 0): Rng {
   return new Rng(mixSeed(seed, stream, fold, epoch));

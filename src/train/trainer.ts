@@ -10,6 +10,10 @@
  * Curriculum extension point (student stage 2): `hooks.viewsFor(batch, epoch)` returns the views
  * of a training batch (view 0 = the batch itself); the trainer takes one clean optimiser step per
  * view, each with loss = task loss + L_rec against that view's complete features.
+ *
+ * `train()` reads as its phases, each a function over one `Training` state object:
+ *   restoreOrInit -> per epoch: [enterStage2] -> runEpoch -> evaluateEpoch -> recordSelection -> saveEpoch
+ *   -> finish.
  */
 import { appendFileSync } from 'node:fs';
 import { drawMasks, makeBatches, saveMasks, type MaskSet } from '../data/index.ts';
@@ -30,7 +34,6 @@ import { predict, type Predictions } from './evaluate.ts';
 import { Progress, type ProgressOptions } from './progress.ts';
 import { mixSeed, STREAM, streamRng } from './seeds.ts';
 import { trainStep } from './step.ts';
-
 
 export interface TrainHooks {
   /** Before every epoch. `rng` is derived from (seed, fold, epoch), so resumed runs see the same. */
@@ -112,27 +115,78 @@ export interface TrainResult {
 
 const EMPTY_BEST = (): Best => ({ epoch: -1, score: -Infinity });
 
+/** One model's training in progress: the job, its fixed parts, and what the phases update. */
+interface Training {
+  job: TrainJob;
+  sched: StageSchedule;
+  /** Random protocol: the missing rate; undefined under the fixed protocol. */
+  random?: number;
+  /** For progress lines and errors. */
+  label: string;
+  model: MerModel;
+  adam: Adam;
+  /** Evaluation masks, fixed for the whole run (random protocol). */
+  validMasks?: MaskSet;
+  testMasks?: MaskSet;
+  /** Whether the schedule has a stage 2 (else the single stage is selected on directly). */
+  hasStage2: boolean;
+  /** Where the end of stage 1 is shared with the fold's other units, when it is. */
+  stage1Checkpoint?: string;
+  /** Saved in every checkpoint. */
+  st: TrainState;
+  /** Weights of the best epoch so far, and each modality's best stage-1 expert. */
+  bestWeights?: TensorSet;
+  snaps: Partial<Record<Modality, TensorSet>>;
+  /** First epoch to run (after a restore). */
+  start: number;
+  progress: Progress;
+}
+
 export async function train(job: TrainJob): Promise<TrainResult> {
-  const { config, fold, kind, hooks = {} } = job;
+  const tr = restoreOrInit(job);
+  for (let epoch = tr.start; epoch < tr.sched.epochs && !tr.st.stopped; epoch++) {
+    const stage: Stage = epoch < tr.sched.stage1Epochs ? 1 : 2;
+    if (stage === 2 && !tr.st.switched) enterStage2(tr);
+    const ran = await runEpoch(tr, epoch, stage);
+    const t1 = performance.now();
+    const record = evaluateEpoch(tr, epoch, stage, ran);
+    recordSelection(tr, record);
+    record.evalSeconds = (performance.now() - t1) / 1000;
+    tr.st.history.push(record);
+    const sel = tr.job.config.selection === 'val' ? record.valid : record.test;
+    tr.progress.endEpoch(epoch, `stage ${stage} ${tr.job.config.selection} ${job.primary} ${sel?.[job.primary]?.toFixed(4) ?? '-'}`);
+    saveEpoch(tr, record);
+  }
+  tr.adam.dispose();
+  return finish(tr);
+}
+
+/**
+ * A fresh model and optimiser, then the state to continue from: the unit's own checkpoint, else the
+ * fold's shared end of stage 1, else the start.
+ */
+function restoreOrInit(job: TrainJob): Training {
+  const { config, fold, kind } = job;
   const sched = job.schedule ?? config[kind];
   const seed = config.seed;
   const random = config.protocol.kind === 'random' ? config.protocol.missingRate : undefined;
-  const selection = config.selection;
-  if (selection === 'val' && fold.valid.length === 0) {
+  if (config.selection === 'val' && fold.valid.length === 0) {
     throw new HardyError(`fold ${fold.index}: no validation dialogues; set validFraction > 0 or selection 'test'`);
   }
   const label = `${kind} fold ${fold.index} ${random !== undefined ? `rate ${random}` : job.condition}`;
 
   const model = createModel(kind, modelConfig(config.model, job.corpus, job.decoderHidden), mixSeed(seed, STREAM.init, fold.index));
   const adam = new Adam(model.params, { lr: config.optim.lr, weightDecay: config.optim.weightDecay });
-  const batchSize = config.optim.batchSize;
-
-  // Evaluation masks are fixed for the whole run (random protocol), drawn from derived seeds.
   const validMasks = random !== undefined ? drawMasks(fold.valid, random, mixSeed(seed, STREAM.evalMasks, fold.index, 1)) : undefined;
   const testMasks = random !== undefined ? (job.testMasks ?? drawMasks(fold.test, random, mixSeed(seed, STREAM.evalMasks, fold.index, 2))) : undefined;
   const files = job.files;
   if (files && testMasks) saveMasks(files.testMasks, testMasks);
 
+  const hasStage2 = sched.epochs > sched.stage1Epochs;
+  // Stage 1 does not depend on the condition (complete inputs, condition-free RNG streams), so the
+  // units of one fold and seed share it: the first one to finish stage 1 leaves its end state in
+  // `stage1Checkpoint`, and the others start from there, exactly where they would have been.
+  const stage1Checkpoint = hasStage2 && sched.stage1Epochs > 0 ? files?.stage1Checkpoint : undefined;
   let st: TrainState = {
     history: [],
     best: EMPTY_BEST(),
@@ -145,17 +199,12 @@ export async function train(job: TrainJob): Promise<TrainResult> {
   let bestWeights: TensorSet | undefined;
   const snaps: Partial<Record<Modality, TensorSet>> = {};
   let start = 0;
-  const hasStage2 = sched.epochs > sched.stage1Epochs;
-  // Stage 1 does not depend on the condition (complete inputs, condition-free RNG streams), so the
-  // units of one fold and seed share it: the first one to finish stage 1 leaves its end state in
-  // `stage1Checkpoint`, and the others start from there, exactly where they would have been.
-  const stage1Dir = hasStage2 && sched.stage1Epochs > 0 ? files?.stage1Checkpoint : undefined;
   if (files) {
     let ck = loadCheckpoint<TrainState>(files.checkpoint, model);
-    if (!ck && stage1Dir) {
-      ck = loadCheckpoint<TrainState>(stage1Dir, model);
+    if (!ck && stage1Checkpoint) {
+      ck = loadCheckpoint<TrainState>(stage1Checkpoint, model);
       if (ck && ck.epoch !== sched.stage1Epochs - 1) {
-        throw new HardyError(`${stage1Dir}: shared stage-1 checkpoint is at epoch ${ck.epoch + 1}, expected ${sched.stage1Epochs}; delete it to retrain stage 1`);
+        throw new HardyError(`${stage1Checkpoint}: shared stage-1 checkpoint is at epoch ${ck.epoch + 1}, expected ${sched.stage1Epochs}; delete it to retrain stage 1`);
       }
     }
     if (ck) {
@@ -168,111 +217,152 @@ export async function train(job: TrainJob): Promise<TrainResult> {
     // The metrics file is the history: rewriting it drops lines of an epoch that was cut short.
     writeFileAtomic(files.metrics, st.history.map((r) => JSON.stringify(r) + '\n').join(''));
   }
+  const progress = new Progress(label, sched.epochs, start, job.progress);
+  return { job, sched, random, label, model, adam, validMasks, testMasks, hasStage2, stage1Checkpoint, st, bestWeights, snaps, start, progress };
+}
 
-  // Stage 1 trains and is scored on complete inputs; stage 2 on the condition (or the masks).
-  const evalOn = (dialogues: Dialogue[], masks: MaskSet | undefined, stage: Stage): MetricRecord => {
+/** The stage switch: each modality's expert (projection, blocks, unimodal head) back to its best stage-1 epoch. */
+function enterStage2(tr: Training): void {
+  const { st, snaps, model } = tr;
+  for (const m of MODALITIES) if (snaps[m]) model.params.setWeights(snaps[m]!, `stage-1 snapshot of ${m}`);
+  st.restored = { a: st.unimodalBest.a.epoch, t: st.unimodalBest.t.epoch, v: st.unimodalBest.v.epoch };
+  st.switched = true;
+}
+
+interface EpochRun {
+  loss: number;
+  steps: number;
+  seconds: number;
+  hookInfo?: Record<string, unknown>;
+}
+
+/** One epoch of optimiser steps (every view of every batch), between the epoch hooks. */
+async function runEpoch(tr: Training, epoch: number, stage: Stage): Promise<EpochRun> {
+  const { job, model, adam, progress } = tr;
+  const { fold, hooks = {} } = job;
+  const seed = job.config.seed;
+  const rng = streamRng(seed, STREAM.epoch, fold.index, epoch);
+  await hooks.beforeEpoch?.(epoch, { stage, rng: streamRng(seed, STREAM.hooks, fold.index, epoch), model });
+  const t0 = performance.now();
+  const shuffleSeed = rng.nextUint32();
+  const trainMasks = stage === 2 && tr.random !== undefined ? drawMasks(fold.train, tr.random, rng.nextUint32()) : undefined;
+  const batches = makeBatches(fold.train, {
+    batchSize: job.config.optim.batchSize,
+    shuffle: true,
+    seed: shuffleSeed,
+    condition: stage === 1 ? 'atv' : job.condition,
+    masks: trainMasks,
+  });
+  progress.startEpoch();
+  let steps = 0;
+  for (let i = 0; i < batches.length; i++) {
+    const views = stage === 2 && hooks.viewsFor ? await hooks.viewsFor(batches[i]!, epoch) : [batches[i]!];
+    for (const view of views) {
+      const loss = trainStep(model, adam, view, { stage, rng });
+      if (!Number.isFinite(loss)) {
+        // The weights in memory are spoiled; the checkpoint on disk (last finished epoch) is not.
+        const files = job.files;
+        const kept = files && hasCheckpoint(files.checkpoint) ? `the last good checkpoint (epoch ${epoch}) is kept in ${files.checkpoint}` : 'no checkpoint was written';
+        throw new HardyError(`${tr.label}: the training loss became ${loss} at epoch ${epoch + 1}, batch ${i + 1}; stopped, ${kept}. Lower optim.lr or check the features, then --resume`);
+      }
+      progress.step(epoch, i + 1, batches.length, loss);
+      steps++;
+    }
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const hookInfo = (await hooks.afterEpoch?.(epoch)) ?? undefined;
+  return { loss: progress.runningLoss(), steps, seconds, hookInfo };
+}
+
+/**
+ * The epoch's record: valid and test metrics (stage 1 on complete inputs, stage 2 on the condition or
+ * the masks) and, in stage 1, each modality's unimodal score on the selection split.
+ */
+function evaluateEpoch(tr: Training, epoch: number, stage: Stage, ran: EpochRun): EpochRecord {
+  const { job, model } = tr;
+  const { fold } = job;
+  const batchSize = job.config.optim.batchSize;
+  const evalOn = (dialogues: Dialogue[], masks: MaskSet | undefined): MetricRecord => {
     const p =
-      stage === 1 && hasStage2
+      stage === 1 && tr.hasStage2
         ? predict(model, dialogues, { stage, batchSize, complete: true })
         : predict(model, dialogues, { stage, batchSize, condition: masks ? undefined : job.condition, masks });
     return job.score(p.preds, p.labels);
   };
-  const selSplit = selection === 'val' ? fold.valid : fold.test;
-  const progress = new Progress(label, sched.epochs, start, job.progress);
+  const record: EpochRecord = {
+    epoch,
+    stage,
+    loss: ran.loss,
+    steps: ran.steps,
+    seconds: ran.seconds,
+    evalSeconds: 0,
+    valid: fold.valid.length ? evalOn(fold.valid, tr.validMasks) : undefined,
+    test: evalOn(fold.test, tr.testMasks),
+  };
+  if (ran.hookInfo) record.hooks = ran.hookInfo;
+  if (stage === 1) {
+    const p = predict(model, job.config.selection === 'val' ? fold.valid : fold.test, { stage: 1, batchSize, complete: true });
+    record.unimodal = { a: 0, t: 0, v: 0 };
+    for (const m of MODALITIES) record.unimodal[m] = job.score(p.unimodal![m], p.labels)[job.primary]!;
+  }
+  return record;
+}
 
-  for (let epoch = start; epoch < sched.epochs && !st.stopped; epoch++) {
-    const stage: Stage = epoch < sched.stage1Epochs ? 1 : 2;
-    if (stage === 2 && !st.switched) {
-      // Restore each modality's expert (projection, blocks, unimodal head) from its best stage-1 epoch.
-      for (const m of MODALITIES) if (snaps[m]) model.params.setWeights(snaps[m]!, `stage-1 snapshot of ${m}`);
-      st.restored = { a: st.unimodalBest.a.epoch, t: st.unimodalBest.t.epoch, v: st.unimodalBest.v.epoch };
-      st.switched = true;
-    }
-    const rng = streamRng(seed, STREAM.epoch, fold.index, epoch);
-    await hooks.beforeEpoch?.(epoch, { stage, rng: streamRng(seed, STREAM.hooks, fold.index, epoch), model });
-    const t0 = performance.now();
-    const shuffleSeed = rng.nextUint32();
-    const trainMasks = stage === 2 && random !== undefined ? drawMasks(fold.train, random, rng.nextUint32()) : undefined;
-    const batches = makeBatches(fold.train, {
-      batchSize,
-      shuffle: true,
-      seed: shuffleSeed,
-      condition: stage === 1 ? 'atv' : job.condition,
-      masks: trainMasks,
-    });
-    progress.startEpoch();
-    let steps = 0;
-    for (let i = 0; i < batches.length; i++) {
-      const views = stage === 2 && hooks.viewsFor ? await hooks.viewsFor(batches[i]!, epoch) : [batches[i]!];
-      for (const view of views) {
-        const loss = trainStep(model, adam, view, { stage, rng });
-        if (!Number.isFinite(loss)) {
-          // The weights in memory are spoiled; the checkpoint on disk (last finished epoch) is not.
-          const kept = files && hasCheckpoint(files.checkpoint) ? `the last good checkpoint (epoch ${epoch}) is kept in ${files.checkpoint}` : 'no checkpoint was written';
-          throw new HardyError(`${label}: the training loss became ${loss} at epoch ${epoch + 1}, batch ${i + 1}; stopped, ${kept}. Lower optim.lr or check the features, then --resume`);
-        }
-        progress.step(epoch, i + 1, batches.length, loss);
-        steps++;
+/**
+ * Selection: in stage 1 each modality's best expert (restored at the switch); in stage 2 (or a
+ * single-stage schedule) the best epoch on the selection split, and the early stop.
+ */
+function recordSelection(tr: Training, record: EpochRecord): void {
+  const { st, job, model } = tr;
+  const { epoch } = record;
+  if (record.unimodal) {
+    for (const m of MODALITIES) {
+      const s = record.unimodal[m];
+      if (s > st.unimodalBest[m].score) {
+        st.unimodalBest[m] = { epoch, score: s };
+        tr.snaps[m] = model.params.getWeights(modalityWeights(m));
       }
-    }
-    const seconds = (performance.now() - t0) / 1000;
-    const hookInfo = (await hooks.afterEpoch?.(epoch)) ?? undefined;
-    const t1 = performance.now();
-    const record: EpochRecord = {
-      epoch,
-      stage,
-      loss: progress.runningLoss(),
-      steps,
-      seconds,
-      evalSeconds: 0,
-      valid: fold.valid.length ? evalOn(fold.valid, validMasks, stage) : undefined,
-      test: evalOn(fold.test, testMasks, stage),
-    };
-    if (hookInfo) record.hooks = hookInfo;
-    if (stage === 1) {
-      const p = predict(model, selSplit, { stage: 1, batchSize, complete: true });
-      record.unimodal = { a: 0, t: 0, v: 0 };
-      for (const m of MODALITIES) {
-        const s = job.score(p.unimodal![m], p.labels)[job.primary]!;
-        record.unimodal[m] = s;
-        if (s > st.unimodalBest[m].score) {
-          st.unimodalBest[m] = { epoch, score: s };
-          snaps[m] = model.params.getWeights(modalityWeights(m));
-        }
-      }
-    }
-    if (stage === 2 || !hasStage2) {
-      const score = (selection === 'val' ? record.valid! : record.test)[job.primary];
-      if (score === undefined) throw new HardyError(`selection metric '${job.primary}' is not among ${Object.keys(record.test).join(', ')}`);
-      if (score > st.best.score) {
-        st.best = { epoch, score };
-        bestWeights = model.params.getWeights();
-        st.sinceBest = 0;
-      } else if (++st.sinceBest >= config.earlyStopPatience && config.earlyStopPatience > 0) {
-        st.stopped = true;
-      }
-    }
-    record.evalSeconds = (performance.now() - t1) / 1000;
-    st.history.push(record);
-    const sel = selection === 'val' ? record.valid : record.test;
-    progress.endEpoch(epoch, `stage ${stage} ${selection} ${job.primary} ${sel?.[job.primary]?.toFixed(4) ?? '-'}`);
-    if (files) {
-      appendFileSync(files.metrics, JSON.stringify(record) + '\n');
-      const a = adam.getState();
-      const sets: Record<string, TensorSet> = { 'adam.m': a.m, 'adam.v': a.v };
-      if (bestWeights) sets.best = bestWeights;
-      for (const m of MODALITIES) if (snaps[m]) sets[`expert.${m}`] = snaps[m]!;
-      st.adamStep = a.step;
-      saveCheckpoint(files.checkpoint, epoch, model, st, sets);
-      if (stage1Dir && epoch === sched.stage1Epochs - 1 && !hasCheckpoint(stage1Dir)) saveCheckpoint(stage1Dir, epoch, model, st, sets);
     }
   }
-  adam.dispose();
+  if (record.stage === 2 || !tr.hasStage2) {
+    const patience = job.config.earlyStopPatience;
+    const score = (job.config.selection === 'val' ? record.valid! : record.test)[job.primary];
+    if (score === undefined) throw new HardyError(`selection metric '${job.primary}' is not among ${Object.keys(record.test).join(', ')}`);
+    if (score > st.best.score) {
+      st.best = { epoch, score };
+      tr.bestWeights = model.params.getWeights();
+      st.sinceBest = 0;
+    } else if (++st.sinceBest >= patience && patience > 0) {
+      st.stopped = true;
+    }
+  }
+}
 
-  if (bestWeights) model.params.setWeights(bestWeights);
+/** The epoch's metrics line and checkpoint; the end of stage 1 also into the fold's shared checkpoint. */
+function saveEpoch(tr: Training, record: EpochRecord): void {
+  const files = tr.job.files;
+  if (!files) return;
+  appendFileSync(files.metrics, JSON.stringify(record) + '\n');
+  const a = tr.adam.getState();
+  const sets: Record<string, TensorSet> = { 'adam.m': a.m, 'adam.v': a.v };
+  if (tr.bestWeights) sets.best = tr.bestWeights;
+  for (const m of MODALITIES) if (tr.snaps[m]) sets[`expert.${m}`] = tr.snaps[m]!;
+  tr.st.adamStep = a.step;
+  saveCheckpoint(files.checkpoint, record.epoch, tr.model, tr.st, sets);
+  if (tr.stage1Checkpoint && record.epoch === tr.sched.stage1Epochs - 1 && !hasCheckpoint(tr.stage1Checkpoint)) {
+    saveCheckpoint(tr.stage1Checkpoint, record.epoch, tr.model, tr.st, sets);
+  }
+}
+
+/** The selected epoch's weights back in the model, its test predictions, and the saved model and result. */
+function finish(tr: Training): TrainResult {
+  const { job, model, st, testMasks } = tr;
+  const { config, fold, kind } = job;
+  const selection = config.selection;
+  if (tr.bestWeights) model.params.setWeights(tr.bestWeights);
   const chosen = st.history.find((r) => r.epoch === st.best.epoch) ?? st.history[st.history.length - 1]!;
   // The selected model's test predictions (confusion matrices, per-utterance reports).
-  const testPredictions = predict(model, fold.test, { stage: chosen.stage, batchSize, condition: testMasks ? undefined : job.condition, masks: testMasks });
+  const testPredictions = predict(model, fold.test, { stage: chosen.stage, batchSize: config.optim.batchSize, condition: testMasks ? undefined : job.condition, masks: testMasks });
   delete testPredictions.unimodal;
   const result: TrainResult = {
     testPredictions,
@@ -285,19 +375,19 @@ export async function train(job: TrainJob): Promise<TrainResult> {
     restored: st.restored,
     testMasks,
   };
-  if (files) {
+  if (job.files) {
     const meta = {
       kind,
       fold: fold.index,
-      condition: random !== undefined ? undefined : job.condition,
-      missingRate: random,
-      seed,
+      condition: tr.random !== undefined ? undefined : job.condition,
+      missingRate: tr.random,
+      seed: config.seed,
       bestEpoch: result.bestEpoch,
       selection,
       selectionNote: describeSelection(selection),
     };
-    saveModel(files.model, model, meta);
-    writeJsonAtomic(files.result, { ...meta, valid: result.valid, test: result.test, restored: result.restored, epochs: st.history.length });
+    saveModel(job.files.model, model, meta);
+    writeJsonAtomic(job.files.result, { ...meta, valid: result.valid, test: result.test, restored: result.restored, epochs: st.history.length });
   }
   return result;
 }
