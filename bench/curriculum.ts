@@ -101,7 +101,7 @@ export function spearman(x: readonly number[], y: readonly number[]): number {
 function synthCorpus(preset: string): Corpus {
   const dir = `/tmp/hardy-synth-${preset}-seed1`;
   if (!existsSync(dir)) writeSynth(dir, { preset: preset as 'tiny' | 'small' | 'iemocap', seed: 1 });
-  // Text is L2-normalised before any model sees it (spec §7).
+  // Text is L2-normalised before any model sees it (docs/method.md §7).
   return l2Normalize(loadCorpus(dir));
 }
 

@@ -3,7 +3,7 @@
 
 Run with Debian's interpreter (it has python3-torch):  /usr/bin/python3 scripts/make_parity_fixture.py
 
-The computation is one expert layer of the spec (method.md §3) plus a classifier and the masked
+The computation is one expert layer (docs/method.md §3) plus a classifier and the masked
 cross-entropy of §4, small enough to commit:
     a      = MaskedSelfAttention(x; key_mask)   q, k, v = Linear(D, D); H heads; scale 1/sqrt(D/H);
                                                  masked keys excluded; a query with no key gets 0;

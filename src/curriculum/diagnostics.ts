@@ -1,5 +1,5 @@
 /**
- * Per-epoch diagnostics of the curriculum (spec: method.md §6), JSON-serialisable: hardness
+ * Per-epoch diagnostics of the curriculum (docs/method.md §6), JSON-serialisable: hardness
  * histogram, mean K_i, neighbour label agreement at 1/3/5 over the re-ranked neighbour list, and
  * the hardest and easiest utterances with their kept neighbours' ids and labels.
  *

@@ -1,5 +1,5 @@
 /**
- * Multi-view hardness (spec: method.md §5) from per-utterance scores of the frozen teacher:
+ * Multi-view hardness (docs/method.md §5) from per-utterance scores of the frozen teacher:
  *   direct   D = D_rec[b, s]  (reconstruction error of the missing modalities vs the TRUE features)
  *   indirect I = I_at + I_av + I_tv  (entropy surrogate of mutual information, tau = 1)
  * each min-max normalised over the REAL utterances of the batch (a range below 1e-5 gives 0), then
@@ -78,7 +78,7 @@ export function batchHardness(batch: Batch, D: Float32Array, I: Float32Array, w:
   return out;
 }
 
-/** Temperature of the entropy surrogate (spec §5). */
+/** Temperature of the entropy surrogate (docs/method.md §5). */
 export const MI_TAU = 1;
 
 /**

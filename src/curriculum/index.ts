@@ -1,5 +1,5 @@
 /**
- * Retrieval indexes for the curriculum (spec: method.md §6): one per fold and modality, over that
+ * Retrieval indexes for the curriculum (docs/method.md §6): one per fold and modality, over that
  * fold's TRAINING utterances only. The default is exact search as a batched matrix product:
  *   L2 (audio, video):  ||q - x||^2 = ||q||^2 - 2 q.x + ||x||^2
  *   cosine (text):      1 - q.x over L2-normalised vectors
@@ -23,7 +23,7 @@ import { l2NormalizeRows } from '../data/batches.ts';
 
 export type Metric = 'l2' | 'cosine';
 
-/** The spec's metrics: L2 for audio and video, cosine for text. */
+/** The metrics of docs/method.md §6: L2 for audio and video, cosine for text. */
 export const DEFAULT_METRICS: Record<Modality, Metric> = { a: 'l2', t: 'cosine', v: 'l2' };
 
 /** Result of a search: row-major [nq, k]; a row with fewer than k neighbours is padded with -1 / Infinity. */

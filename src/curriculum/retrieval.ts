@@ -1,5 +1,5 @@
 /**
- * Neighbour lists of the retrieval-based curriculum (spec: method.md §6).
+ * Neighbour lists of the retrieval-based curriculum (docs/method.md §6).
  *
  * For a training utterance with availability (a, t, v): each available modality's index gives its
  * top K (the utterance itself excluded); the lists are concatenated in the order a, v, t and
@@ -104,7 +104,7 @@ export function meanCompleteDistance(table: UtteranceTable, i: number, j: number
   return s / MODALITIES.length;
 }
 
-/** The spec's dynamic K: K_i = min(K, floor(h (K + 1 - K_min) + K_min)). */
+/** The dynamic K (docs/method.md §6): K_i = min(K, floor(h (K + 1 - K_min) + K_min)). */
 export function dynamicK(h: number, K: number, Kmin: number): number {
   return Math.min(K, Math.floor(h * (K + 1 - Kmin) + Kmin));
 }

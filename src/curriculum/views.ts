@@ -1,5 +1,5 @@
 /**
- * The K + 1 views of a stage-2 batch (spec: method.md §6). View 0 is the batch. View j >= 1 puts,
+ * The K + 1 views of a stage-2 batch (docs/method.md §6). View 0 is the batch. View j >= 1 puts,
  * at every real position, the utterance's j-th kept neighbour: its complete features, the query's
  * own availability mask (the condition), and the query's label (or the neighbour's own with
  * `neighbourLabel: 'own'`). An utterance with fewer than j kept neighbours keeps itself, so easy

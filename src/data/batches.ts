@@ -1,5 +1,5 @@
 /**
- * Batches of whole dialogues padded to the longest in the batch (method.md §1), seeded
+ * Batches of whole dialogues padded to the longest in the batch (docs/method.md §1), seeded
  * shuffling, and feature transforms (text L2 normalisation, per-modality standardisation).
  * Features in a batch are always the true complete ones; `avail` says what the model may see.
  */

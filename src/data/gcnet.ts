@@ -1,6 +1,6 @@
 /**
- * GCNet / MERTools corpus layout (data-formats.md §1): a label pickle plus one feature folder per
- * modality. IEMOCAP pickles are 6-element lists, CMU ones 7-element lists; see the spec for the
+ * GCNet / MERTools corpus layout (README, "Data preparation"): a label pickle plus one feature folder per
+ * modality. IEMOCAP pickles are 6-element lists, CMU ones 7-element lists; the README gives the
  * fields. Errors name the file and the dialogue/utterance id.
  */
 import { existsSync } from 'node:fs';

@@ -1,5 +1,5 @@
 /**
- * Missing-modality masks (method.md §2). A fixed condition gives every utterance the same
+ * Missing-modality masks (docs/method.md §2). A fixed condition gives every utterance the same
  * availability; the random protocol draws a non-empty subset per utterance at missing rate r and
  * stores it, so every model is scored on the same test masks.
  */

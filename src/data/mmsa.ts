@@ -1,5 +1,5 @@
 /**
- * MMSA layout (data-formats.md §2): one pickle `{train|valid|test: {id, text, audio, vision,
+ * MMSA layout (README, "MMSA pickles"): one pickle `{train|valid|test: {id, text, audio, vision,
  * audio_lengths?, vision_lengths?, regression_labels, ...}}` with frame-level arrays [N, T, d]; ids,
  * lengths and labels may be NumPy arrays or Python lists.
  * Utterance vector = mean over the valid frames: the first `lengths[i]` frames when lengths are

@@ -1,5 +1,5 @@
 /**
- * Folds (method.md §1): IEMOCAP leave-one-session-out, with a seeded validation subset of each
+ * Folds (docs/method.md §1): IEMOCAP leave-one-session-out, with a seeded validation subset of each
  * training fold's dialogues (never from the test session); CMU/MMSA: the corpus' own
  * train/valid/test lists as a single fold.
  */

@@ -1,6 +1,6 @@
 /**
  * A synthetic corpus with known difficulty, written in the real GCNet layout so the real loader
- * reads it (data-formats.md §3).
+ * reads it (README, "Data preparation").
  *
  * Generative model (K-dim shared latent, C classes with orthonormal prototypes mu_c of norm R):
  *   dialogue: speakers alternate (switch prob 0.65); emotions follow a sticky Markov chain
@@ -55,7 +55,7 @@ interface PresetSpec {
 const PRESETS: Record<SynthPreset, PresetSpec> = {
   tiny: { dims: { a: 12, t: 16, v: 16 }, latent: 8, sessions: [[2, 16], [2, 15], [2, 17], [2, 14], [2, 18]], splits: [[8, 48], [2, 12], [3, 18]] },
   small: { dims: { a: 64, t: 128, v: 128 }, latent: 16, sessions: [[6, 180], [6, 170], [6, 190], [6, 175], [6, 185]], splits: [[40, 600], [8, 110], [12, 190]] },
-  // the real IEMOCAP-4 and CMU-MOSI sizes (data-formats.md §1)
+  // the real IEMOCAP-4 and CMU-MOSI sizes (README, "Data preparation")
   iemocap: {
     dims: { a: 512, t: 1024, v: 1024 },
     latent: 32,

@@ -1,5 +1,5 @@
 /**
- * The data model shared by every layer (spec: method.md §1-2). Plain typed arrays only: the data
+ * The data model shared by every layer (docs/method.md §1-2). Plain typed arrays only: the data
  * layer knows nothing about tensors, so it stays fast to test and free of the engine.
  */
 

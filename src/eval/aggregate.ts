@@ -1,5 +1,5 @@
 /**
- * Aggregation of per-run metrics (spec §8): per condition the mean over folds, the average over
+ * Aggregation of per-run metrics (docs/method.md §8): per condition the mean over folds, the average over
  * the six incomplete conditions, then mean +- std over seeds (sample std, n - 1; 0 for one seed).
  */
 import { INCOMPLETE_CONDITIONS, type Condition } from '../data/types.ts';

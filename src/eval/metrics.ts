@@ -1,5 +1,5 @@
 /**
- * Evaluation metrics (spec §8) on plain arrays. Fractions in [0, 1] except MAE and Corr.
+ * Evaluation metrics (docs/method.md §8) on plain arrays. Fractions in [0, 1] except MAE and Corr.
  * Classification: WA (accuracy), UA (macro recall), F1w (support-weighted F1), F1m (macro F1),
  * confusion matrix. Averages run over the classes present in the labels or the predictions
  * (scikit-learn's convention). Regression (CMU, MMSA convention): ACC2/F1 on non-zero labels

@@ -1,5 +1,5 @@
 /**
- * Published numbers (spec: paper-results.md), in percent exactly as printed: the HARDY-MER paper's
+ * Published numbers (the papers' tables), in percent exactly as printed: the HARDY-MER paper's
  * main table (ACM MM 2025) as restated by a later paper. Protocol: fixed conditions, one model per
  * condition, IEMOCAP 5-fold leave-one-session-out; MOSEI ACC/F1 on non-zero labels.
  */

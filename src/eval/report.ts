@@ -19,7 +19,7 @@ import {
 } from './report-data.ts';
 import type { TopLevelSpec } from 'vega-lite';
 
-/** The visible label every output of a test-selected run carries (spec: method.md §8). */
+/** The visible label every output of a test-selected run carries (docs/method.md §8). */
 export const NOT_AVAILABLE = 'not available for this run';
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };

@@ -1,5 +1,5 @@
 /**
- * Masked multi-head attention across the S utterances of a dialogue (spec §3).
+ * Masked multi-head attention across the S utterances of a dialogue (docs/method.md §3).
  * Shapes: B dialogues, S utterances, D hidden, H heads, dh = D / H; N real utterances (rows, see
  * tokens.ts). The projections run on rows; the attention itself is engine/ops.attention.
  */
@@ -32,7 +32,7 @@ export class MultiHeadAttention {
   }
 }
 
-/** A'(z) = A(z) + MLP(A(z)): masked self-attention followed by the GELU MLP (spec §3). */
+/** A'(z) = A(z) + MLP(A(z)): masked self-attention followed by the GELU MLP (docs/method.md §3). */
 export class AttentionBlock {
   private readonly attn: MultiHeadAttention;
   private readonly mlp: GeluMlp;
@@ -51,7 +51,7 @@ export class AttentionBlock {
 
 /**
  * CA(q_from -> kv_from): queries from one modality, keys/values from another, key mask = OR of
- * the two availabilities, output projection Linear + Dropout, then x + MLP(x) (spec §3).
+ * the two availabilities, output projection Linear + Dropout, then x + MLP(x) (docs/method.md §3).
  */
 export class CrossAttention {
   private readonly attn: MultiHeadAttention;

@@ -1,5 +1,5 @@
 /**
- * Pieces the three models share (spec §3): input projections, the expert stack, the fusion head
+ * Pieces the three models share (docs/method.md §3): input projections, the expert stack, the fusion head
  * with its stage-1 unimodal heads, and the reconstruction decoder.
  *
  * Weight names are grouped by modality (`proj.a.`, `expert.a.`, `uni.a.`) so the stage switch can

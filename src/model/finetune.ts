@@ -1,5 +1,5 @@
 /**
- * The optional stage-0 feature fine-tuning MLP (spec: method.md §3), one per modality:
+ * The optional stage-0 feature fine-tuning MLP (docs/method.md §3), one per modality:
  *   d -> d -> d -> d/2 -> d/4 -> C, ReLU between layers.
  * Trained as a unimodal classifier (C classes) or regressor (C = 1); the output of the second
  * layer (d-dim, before its ReLU, as the published code's `feature = fc2(out)`) becomes the new

@@ -41,7 +41,7 @@ export class Linear {
   }
 }
 
-/** The block MLP of spec §3: Linear(D, D) -> GELU -> Dropout -> Linear(D, D) -> Dropout. */
+/** The block MLP of docs/method.md §3: Linear(D, D) -> GELU -> Dropout -> Linear(D, D) -> Dropout. */
 export class GeluMlp {
   private readonly l1: Linear;
   private readonly l2: Linear;

@@ -1,5 +1,5 @@
 /**
- * Losses (spec §4) and the entropy surrogate of mutual information (spec §5), all masked to real
+ * Losses (docs/method.md §4) and the entropy surrogate of mutual information (docs/method.md §5), all masked to real
  * utterances. The curriculum's hardness reuses `recPerUtterance` and `mutualInfo` from here.
  */
 import * as tf from '@tensorflow/tfjs';

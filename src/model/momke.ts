@@ -1,5 +1,5 @@
 /**
- * The MoMKE baseline (Xu et al., ACM MM 2024; spec §3): the teacher without cross-attention and
+ * The MoMKE baseline (Xu et al., ACM MM 2024; docs/method.md §3): the teacher without cross-attention and
  * decoder; in stage 2 the three expert outputs for modality m are weighted by a soft router
  * softmax(MLP_m(h_m)), MLP D -> D -> 3.
  */

@@ -1,5 +1,5 @@
 /**
- * The training objective of each model and stage (spec §4, §7):
+ * The training objective of each model and stage (docs/method.md §4, §7):
  * - stage 1 (complete inputs): task loss on the fused output + task loss of each unimodal head;
  *   the teacher adds 0.001 * MI term.
  * - stage 2 (the condition's masks): task loss + L_rec against the batch's true features for the

@@ -1,5 +1,5 @@
 /**
- * The deployed model (spec §3): r_m = E_m(h_m), each modality through its own expert; fusion head;
+ * The deployed model (docs/method.md §3): r_m = E_m(h_m), each modality through its own expert; fusion head;
  * decoder reconstructing all three modalities from the fused representation.
  */
 import { MODALITIES, type Modality } from '../data/types.ts';

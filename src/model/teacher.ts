@@ -1,5 +1,5 @@
 /**
- * The hardness scorer (spec §3): shared expert stack; stage 1 each modality through its own
+ * The hardness scorer (docs/method.md §3): shared expert stack; stage 1 each modality through its own
  * expert, stage 2 through all three experts summed; six cross-attentions give the joint
  * representations c_mn = CA(r_m -> r_n) + CA(r_n -> r_m) that the MI terms read.
  */

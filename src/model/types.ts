@@ -20,7 +20,7 @@ export interface ModelConfig extends ModelHyper {
   /** Classes (classification) or 1 (regression). */
   numClasses: number;
   task: Task;
-  /** Hidden width of the reconstruction decoder (spec: 1024). */
+  /** Hidden width of the reconstruction decoder (docs/method.md §3: 1024). */
   decoderHidden: number;
 }
 

@@ -1,5 +1,5 @@
 /**
- * The per-fold feature pipeline every model of a fold sees (spec §3 "Feature fine-tuning MLP",
+ * The per-fold feature pipeline every model of a fold sees (docs/method.md §3 "Feature fine-tuning MLP",
  * §7): the optional fine-tuned MLP of each modality (its second layer's output), then unit L2 norm
  * for text. It is saved in the fold's folder, so `eval`, `predict` and `serve` apply to any
  * utterance exactly what training applied.

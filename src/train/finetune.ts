@@ -1,5 +1,5 @@
 /**
- * Stage 0, per fold (spec: method.md §3, §7, and defect 6 of §9): for each modality, train the
+ * Stage 0, per fold (docs/method.md §3, §7, and defect 6 of §9): for each modality, train the
  * fine-tuning MLP as a unimodal classifier/regressor on the fold's TRAINING utterances only
  * (batches of 16 utterances, Adam with L2), keep the epoch with the best score on the fold's
  * VALIDATION utterances, then replace every utterance's feature of the corpus by the MLP's
@@ -20,7 +20,7 @@ import { stepOn } from './step.ts';
 
 export interface FinetuneOptions {
   epochs: number;
-  /** Utterances per batch (spec: 16). */
+  /** Utterances per batch (docs/method.md §7: 16). */
   batchSize: number;
   lr: number;
   weightDecay: number;

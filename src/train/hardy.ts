@@ -1,5 +1,5 @@
 /**
- * The full HARDY-MER pipeline for one (fold, condition, seed) (spec: method.md §3-§7):
+ * The full HARDY-MER pipeline for one (fold, condition, seed) (docs/method.md §3-§7):
  *   stage 0  fine-tune per-modality MLPs on the fold's training utterances (optional) and replace
  *            every utterance's features; L2-normalise text;
  *   indexes  one exact index per modality over the fold's training utterances, saved with the run;
@@ -112,7 +112,7 @@ function prepareFeatures(job: HardyJob, config: RunConfig): { corpus: Corpus; fo
     if (reportFile && reports) writeJsonAtomic(reportFile, reports);
     pipeline.save(dir); // written last: its presence means the folder is complete
   }
-  // Text is L2-normalised before the student sees it (spec §7): the pipeline's last step.
+  // Text is L2-normalised before the student sees it (docs/method.md §7): the pipeline's last step.
   const corpus = pipeline.transformCorpus(job.corpus);
   pipeline.dispose();
   return { corpus, fold: remapFold(job.fold, corpus), reports };

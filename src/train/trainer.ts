@@ -1,5 +1,5 @@
 /**
- * Training of one model for one fold and one condition (or one missing rate), spec §7:
+ * Training of one model for one fold and one condition (or one missing rate), docs/method.md §7:
  * stage 1 on complete inputs with the unimodal heads, stage 2 on the condition's masks; at the
  * switch each modality's expert is restored from its best stage-1 epoch (unimodal validation
  * score); per-epoch validation and test; selection of the best stage-2 epoch on the validation

@@ -1,5 +1,5 @@
 // NaN/Inf in inputs are detected at load and named with the utterance id (issue 8).
-// MMSA: -inf marks a missing frame (data-formats.md §2) in any modality and is skipped; NaN or +inf
+// MMSA: -inf marks a missing frame (README, "MMSA pickles") in any modality and is skipped; NaN or +inf
 // inside the valid frames is corrupt and refused; frames past `lengths[i]` are padding and ignored;
 // an utterance whose frames are all -inf gets a zero vector, counted in the notes. Lengths must be
 // whole numbers >= 0 (a NaN length used to give a silent zero vector).
