@@ -41,7 +41,7 @@ import { scorerFor } from '../src/eval/metrics.ts';
 import { predict } from '../src/train/evaluate.ts';
 import { Rng } from '../src/util/rng.ts';
 import { batchHardness, teacherScores } from '../src/curriculum/hardness.ts';
-import { buildFoldIndexes, disposeFoldIndexes } from '../src/curriculum/index.ts';
+import { buildFoldIndexes, disposeFoldIndexes } from '../src/curriculum/retrieval-index.ts';
 import { Retriever } from '../src/curriculum/retrieval.ts';
 import { trainingTable } from '../src/curriculum/table.ts';
 import { Curriculum } from '../src/curriculum/curriculum.ts';

@@ -16,7 +16,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initEngine } from '../src/engine/backend.ts';
 import { KNN_ENV } from '../src/engine/knn.ts';
-import { ExactIndex, type Metric } from '../src/curriculum/index.ts';
+import { ExactIndex, type Metric } from '../src/curriculum/retrieval-index.ts';
 import { Rng } from '../src/util/rng.ts';
 import { runPythonRef } from './python-ref.ts';
 

@@ -127,7 +127,7 @@ Napi::Value GeluGrad(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// Chris Wellons' lowbias32, the hash of src/engine/dropout_kernel.ts (the two must stay identical:
+// Chris Wellons' lowbias32, the hash of src/engine/dropout-kernel.ts (the two must stay identical:
 // the native and the TypeScript dropout give bit-equal masks).
 static inline uint32_t Hash32(uint32_t x) {
   x ^= x >> 16;
@@ -138,7 +138,7 @@ static inline uint32_t Hash32(uint32_t x) {
 }
 
 // dropout(heap, x, out, n, rate, seed): out[i] = x[i] / (1 - rate) where hash(seed, i) >= rate 2^32,
-// else 0 (inverted dropout whose mask is a function of (seed, i); dropout_kernel.ts says why).
+// else 0 (inverted dropout whose mask is a function of (seed, i); dropout-kernel.ts says why).
 Napi::Value Dropout(const Napi::CallbackInfo& info) {
   auto heap = info[0].As<Napi::Float32Array>();
   const size_t x = info[1].As<Napi::Number>().Int64Value(), out = info[2].As<Napi::Number>().Int64Value();

@@ -16,7 +16,7 @@ import { MODALITIES } from '../data/types.ts';
 import type { CurriculumConfig } from './config.ts';
 import { HardyError } from '../util/errors.ts';
 import type { Rng } from '../util/rng.ts';
-import type { FoldIndexes } from './index.ts';
+import type { FoldIndexes } from './retrieval-index.ts';
 import type { UtteranceTable } from './table.ts';
 import { rowFeature } from './table.ts';
 

@@ -9,25 +9,25 @@
  * - 'stock': the wasm backend's own kernels (slow; kept for benchmarks and parity checks).
  * 'auto' (the default) picks 'native' when the addon loads, else 'xnnpack' with one notice.
  * On every path: the BatchMatMul gradient is replaced by one that handles batch broadcasting,
- * Identity/Cast/Slice/SplitV/GatherV2/ScatterNd by copy-free versions (wasm_kernels.ts), dropout is one
- * seeded kernel (dropout_kernel.ts), and the reverse pass frees memory as it goes (autograd.ts);
+ * Identity/Cast/Slice/SplitV/GatherV2/ScatterNd by copy-free versions (wasm-kernels.ts), dropout is one
+ * seeded kernel (dropout-kernel.ts), and the reverse pass frees memory as it goes (autograd.ts);
  * the native path also runs GELU, attention (each with its gradient), Sum over contiguous axes and
- * the Adam update in the addon (gelu_kernel.ts, attention_kernel.ts, native_kernels.ts).
+ * the Adam update in the addon (gelu-kernel.ts, attention-kernel.ts, native-kernels.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { HardyError } from '../util/errors.ts';
-import { batchMatMulKernel, fusedMatMulKernel, nativeMatMul, xnnpackMatMul } from './matmul_kernels.ts';
-import { GELU, GELU_GRAD, geluGradConfig, geluKernels } from './gelu_kernel.ts';
-import { ATTENTION, ATTENTION_GRAD, attentionKernels } from './attention_kernel.ts';
+import { batchMatMulKernel, fusedMatMulKernel, nativeMatMul, xnnpackMatMul } from './matmul-kernels.ts';
+import { GELU, GELU_GRAD, geluGradConfig, geluKernels } from './gelu-kernel.ts';
+import { ATTENTION, ATTENTION_GRAD, attentionKernels } from './attention-kernel.ts';
 import { installLeanGradients } from './autograd.ts';
-import { dropoutGradConfig, dropoutKernel } from './dropout_kernel.ts';
-import { batchMatMulGradConfig } from './matmul_grad.ts';
-import { loadAddon } from './native_addon.ts';
-import { ADAM, adamKernel, sumKernel } from './native_kernels.ts';
-import { castKernel, gatherKernel, identityKernel, scatterNdKernel, sliceKernel, splitVKernel } from './wasm_kernels.ts';
+import { dropoutGradConfig, dropoutKernel } from './dropout-kernel.ts';
+import { batchMatMulGradConfig } from './matmul-grad.ts';
+import { loadAddon } from './native-addon.ts';
+import { ADAM, adamKernel, sumKernel } from './native-kernels.ts';
+import { castKernel, gatherKernel, identityKernel, scatterNdKernel, sliceKernel, splitVKernel } from './wasm-kernels.ts';
 
 export type MatmulPath = 'native' | 'xnnpack' | 'stock';
 export type MatmulChoice = 'auto' | MatmulPath;

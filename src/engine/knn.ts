@@ -3,7 +3,7 @@
  * partial selection, in the native addon (no copies into the wasm heap, both cores). Returns
  * undefined when the addon is not loaded; callers then use tfjs (matMul + topk), same result.
  */
-import { loadAddon, type MatmulAddon } from './native_addon.ts';
+import { loadAddon, type MatmulAddon } from './native-addon.ts';
 
 let addon: MatmulAddon | null | undefined;
 

@@ -4,13 +4,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../util/rng.ts';
-import { ATTENTION, ATTENTION_GRAD, type AttentionAttrs } from './attention_kernel.ts';
-import { DROPOUT, type DropoutAttrs } from './dropout_kernel.ts';
-import { GELU } from './gelu_kernel.ts';
+import { ATTENTION, ATTENTION_GRAD, type AttentionAttrs } from './attention-kernel.ts';
+import { DROPOUT, type DropoutAttrs } from './dropout-kernel.ts';
+import { GELU } from './gelu-kernel.ts';
 
 /**
  * Exact GELU, 0.5 x (1 + erf(x / sqrt 2)): the native kernel pair when the engine registered it
- * (gelu_kernel.ts), else tfjs ops (tfjs has no GELU op; Erf has a gradient).
+ * (gelu-kernel.ts), else tfjs ops (tfjs has no GELU op; Erf has a gradient).
  */
 export function gelu(x: tf.Tensor): tf.Tensor {
   if (tf.getKernel(GELU, tf.getBackend())) return tf.engine().runKernel(GELU, { x }) as tf.Tensor;
@@ -34,7 +34,7 @@ export function maskedSoftmax(scores: tf.Tensor, keyMask: tf.Tensor): tf.Tensor 
   });
 }
 
-/** Inverted dropout with a seed drawn from the project's generator (deterministic per run; dropout_kernel.ts). */
+/** Inverted dropout with a seed drawn from the project's generator (deterministic per run; dropout-kernel.ts). */
 export function dropout(x: tf.Tensor, rate: number, rng: Rng, training: boolean): tf.Tensor {
   if (!training || rate <= 0) return x;
   const attrs: DropoutAttrs = { rate, seed: rng.nextUint32() };
@@ -105,7 +105,7 @@ export interface RowLayout {
  * Scaled dot-product attention with `heads` heads across the utterances of each dialogue:
  * q, k, v [N, D] rows of L, keyMask [N] (1 = the key may be attended) -> [N, D], heads
  * concatenated. A query whose keys are all masked gets zeros. The native kernel pair when the engine
- * registered it (attention_kernel.ts), else tfjs ops on the padded grid.
+ * registered it (attention-kernel.ts), else tfjs ops on the padded grid.
  */
 export function attention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, keyMask: tf.Tensor, L: RowLayout, heads: number): tf.Tensor {
   const attrs: AttentionAttrs = { heads, scale: 1 / Math.sqrt(q.shape[1]! / heads), starts: L.starts };

@@ -11,7 +11,7 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { foldIndexesSaved } from '../curriculum/index.ts';
+import { foldIndexesSaved } from '../curriculum/retrieval-index.ts';
 import type { ModelKind } from '../model/types.ts';
 import { FeaturePipeline } from '../train/features.ts';
 import type { ModelFiles, UnitFiles } from '../train/files.ts';

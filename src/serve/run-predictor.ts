@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { existsSync, readFileSync } from 'node:fs';
-import { readFoldIndexes, type FoldIndexes } from '../curriculum/index.ts';
+import { readFoldIndexes, type FoldIndexes } from '../curriculum/retrieval-index.ts';
 import { makeBatch, type MaskSet } from '../data/index.ts';
 import { CONDITIONS, MODALITIES, type Avail, type Condition, type Dialogue, type Modality } from '../data/types.ts';
 import { batchInputs } from '../model/inputs.ts';

@@ -4,7 +4,7 @@
  * Hand-written (rather than tf.train.adam) so its whole state is named, plain and checkpointable.
  */
 import * as tf from '@tensorflow/tfjs';
-import { adamUpdate } from '../engine/native_kernels.ts';
+import { adamUpdate } from '../engine/native-kernels.ts';
 import type { ParamStore, WeightData } from '../model/params.ts';
 
 export interface AdamOptions {

@@ -17,7 +17,7 @@ import { Curriculum, type CurriculumTiming } from '../curriculum/curriculum.ts';
 import type { EpochDiagnostics } from '../curriculum/diagnostics.ts';
 import { epochHardness } from '../curriculum/hardness.ts';
 import type { MerModel } from '../model/types.ts';
-import { buildFoldIndexes, disposeFoldIndexes, foldIndexesSaved, loadFoldIndexes, saveFoldIndexes, type FoldIndexes } from '../curriculum/index.ts';
+import { buildFoldIndexes, disposeFoldIndexes, foldIndexesSaved, loadFoldIndexes, saveFoldIndexes, type FoldIndexes } from '../curriculum/retrieval-index.ts';
 import { Retriever } from '../curriculum/retrieval.ts';
 import { trainingTable, type UtteranceTable } from '../curriculum/table.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';

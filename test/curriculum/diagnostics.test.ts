@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { initEngine } from '../../src/engine/backend.ts';
 import { DiagnosticsCollector } from '../../src/curriculum/diagnostics.ts';
 import { Curriculum } from '../../src/curriculum/curriculum.ts';
-import { buildFoldIndexes, disposeFoldIndexes } from '../../src/curriculum/index.ts';
+import { buildFoldIndexes, disposeFoldIndexes } from '../../src/curriculum/retrieval-index.ts';
 import { Retriever, dynamicK } from '../../src/curriculum/retrieval.ts';
 import { trainingTable } from '../../src/curriculum/table.ts';
 import { Teacher } from '../../src/model/teacher.ts';

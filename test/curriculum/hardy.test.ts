@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { initEngine } from '../../src/engine/backend.ts';
 import { loadCorpus, makeFolds, writeSynth } from '../../src/data/index.ts';
 import type { Corpus } from '../../src/data/types.ts';
-import { loadIndex } from '../../src/curriculum/index.ts';
+import { loadIndex } from '../../src/curriculum/retrieval-index.ts';
 import { DEFAULT_CONFIG, type RunConfig } from '../../src/train/config.ts';
 import { trainHardy } from '../../src/train/hardy.ts';
 import { UnitLayout } from '../../src/run/layout.ts';

@@ -1,7 +1,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { initEngine } from '../../src/engine/backend.ts';
-import { buildFoldIndexes, disposeFoldIndexes } from '../../src/curriculum/index.ts';
+import { buildFoldIndexes, disposeFoldIndexes } from '../../src/curriculum/retrieval-index.ts';
 import { Retriever } from '../../src/curriculum/retrieval.ts';
 import { trainingTable } from '../../src/curriculum/table.ts';
 import { buildViews, planBatch } from '../../src/curriculum/views.ts';

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { loadAddon } from '../../src/engine/native_addon.ts';
+import { loadAddon } from '../../src/engine/native-addon.ts';
 
 const SCRIPT = `
 import * as tf from '@tensorflow/tfjs';

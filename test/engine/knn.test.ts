@@ -6,8 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { initEngine } from '../../src/engine/backend.ts';
 import { KNN_ENV, nativeTopScores } from '../../src/engine/knn.ts';
-import { loadAddon } from '../../src/engine/native_addon.ts';
-import { ExactIndex, type Metric } from '../../src/curriculum/index.ts';
+import { loadAddon } from '../../src/engine/native-addon.ts';
+import { ExactIndex, type Metric } from '../../src/curriculum/retrieval-index.ts';
 import { Rng } from '../../src/util/rng.ts';
 
 const skip = loadAddon().error ? 'native addon not built' : false;

@@ -1,7 +1,7 @@
 /**
  * The native attention equals the tfjs-ops one (outputs and gradients), with padding and masked keys.
- * The native dropout is bit-identical to the TypeScript one (dropout_kernel.ts).
- * The native Sum and Adam kernels (src/engine/native_kernels.ts) against their fallbacks: Sum over
+ * The native dropout is bit-identical to the TypeScript one (dropout-kernel.ts).
+ * The native Sum and Adam kernels (src/engine/native-kernels.ts) against their fallbacks: Sum over
  * every axis combination against sums of the flat values; the project's Adam on the native path
  * against the same steps on the composed tfjs path; tensor counts flat across Adam steps.
  */
@@ -9,8 +9,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initEngine } from '../../src/engine/backend.ts';
-import { dropoutInto } from '../../src/engine/dropout_kernel.ts';
-import { loadAddon } from '../../src/engine/native_addon.ts';
+import { dropoutInto } from '../../src/engine/dropout-kernel.ts';
+import { loadAddon } from '../../src/engine/native-addon.ts';
 import { attention, attentionOps, dropout, type RowLayout } from '../../src/engine/ops.ts';
 import { TokenLayout } from '../../src/model/tokens.ts';
 import { ParamStore } from '../../src/model/params.ts';

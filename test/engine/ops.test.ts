@@ -4,7 +4,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initEngine } from '../../src/engine/backend.ts';
-import { dropoutInto } from '../../src/engine/dropout_kernel.ts';
+import { dropoutInto } from '../../src/engine/dropout-kernel.ts';
 import { dropout, gelu, torchLinearInit, maskedSoftmax } from '../../src/engine/ops.ts';
 import { Rng } from '../../src/util/rng.ts';
 import { maxRelErr, numericGrad, randomTensor } from './reference.ts';

@@ -1,6 +1,6 @@
 // Everything that depends on the matrix-product path, on the native path (one file per path:
 // tfjs kernel registration is process-global).
-import { loadAddon } from '../../src/engine/native_addon.ts';
+import { loadAddon } from '../../src/engine/native-addon.ts';
 import { matmulSuite } from './matmul_cases.ts';
 import { memorySuite } from './memory_cases.ts';
 import { paritySuite } from './parity_cases.ts';

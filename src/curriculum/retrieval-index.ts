@@ -5,7 +5,7 @@
  *   cosine (text):      1 - q.x over L2-normalised vectors
  * followed by a top-k selection: in the native addon when it is built (sgemm + partial selection,
  * src/engine/knn.ts), else `tf.matMul` + `tf.topk`. At this project's scale (thousands of
- * utterances) that is as fast as faiss (bench/RESULTS.md, "Exact kNN"). `RetrievalIndex` is the seam for an approximate index later.
+ * utterances) that is as fast as faiss (bench/RESULTS.md, "Exact kNN"). An approximate index would implement `RetrievalIndex` and be chosen by the `kind` its saved file records.
  *
  * Ranking rule (defined here, relied on by the curriculum and its tests): smaller distance first;
  * equal distances go to the lower row, i.e. the utterance added to the index first.
@@ -62,9 +62,6 @@ export interface IndexSpec {
   /** [n, dim] row-major. */
   vectors: Float32Array;
 }
-
-/** Builds an index from vectors; the pluggable part (an approximate index registers here). */
-export type IndexFactory = (spec: IndexSpec) => RetrievalIndex;
 
 interface IndexMeta {
   kind: string;
@@ -208,15 +205,6 @@ export class ExactIndex implements RetrievalIndex {
   }
 }
 
-export const exactIndexFactory: IndexFactory = (spec) => new ExactIndex(spec);
-
-const FACTORIES = new Map<string, IndexFactory>([['exact', exactIndexFactory]]);
-
-/** Makes an index kind loadable by `loadIndex` (for an approximate index added later). */
-export function registerIndexKind(kind: string, factory: IndexFactory): void {
-  FACTORIES.set(kind, factory);
-}
-
 /** Reloads an index written by `save`. */
 export function loadIndex(dir: string, name: string): RetrievalIndex {
   const metaPath = join(dir, `${name}.json`);
@@ -225,8 +213,7 @@ export function loadIndex(dir: string, name: string): RetrievalIndex {
     throw new HardyError(`retrieval index '${name}': expected ${metaPath} and ${binPath}`);
   }
   const meta = JSON.parse(readFileSync(metaPath, 'utf8')) as IndexMeta;
-  const factory = FACTORIES.get(meta.kind);
-  if (!factory) throw new HardyError(`${metaPath}: unknown index kind '${meta.kind}' (known: ${[...FACTORIES.keys()].join(', ')})`);
+  if (meta.kind !== 'exact') throw new HardyError(`${metaPath}: unknown index kind '${meta.kind}' (known: exact)`);
   const buf = readFileSync(binPath);
   if (buf.byteLength !== meta.size * meta.dim * 4 || meta.ids.length !== meta.size) {
     throw new HardyError(
@@ -235,7 +222,7 @@ export function loadIndex(dir: string, name: string): RetrievalIndex {
   }
   // Copy: a Buffer may sit at an offset not aligned to 4 bytes.
   const vectors = new Float32Array(new Uint8Array(buf).buffer);
-  return factory({ metric: meta.metric, dim: meta.dim, fold: meta.fold, ids: meta.ids, vectors });
+  return new ExactIndex({ metric: meta.metric, dim: meta.dim, fold: meta.fold, ids: meta.ids, vectors });
 }
 
 /** Throws unless every id of the index belongs to the fold's training dialogues. */
@@ -259,12 +246,11 @@ export type FoldIndexes = Record<Modality, RetrievalIndex>;
 export function buildFoldIndexes(
   table: UtteranceTable,
   fold: Fold,
-  factory: IndexFactory = exactIndexFactory,
   metrics: Record<Modality, Metric> = DEFAULT_METRICS,
 ): FoldIndexes {
   const out = {} as FoldIndexes;
   for (const m of MODALITIES) {
-    out[m] = factory({ metric: metrics[m], dim: table.dims[m], fold: fold.index, ids: table.ids, vectors: table.features[m] });
+    out[m] = new ExactIndex({ metric: metrics[m], dim: table.dims[m], fold: fold.index, ids: table.ids, vectors: table.features[m] });
     assertTrainingOnly(out[m], fold);
   }
   return out;

@@ -9,8 +9,8 @@
  * Without the addon `ops.gelu` composes tfjs ops instead (same function, same gradient).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { MatmulAddon } from './native_addon.ts';
-import { elementOffset, heapF32, type WasmBackend } from './wasm_heap.ts';
+import type { MatmulAddon } from './native-addon.ts';
+import { elementOffset, heapF32, type WasmBackend } from './wasm-heap.ts';
 
 export const GELU = 'HardyGelu';
 export const GELU_GRAD = 'HardyGeluGrad';

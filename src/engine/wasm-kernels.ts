@@ -10,7 +10,7 @@
  *   into rows (its adjoint) likewise adds whole rows.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { WasmBackend } from './wasm_heap.ts';
+import type { WasmBackend } from './wasm-heap.ts';
 
 type Heap = Float32Array | Int32Array | Uint8Array;
 

@@ -8,8 +8,8 @@
  *   kernels; the pure fallback is the composed tfjs update there.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { MatmulAddon } from './native_addon.ts';
-import { elementOffset, heapF32, type WasmBackend } from './wasm_heap.ts';
+import type { MatmulAddon } from './native-addon.ts';
+import { elementOffset, heapF32, type WasmBackend } from './wasm-heap.ts';
 
 export const ADAM = 'HardyAdam';
 

@@ -9,8 +9,8 @@
  *   one untransposed product, which is XNNPACK's fast path (~30 GFLOP/s, one core).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { MatmulAddon } from './native_addon.ts';
-import { planMatMul, type MatMulPlan } from './matmul_plan.ts';
+import type { MatmulAddon } from './native-addon.ts';
+import { planMatMul, type MatMulPlan } from './matmul-plan.ts';
 import {
   elementOffset,
   heapF32,
@@ -19,7 +19,7 @@ import {
   runWasmKernel,
   wasmId,
   type WasmBackend,
-} from './wasm_heap.ts';
+} from './wasm-heap.ts';
 
 type MatMulImpl = (a: tf.TensorInfo, b: tf.TensorInfo, transA: boolean, transB: boolean, backend: WasmBackend) => tf.TensorInfo;
 

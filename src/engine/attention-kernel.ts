@@ -9,8 +9,8 @@
  * Shapes: N real utterances, D hidden, H heads; dialogue b owns rows starts[b]..starts[b+1].
  */
 import * as tf from '@tensorflow/tfjs';
-import type { MatmulAddon } from './native_addon.ts';
-import { elementOffset, heapF32, type WasmBackend } from './wasm_heap.ts';
+import type { MatmulAddon } from './native-addon.ts';
+import { elementOffset, heapF32, type WasmBackend } from './wasm-heap.ts';
 
 export const ATTENTION = 'HardyAttention';
 export const ATTENTION_GRAD = 'HardyAttentionGrad';

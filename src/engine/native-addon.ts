@@ -15,10 +15,10 @@ export interface MatmulAddon {
   gelu(heap: Float32Array, x: number, out: number, n: number): void;
   /** heap[out..out+n] = heap[dy..] * gelu'(heap[x..]) */
   geluGrad(heap: Float32Array, x: number, dy: number, out: number, n: number): void;
-  /** heap[out..out+n] = inverted dropout of heap[x..x+n], mask a hash of (seed, i) (dropout_kernel.ts) */
+  /** heap[out..out+n] = inverted dropout of heap[x..x+n], mask a hash of (seed, i) (dropout-kernel.ts) */
   dropout(heap: Float32Array, x: number, out: number, n: number, rate: number, seed: number): void;
   /**
-   * Attention within dialogues on [N, D] rows (attention_kernel.ts): out and the weights p from
+   * Attention within dialogues on [N, D] rows (attention-kernel.ts): out and the weights p from
    * q, k, v and the key mask [N]; dialogue b owns rows starts[b]..starts[b+1].
    */
   attention(

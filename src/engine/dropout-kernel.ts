@@ -10,8 +10,8 @@
  * the gradient is the same kernel applied to dy with the same seed (dropout is linear in x).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { MatmulAddon } from './native_addon.ts';
-import { elementOffset, heapF32, type WasmBackend } from './wasm_heap.ts';
+import type { MatmulAddon } from './native-addon.ts';
+import { elementOffset, heapF32, type WasmBackend } from './wasm-heap.ts';
 
 export const DROPOUT = 'HardyDropout';
 

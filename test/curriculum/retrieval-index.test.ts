@@ -12,7 +12,7 @@ import {
   loadIndex,
   saveFoldIndexes,
   disposeFoldIndexes,
-} from '../../src/curriculum/index.ts';
+} from '../../src/curriculum/retrieval-index.ts';
 import { trainingTable } from '../../src/curriculum/table.ts';
 import { HardyError } from '../../src/util/errors.ts';
 import { Rng } from '../../src/util/rng.ts';
