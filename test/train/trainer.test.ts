@@ -11,6 +11,7 @@ import type { MerModel } from '../../src/model/types.ts';
 import type { WeightData } from '../../src/model/params.ts';
 import * as tf from '@tensorflow/tfjs';
 import { scorerFor } from '../../src/eval/metrics.ts';
+import { TEST_SELECTION_LABEL } from '../../src/eval/selection.ts';
 import { train } from '../../src/train/trainer.ts';
 import { synthCorpus } from './corpus.ts';
 import { runTiny, TINY_CONFIG } from './tiny-run.ts';
@@ -118,9 +119,10 @@ describe('trainer', () => {
     const r = await runTiny(dir, undefined, { config: { ...TINY_CONFIG, selection: 'test' } });
     const res = JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8'));
     assert.equal(res.selection, 'test');
-    assert.match(res.selectionNote, /TEST/);
+    assert.equal(res.selectionNote, TEST_SELECTION_LABEL);
     const meta = JSON.parse(readFileSync(join(dir, 'model', 'model.json'), 'utf8')).meta;
     assert.equal(meta.selection, 'test');
+    assert.equal(meta.selectionNote, TEST_SELECTION_LABEL);
     // best epoch by test WA among stage-2 epochs
     const stage2 = r.history.filter((h) => h.stage === 2);
     assert.equal(r.test.WA, Math.max(...stage2.map((h) => h.test.WA!)));
