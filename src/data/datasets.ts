@@ -10,7 +10,7 @@ export interface DatasetInfo {
   labelLayout: 'iemocap' | 'cmu';
 }
 
-export const DATASETS: Record<Exclude<DatasetName, 'mmsa'>, DatasetInfo> = {
+export const DATASETS: Record<Exclude<DatasetName, 'mmsa' | 'generic'>, DatasetInfo> = {
   iemocap4: { task: 'classification', classNames: ['happy', 'sad', 'neutral', 'angry'], labelFile: 'IEMOCAP_features_raw_4way.pkl', labelLayout: 'iemocap' },
   iemocap6: {
     task: 'classification',
@@ -22,7 +22,7 @@ export const DATASETS: Record<Exclude<DatasetName, 'mmsa'>, DatasetInfo> = {
   mosei: { task: 'regression', classNames: [], labelFile: 'CMUMOSEI_features_raw_2way.pkl', labelLayout: 'cmu' },
 };
 
-export const DATASET_NAMES: readonly DatasetName[] = ['iemocap4', 'iemocap6', 'mosi', 'mosei', 'mmsa'];
+export const DATASET_NAMES: readonly DatasetName[] = ['iemocap4', 'iemocap6', 'mosi', 'mosei', 'mmsa', 'generic'];
 
 /** GCNet/MERTools default feature folders (under `<root>/features/`). */
 export const DEFAULT_FEATURE_DIRS = { a: 'wav2vec-large-c-UTT', t: 'deberta-large-4-UTT', v: 'manet_UTT' } as const;

@@ -21,7 +21,7 @@ export interface GcnetOptions {
   labelFile?: string;
 }
 
-type GcnetDataset = Exclude<DatasetName, 'mmsa'>;
+type GcnetDataset = Exclude<DatasetName, 'mmsa' | 'generic'>;
 
 /** Any list-like pickled value (list, tuple, set, NumPy array) as a JS array. */
 function asList(x: unknown, file: string, what: string): unknown[] {

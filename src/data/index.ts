@@ -1,6 +1,7 @@
 /** The data layer's public API. */
 export * from './types.ts';
-export { loadCorpus, detectDataset, readDifficulty, type LoadOptions } from './load.ts';
+export { loadCorpus, detectDataset, readDifficulty, assertModalities, type LoadOptions } from './load.ts';
+export { loadGeneric, genericLabelFile, type GenericOptions } from './generic.ts';
 export { loadGcnet, type GcnetOptions } from './gcnet.ts';
 export { loadMmsa, videoOf, type MmsaOptions } from './mmsa.ts';
 export { DATASETS, DATASET_NAMES, DEFAULT_FEATURE_DIRS, type DatasetInfo } from './datasets.ts';

@@ -8,6 +8,8 @@ export interface CorpusReport {
   task: string;
   classNames: string[];
   dims: Record<Modality, number>;
+  /** The modalities with features (all three unless the corpus lacks some). */
+  modalities: Modality[];
   dialogues: number;
   utterances: number;
   /** Per IEMOCAP session (`session 1`..) or per split (`train`/`valid`/`test`). */
@@ -26,7 +28,7 @@ export function inspectCorpus(corpus: Corpus): CorpusReport {
   const utts = corpus.dialogues.flatMap((d) => d.utterances);
   const groups = new Map<string, { name: string; dialogues: number; utterances: number }>();
   for (const d of corpus.dialogues) {
-    const name = d.session !== undefined ? `session ${d.session}` : d.split ?? 'all';
+    const name = d.session !== undefined ? `session ${d.session}` : d.group !== undefined ? `group ${d.group}` : d.split ?? 'all';
     const g = groups.get(name) ?? { name, dialogues: 0, utterances: 0 };
     g.dialogues++;
     g.utterances += d.utterances.length;
@@ -56,7 +58,7 @@ export function inspectCorpus(corpus: Corpus): CorpusReport {
   const lengths = corpus.dialogues.map((d) => d.utterances.length);
   const problems: string[] = [...(corpus.notes ?? [])];
   if (nonFinite) problems.push(`${nonFinite} non-finite feature values`);
-  for (const m of MODALITIES) {
+  for (const m of corpus.modalities ?? MODALITIES) {
     if (zeroVectors[m] && !problems.some((p) => p.startsWith(`${m}:`))) problems.push(`${m}: ${zeroVectors[m]} all-zero vector(s)`);
   }
   const empty = corpus.dialogues.filter((d) => d.utterances.length === 0);
@@ -75,9 +77,10 @@ export function inspectCorpus(corpus: Corpus): CorpusReport {
     task: corpus.task,
     classNames: corpus.classNames,
     dims: corpus.dims,
+    modalities: corpus.modalities ?? [...MODALITIES],
     dialogues: corpus.dialogues.length,
     utterances: utts.length,
-    groups: [...groups.values()].sort((a, b) => order(a.name).localeCompare(order(b.name))),
+    groups: [...groups.values()].sort((a, b) => order(a.name).localeCompare(order(b.name), 'en', { numeric: true })),
     labels: [...labels].map(([label, count]) => ({ label, count })),
     dialogueLength: { mean: utts.length / Math.max(1, lengths.length), min: Math.min(...lengths), max: Math.max(...lengths) },
     zeroVectors,
@@ -91,11 +94,11 @@ export function formatReport(r: CorpusReport): string {
   const lines: string[] = [];
   lines.push(`corpus      ${r.source}`);
   lines.push(`dataset     ${r.dataset} (${r.task}${r.classNames.length ? `, ${r.classNames.length} classes` : ''})`);
-  lines.push(`dims        a=${r.dims.a} t=${r.dims.t} v=${r.dims.v}`);
+  lines.push(`dims        ${MODALITIES.map((m) => `${m}=${r.modalities.includes(m) ? r.dims[m] : '-'}`).join(' ')}`);
   lines.push(`total       ${r.dialogues} dialogues, ${r.utterances} utterances; dialogue length mean ${r.dialogueLength.mean.toFixed(1)}, min ${r.dialogueLength.min}, max ${r.dialogueLength.max}`);
   for (const g of r.groups) lines.push(`  ${g.name.padEnd(10)} ${String(g.dialogues).padStart(5)} dialogues ${String(g.utterances).padStart(6)} utterances`);
   lines.push(`labels      ${r.labels.map((l) => `${l.label}: ${l.count}`).join(', ')}`);
-  lines.push(`zero vecs   a=${r.zeroVectors.a} t=${r.zeroVectors.t} v=${r.zeroVectors.v}; non-finite values: ${r.nonFinite}`);
+  lines.push(`zero vecs   ${MODALITIES.map((m) => `${m}=${r.modalities.includes(m) ? r.zeroVectors[m] : '-'}`).join(' ')}; non-finite values: ${r.nonFinite}`);
   if (r.difficulty) lines.push(`difficulty  ${r.difficulty.count} utterances, mean ${r.difficulty.mean.toFixed(3)} (min ${r.difficulty.min.toFixed(3)}, max ${r.difficulty.max.toFixed(3)})`);
   lines.push(r.problems.length ? `problems    ${r.problems.length}:` : 'problems    none');
   for (const p of r.problems) lines.push(`  - ${p}`);

@@ -1,7 +1,8 @@
 /**
  * `loadCorpus(dir, dataset, options)`: the one entry point for reading a corpus from disk.
- * GCNet/MERTools folders (iemocap4/iemocap6/mosi/mosei) or an MMSA pickle (mmsa); with no dataset
- * given, it is detected from the label pickle found in `dir` (or a `.pkl` path means MMSA).
+ * GCNet/MERTools folders (iemocap4/iemocap6/mosi/mosei), an MMSA pickle (mmsa) or the generic
+ * layout (generic: labels.csv/labels.jsonl + features/<m>/<id>.npy); with no dataset given, it is
+ * detected from the label file found in `dir` (or a `.pkl` path means MMSA).
  * A `difficulty.json` next to the label pickle (synthetic corpora) fills `Corpus.difficulty`.
  */
 import { existsSync, statSync } from 'node:fs';
@@ -9,23 +10,28 @@ import { join } from 'node:path';
 import { describeValue, HardyError, quoteId } from '../util/errors.ts';
 import { readRegularText } from '../util/files.ts';
 import { DATASETS } from './datasets.ts';
+import { genericLabelFile, loadGeneric, type GenericOptions } from './generic.ts';
 import { loadGcnet, type GcnetOptions } from './gcnet.ts';
 import { loadMmsa, type MmsaOptions } from './mmsa.ts';
-import type { Corpus, DatasetName } from './types.ts';
+import type { Condition, Corpus, DatasetName } from './types.ts';
 
-export interface LoadOptions extends GcnetOptions, MmsaOptions {}
+export interface LoadOptions extends GcnetOptions, MmsaOptions, Pick<GenericOptions, 'task'> {}
 
 export function detectDataset(dir: string): DatasetName {
   if (existsSync(dir) && statSync(dir).isFile()) return 'mmsa';
   for (const [name, info] of Object.entries(DATASETS)) if (existsSync(join(dir, info.labelFile))) return name as DatasetName;
   for (const f of ['aligned_50.pkl', 'unaligned_50.pkl', 'unaligned_39.pkl']) if (existsSync(join(dir, f))) return 'mmsa';
-  throw new HardyError(`${dir}: no corpus found (expected one of ${Object.values(DATASETS).map((d) => d.labelFile).join(', ')}, or an MMSA aligned_50.pkl/unaligned_50.pkl)`);
+  if (genericLabelFile(dir)) return 'generic';
+  throw new HardyError(`${dir}: no corpus found (expected one of ${Object.values(DATASETS).map((d) => d.labelFile).join(', ')}, an MMSA aligned_50.pkl/unaligned_50.pkl, or a generic labels.csv/labels.jsonl)`);
 }
 
 export function loadCorpus(dir: string, dataset?: DatasetName, options: LoadOptions = {}): Corpus {
   if (!existsSync(dir)) throw new HardyError(`${dir}: corpus folder not found`);
   const name = dataset ?? detectDataset(dir);
-  const corpus = name === 'mmsa' ? loadMmsa(dir, options) : loadGcnet(dir, name, options);
+  if (options.task && name !== 'generic') {
+    throw new HardyError(`${dir}: --task applies to the generic layout only (${name} is ${name === 'mmsa' || name.startsWith('mo') ? 'regression' : 'classification'} by definition)`);
+  }
+  const corpus = name === 'mmsa' ? loadMmsa(dir, options) : name === 'generic' ? loadGeneric(dir, options) : loadGcnet(dir, name, options);
   const diffFile = join(statSync(dir).isDirectory() ? dir : join(dir, '..'), 'difficulty.json');
   if (existsSync(diffFile)) corpus.difficulty = readDifficulty(diffFile, corpus);
   return corpus;
@@ -49,4 +55,17 @@ export function readDifficulty(file: string, corpus: Corpus): Map<string, number
     }
   }
   return out;
+}
+
+/**
+ * A condition names the modalities a model may see; one the corpus has no features for would be
+ * an all-zero input, so it is refused (random protocol: every modality can be drawn, so all needed).
+ */
+export function assertModalities(corpus: Corpus, conditions: readonly Condition[], random: boolean): void {
+  const have = corpus.modalities;
+  if (!have || have.length === 3) return;
+  const only = `${corpus.source}: has features for ${have.join(', ')} only`;
+  if (random) throw new HardyError(`${only}; the random protocol draws from all three modalities (use the fixed protocol with --conditions over ${have.join(', ')})`);
+  const bad = conditions.filter((c) => [...c].some((m) => !(have as string[]).includes(m)));
+  if (bad.length) throw new HardyError(`${only}; condition ${bad.join(', ')} needs a modality it lacks (choose --conditions over ${have.join(', ')})`);
 }

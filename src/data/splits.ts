@@ -1,7 +1,8 @@
 /**
  * Folds (docs/method.md §1): IEMOCAP leave-one-session-out, with a seeded validation subset of each
- * training fold's dialogues (never from the test session); CMU/MMSA: the corpus' own
- * train/valid/test lists as a single fold.
+ * training fold's dialogues (never from the test session); CMU/MMSA/generic with splits: the
+ * corpus' own train/valid/test lists as a single fold (no valid list: a seeded subset of train);
+ * generic with groups: leave-one-group-out like the sessions, groups in sorted order as folds 1..G.
  */
 import { Rng } from '../util/rng.ts';
 import { HardyError } from '../util/errors.ts';
@@ -22,28 +23,32 @@ export function sessions(corpus: Corpus): number[] {
 export function makeFolds(corpus: Corpus, options: FoldOptions = {}): Fold[] {
   const frac = options.validFraction ?? 0.1;
   if (!(frac >= 0 && frac < 1)) throw new HardyError(`validFraction must be in [0, 1), got ${frac}`);
-  const bySplit = corpus.dialogues.every((d) => d.split !== undefined);
-  if (bySplit) {
+  const root = new Rng(options.seed ?? 0);
+  // a seeded validation subset of the training dialogues, never from the test part
+  const holdOut = (rng: Rng, rest: Dialogue[]): { train: Dialogue[]; valid: Dialogue[] } => {
+    const nValid = frac > 0 ? Math.max(1, Math.round(rest.length * frac)) : 0;
+    const validIdx = new Set(rng.shuffle(rest.map((_, i) => i)).slice(0, nValid));
+    return { train: rest.filter((_, i) => !validIdx.has(i)), valid: rest.filter((_, i) => validIdx.has(i)) };
+  };
+  if (corpus.dialogues.every((d) => d.split !== undefined)) {
     const pick = (s: Dialogue['split']): Dialogue[] => corpus.dialogues.filter((d) => d.split === s);
-    return [{ index: 1, train: pick('train'), valid: pick('valid'), test: pick('test') }];
+    const valid = pick('valid');
+    const split = valid.length ? { train: pick('train'), valid } : holdOut(root.fork(), pick('train'));
+    return [{ index: 1, ...split, test: pick('test') }];
+  }
+  if (corpus.dialogues.every((d) => d.group !== undefined)) {
+    const groups = [...new Set(corpus.dialogues.map((d) => d.group!))].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+    return groups.map((g, i) => {
+      const rng = root.fork();
+      return { index: i + 1, name: g, ...holdOut(rng, corpus.dialogues.filter((d) => d.group !== g)), test: corpus.dialogues.filter((d) => d.group === g) };
+    });
   }
   if (!corpus.dialogues.every((d) => d.session !== undefined)) {
-    throw new HardyError(`${corpus.source}: dialogues have neither a session nor a train/valid/test split; cannot make folds`);
+    throw new HardyError(`${corpus.source}: dialogues have neither a session, a train/valid/test split nor a group; cannot make folds`);
   }
-  const root = new Rng(options.seed ?? 0);
   return sessions(corpus).map((s) => {
     const rng = root.fork(); // one stream per fold, so fold k does not depend on how many folds ran before
-    const test = corpus.dialogues.filter((d) => d.session === s);
-    const rest = corpus.dialogues.filter((d) => d.session !== s);
-    const nValid = frac > 0 ? Math.max(1, Math.round(rest.length * frac)) : 0;
-    const order = rng.shuffle(rest.map((_, i) => i));
-    const validIdx = new Set(order.slice(0, nValid));
-    return {
-      index: s,
-      train: rest.filter((_, i) => !validIdx.has(i)),
-      valid: rest.filter((_, i) => validIdx.has(i)),
-      test,
-    };
+    return { index: s, ...holdOut(rng, corpus.dialogues.filter((d) => d.session !== s)), test: corpus.dialogues.filter((d) => d.session === s) };
   });
 }
 

@@ -13,7 +13,7 @@ export const CONDITIONS: readonly Condition[] = ['a', 't', 'v', 'at', 'av', 'tv'
 /** The six incomplete conditions the paper reports, in the paper's column order. */
 export const INCOMPLETE_CONDITIONS: readonly Condition[] = ['a', 't', 'v', 'at', 'av', 'tv'];
 
-export type DatasetName = 'iemocap4' | 'iemocap6' | 'mosi' | 'mosei' | 'mmsa';
+export type DatasetName = 'iemocap4' | 'iemocap6' | 'mosi' | 'mosei' | 'mmsa' | 'generic';
 export type Task = 'classification' | 'regression';
 
 export interface Utterance {
@@ -31,8 +31,10 @@ export interface Dialogue {
   id: string;
   /** IEMOCAP session 1-5 (vid[4]); undefined for CMU. */
   session?: number;
-  /** CMU / MMSA: the corpus' own split; undefined for IEMOCAP (folds come from sessions). */
+  /** CMU / MMSA / generic: the corpus' own split; undefined for IEMOCAP (folds come from sessions). */
   split?: 'train' | 'valid' | 'test';
+  /** Generic layout with a `group` column: folds are leave-one-group-out. */
+  group?: string;
   utterances: Utterance[];
 }
 
@@ -43,6 +45,8 @@ export interface Corpus {
   numClasses: number;
   classNames: string[];
   dims: Record<Modality, number>;
+  /** The modalities the corpus has features for; undefined = all three. */
+  modalities?: Modality[];
   dialogues: Dialogue[];
   /** Where it was read from (for error messages and reports). */
   source: string;
@@ -62,6 +66,8 @@ export type Avail = [number, number, number];
 export interface Fold {
   /** 1-based fold number (IEMOCAP: the test session); 1 for CMU. */
   index: number;
+  /** The held-out group's name (generic layout with groups). */
+  name?: string;
   train: Dialogue[];
   valid: Dialogue[];
   test: Dialogue[];

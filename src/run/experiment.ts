@@ -7,7 +7,7 @@
  * and host of the first.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
-import { loadCorpus, makeFolds, type LoadOptions } from '../data/index.ts';
+import { assertModalities, loadCorpus, makeFolds, type LoadOptions } from '../data/index.ts';
 import type { Corpus, DatasetName, Fold } from '../data/types.ts';
 import { confusionMatrix, scorerFor, type MetricRecord } from '../eval/metrics.ts';
 import type { RunResults } from '../eval/report-data.ts';
@@ -69,6 +69,7 @@ export function resultsOf(dataset: DatasetName, method: string, config: RunConfi
 
 export async function runExperiment(spec: ExperimentSpec): Promise<RunResults> {
   const corpus = loadCorpus(spec.data, spec.dataset, spec.load);
+  assertModalities(corpus, spec.config.conditions, spec.config.protocol.kind === 'random');
   const layout = new RunLayout(spec.runDir);
   // One writer per run folder, from the claim (a check, then writes) to the last result.
   mkdirSync(layout.root, { recursive: true });

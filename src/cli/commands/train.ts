@@ -1,7 +1,7 @@
 /** `hardy-mer train`: every stage of a method over seeds x folds x conditions, cached in a run folder. */
 import { Command, Option } from 'commander';
 import { DATASET_NAMES } from '../../data/datasets.ts';
-import { CONDITIONS, type DatasetName } from '../../data/types.ts';
+import { CONDITIONS, type DatasetName, type Task } from '../../data/types.ts';
 import { HARDY_METHODS, type HardyMethod } from '../../train/methods.ts';
 import type { PartialConfig } from '../config.ts';
 import { featureDirsOf, parseConditions, parseIntList, parseProtocol } from '../options.ts';
@@ -9,6 +9,7 @@ import { featureDirsOf, parseConditions, parseIntList, parseProtocol } from '../
 export interface TrainFlags {
   data: string;
   dataset?: DatasetName;
+  task?: Task;
   method: HardyMethod;
   conditions?: string;
   folds?: string;
@@ -41,8 +42,9 @@ export function register(program: Command): void {
   program
     .command('train')
     .description('Train a method (fine-tune -> indexes -> teacher -> student for hardy) for every seed, fold and condition; print and save the results')
-    .requiredOption('--data <path>', 'corpus folder (GCNet/MERTools layout) or MMSA .pkl')
+    .requiredOption('--data <path>', 'corpus folder (GCNet/MERTools or generic layout) or MMSA .pkl')
     .addOption(new Option('--dataset <name>', 'dataset (default: detected)').choices([...DATASET_NAMES]))
+    .addOption(new Option('--task <task>', "generic layout: 'regression' when the labels are scores (default classification)").choices(['classification', 'regression']))
     .addOption(new Option('--method <name>', 'method or ablation preset').choices(Object.keys(HARDY_METHODS)).default('hardy'))
     .option('--conditions <list>', `available modalities per model, comma-separated (${CONDITIONS.join(', ')}); default the six incomplete ones`)
     .option('--folds <list>', 'IEMOCAP test sessions to run, e.g. 1,2,3,4,5 (CMU: ignored, one split)')
@@ -72,7 +74,7 @@ export function register(program: Command): void {
       const results = await runExperiment({
         data: f.data,
         dataset: f.dataset,
-        load: { featureDirs: featureDirsOf(f) },
+        load: { featureDirs: featureDirsOf(f), ...(f.task ? { task: f.task } : {}) },
         method: f.method,
         config,
         seeds,
