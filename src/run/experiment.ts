@@ -37,6 +37,8 @@ export interface ExperimentSpec {
   progress?: ProgressOptions;
   /** One line per finished unit (stderr in the CLI). */
   log?: (line: string) => void;
+  /** Folds were not chosen: a corpus with groups runs every group (config.folds is set to them). */
+  everyGroup?: boolean;
 }
 
 /** What `unit.json` holds: one trained (seed, fold, unit). */
@@ -67,8 +69,10 @@ export function resultsOf(dataset: DatasetName, method: string, config: RunConfi
   return buildResults({ dataset, method, protocol: protocolName(config), selection: config.selection }, records);
 }
 
-export async function runExperiment(spec: ExperimentSpec): Promise<RunResults> {
-  const corpus = loadCorpus(spec.data, spec.dataset, spec.load);
+export async function runExperiment(request: ExperimentSpec): Promise<RunResults> {
+  const corpus = loadCorpus(request.data, request.dataset, request.load);
+  const groups = request.everyGroup && corpus.dialogues.every((d) => d.group !== undefined);
+  const spec = groups ? { ...request, config: { ...request.config, folds: makeFolds(corpus).map((f) => f.index) } } : request;
   assertModalities(corpus, spec.config.conditions, spec.config.protocol.kind === 'random');
   const layout = new RunLayout(spec.runDir);
   // One writer per run folder, from the claim (a check, then writes) to the last result.

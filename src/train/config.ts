@@ -61,7 +61,7 @@ export const RunConfigSchema = Type.Object(
       { default: { kind: 'fixed' }, description: '`fixed`: one model per condition; `random`: each utterance drops modalities at `missingRate`.' },
     ),
     conditions: Type.Array(ConditionSchema, { minItems: 1, uniqueItems: true, default: [...INCOMPLETE_CONDITIONS], description: 'Available modalities of each model (fixed protocol).' }),
-    folds: Type.Array(Type.Integer({ minimum: 1, maximum: 5 }), { minItems: 1, uniqueItems: true, default: [1, 2, 3, 4, 5], description: '1-based folds to run (IEMOCAP: test session).' }),
+    folds: Type.Array(Type.Integer({ minimum: 1, maximum: 1000 }), { minItems: 1, uniqueItems: true, default: [1, 2, 3, 4, 5], description: '1-based folds to run (IEMOCAP: test session; a generic corpus with groups: the k-th group held out, as many folds as groups).' }),
     earlyStopPatience: Type.Integer({ minimum: 0, maximum: CONFIG_LIMITS.epochs, default: 0, description: 'Stop when the selection metric has not improved for this many epochs (0 = never).' }),
   },
   { additionalProperties: false },

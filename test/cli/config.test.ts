@@ -62,7 +62,7 @@ test('sizes, K and epochs are bounded; heads must divide hidden; flags are check
   assert.throws(() => resolveConfig({ model: { hidden: 250, heads: 3 } }), /model\.hidden \(250\) is not divisible by model\.heads \(3\)/);
   assert.doesNotThrow(() => resolveConfig({ model: { hidden: 252, heads: 3 } }));
   // a flag layer that bypassed the file's check is still refused after the merge
-  assert.throws(() => resolveConfig({ folds: [9] }), /config: invalid config: \/folds\/0 must be <= 5/);
+  assert.throws(() => resolveConfig({ folds: [1001] }), /config: invalid config: \/folds\/0 must be <= 1000/);
 });
 
 test('train refuses an out-of-bounds config with one line, exit 1, before the run folder is claimed', async () => {
@@ -81,4 +81,17 @@ test('train refuses an out-of-bounds config with one line, exit 1, before the ru
   assert.equal(seeds.status, 1);
   assert.match(seeds.stderr, /--seeds takes comma-separated integers in \[0, 4294967295\]/);
   assert.ok(!existsSync(out));
+});
+
+test('the per-dataset configs validate and hold the published schedules where they differ from the defaults', () => {
+  const load = (name: string) => resolveConfig(readConfigFile(`configs/${name}.yaml`));
+  for (const name of ['iemocap4', 'iemocap6']) {
+    const c = load(name);
+    assert.deepEqual([c.teacher, c.student, c.momke, c.optim.batchSize], [DEFAULT_CONFIG.teacher, DEFAULT_CONFIG.student, DEFAULT_CONFIG.momke, 16], name);
+  }
+  const mosi = load('mosi');
+  assert.deepEqual([mosi.teacher, mosi.momke, mosi.optim.batchSize], [{ epochs: 300, stage1Epochs: 150 }, { epochs: 300, stage1Epochs: 150 }, 32]);
+  const mosei = load('mosei');
+  assert.deepEqual([mosei.teacher, mosei.momke, mosei.optim.batchSize], [{ epochs: 100, stage1Epochs: 50 }, { epochs: 100, stage1Epochs: 50 }, 32]);
+  assert.deepEqual(resolveConfig({ folds: [1, 6, 12] }).folds, [1, 6, 12], 'generic corpora may have more than five groups');
 });

@@ -28,6 +28,7 @@ before(() => {
       'model: { hidden: 16, depth: 1, heads: 2, dropout: 0.1 }',
       'teacher: { epochs: 2, stage1Epochs: 1 }',
       'student: { epochs: 2, stage1Epochs: 1 }',
+      'momke: { epochs: 2, stage1Epochs: 1 }',
       'finetune: { epochs: 1 }',
       'optim: { lr: 0.003, batchSize: 4 }',
     ].join('\n'),
@@ -60,4 +61,17 @@ test('generic corpus: a condition needing the absent modality is refused before 
   const t = run('train', '--data', DATA, '--task', 'regression', '--out', out, '--quiet');
   assert.notEqual(t.status, 0);
   assert.match(t.stderr, /labels\.csv:2: utterance 'd1_u1' has label 'joy', expected a number \(--task regression\)/);
+});
+
+test('generic corpus with groups and --task regression: every group is a fold unless --folds chooses', () => {
+  const out = join(dir, 'groups');
+  const r = run('train', '--data', 'fixtures/data/generic/regression', '--task', 'regression', '--method', 'momke', '--config', cfg, '--conditions', 'at', '--out', out, '--quiet', '--json');
+  assert.equal(r.status, 0, r.stderr);
+  const res = JSON.parse(r.stdout);
+  assert.deepEqual(res.conditions.at.folds.map((f: { fold: number }) => f.fold), [1, 2, 3]);
+  assert.ok('MAE' in res.conditions.at.mean && 'Corr' in res.conditions.at.mean, 'regression metrics');
+  assert.deepEqual(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).folds, [1, 2, 3], 'the folds run are the folds recorded');
+  const two = run('train', '--data', 'fixtures/data/generic/regression', '--task', 'regression', '--method', 'momke', '--config', cfg, '--conditions', 'at', '--folds', '2', '--out', join(dir, 'fold2'), '--quiet', '--json');
+  assert.equal(two.status, 0, two.stderr);
+  assert.deepEqual(JSON.parse(two.stdout).conditions.at.folds.map((f: { fold: number }) => f.fold), [2]);
 });

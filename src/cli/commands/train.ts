@@ -47,12 +47,12 @@ export function register(program: Command): void {
     .addOption(new Option('--task <task>', "generic layout: 'regression' when the labels are scores (default classification)").choices(['classification', 'regression']))
     .addOption(new Option('--method <name>', 'method or ablation preset').choices(Object.keys(HARDY_METHODS)).default('hardy'))
     .option('--conditions <list>', `available modalities per model, comma-separated (${CONDITIONS.join(', ')}); default the six incomplete ones`)
-    .option('--folds <list>', 'IEMOCAP test sessions to run, e.g. 1,2,3,4,5 (CMU: ignored, one split)')
+    .option('--folds <list>', 'folds to run: IEMOCAP test sessions, e.g. 1,2,3,4,5; generic corpora with groups: the k-th group held out (CMU and fixed splits: ignored, one split)')
     .option('--seeds <list>', 'seeds; results report mean ± std over them', '1')
     .option('--protocol <p>', "'fixed' (one model per condition) or 'random:<rate>' (random missing modalities)")
     .addOption(new Option('--selection <s>', "model selection: 'val' (validation split) or 'test' (the paper's optimistic test-fold selection)").choices(['val', 'test']))
     .addOption(new Option('--mi-term <reading>', "indirect hardness: 'shared' (I_norm, the published code) or 'complement' (1 - I_norm)").choices(['shared', 'complement']))
-    .option('--config <file>', 'JSON or YAML config (see README); flags override it')
+    .option('--config <file>', 'JSON or YAML config (see README); flags override it. The published schedules per dataset: configs/iemocap4.yaml, configs/iemocap6.yaml, configs/mosi.yaml, configs/mosei.yaml')
     .option('--out <dir>', 'run folder (default runs/<dataset>-<method>-<time>)')
     .option('--resume', 'continue the run in --out, skipping finished units')
     .option('--json', 'print only the results object on stdout')
@@ -64,7 +64,8 @@ export function register(program: Command): void {
       // The config schema (ajv, yaml) and the tensor engine load only when a command runs, so
       // --help stays fast.
       const { readConfigFile, resolveConfig } = await import('../config.ts');
-      const config = resolveConfig(f.config ? readConfigFile(f.config) : {}, flagLayer(f));
+      const file = f.config ? readConfigFile(f.config) : {};
+      const config = resolveConfig(file, flagLayer(f));
       const seeds = f.seeds ? parseIntList(f.seeds, '--seeds') : [config.seed];
       const out = f.out ?? `runs/${f.dataset ?? 'run'}-${f.method}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
       const { initEngine } = await import('../../engine/backend.ts');
@@ -82,6 +83,7 @@ export function register(program: Command): void {
         resume: Boolean(f.resume),
         progress: { quiet: Boolean(f.quiet) },
         log: f.quiet ? undefined : (line) => process.stderr.write(line + '\n'),
+        everyGroup: f.folds === undefined && file.folds === undefined,
       });
       if (f.json) process.stdout.write(JSON.stringify(results) + '\n');
       else process.stdout.write(formatResultsTable(results) + `run folder: ${out}\n`);
