@@ -1,6 +1,6 @@
 /** The data layer's public API. */
 export * from './types.ts';
-export { loadCorpus, detectDataset, readDifficulty, assertModalities, type LoadOptions } from './load.ts';
+export { loadCorpus, detectDataset, readDifficulty, readDifficultyFile, conditionDifficulty, assertModalities, type LoadOptions } from './load.ts';
 export { loadGeneric, genericLabelFile, type GenericOptions } from './generic.ts';
 export { loadGcnet, type GcnetOptions } from './gcnet.ts';
 export { loadMmsa, videoOf, type MmsaOptions } from './mmsa.ts';

@@ -13,7 +13,7 @@ import { DATASETS } from './datasets.ts';
 import { genericLabelFile, loadGeneric, type GenericOptions } from './generic.ts';
 import { loadGcnet, type GcnetOptions } from './gcnet.ts';
 import { loadMmsa, type MmsaOptions } from './mmsa.ts';
-import type { Condition, Corpus, DatasetName } from './types.ts';
+import { MODALITIES, type Condition, type Corpus, type DatasetName, type Modality } from './types.ts';
 
 export interface LoadOptions extends GcnetOptions, MmsaOptions, Pick<GenericOptions, 'task'> {}
 
@@ -33,12 +33,24 @@ export function loadCorpus(dir: string, dataset?: DatasetName, options: LoadOpti
   }
   const corpus = name === 'mmsa' ? loadMmsa(dir, options) : name === 'generic' ? loadGeneric(dir, options) : loadGcnet(dir, name, options);
   const diffFile = join(statSync(dir).isDirectory() ? dir : join(dir, '..'), 'difficulty.json');
-  if (existsSync(diffFile)) corpus.difficulty = readDifficulty(diffFile, corpus);
+  if (existsSync(diffFile)) {
+    const { overall, perModality } = readDifficultyFile(diffFile, corpus);
+    corpus.difficulty = overall;
+    if (perModality) corpus.modalityDifficulty = perModality;
+  }
   return corpus;
 }
 
-/** `{uid: number in [0, 1]}` covering every utterance of the corpus. */
+/** The overall difficulty map of a `difficulty.json` (either form). */
 export function readDifficulty(file: string, corpus: Corpus): Map<string, number> {
+  return readDifficultyFile(file, corpus).overall;
+}
+
+/**
+ * `{uid: number in [0, 1]}` or `{uid: {a, t, v}}` (each in [0, 1]; the overall difficulty is their
+ * mean) covering every utterance of the corpus.
+ */
+export function readDifficultyFile(file: string, corpus: Corpus): { overall: Map<string, number>; perModality?: Map<string, Record<Modality, number>> } {
   let raw: unknown;
   try {
     raw = JSON.parse(readRegularText(file, 'difficulty file'));
@@ -47,14 +59,37 @@ export function readDifficulty(file: string, corpus: Corpus): Map<string, number
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new HardyError(`${file}: expected an object {uid: difficulty}`);
   const out = new Map<string, number>();
+  const per = new Map<string, Record<Modality, number>>();
+  const unit = (v: unknown): v is number => typeof v === 'number' && v >= 0 && v <= 1;
   for (const d of corpus.dialogues) {
     for (const u of d.utterances) {
       const v = Object.hasOwn(raw, u.id) ? (raw as Record<string, unknown>)[u.id] : undefined; // an id such as `__proto__` is data, not a key of Object.prototype
-      if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw new HardyError(`${file}: utterance ${quoteId(u.id)} has difficulty ${describeValue(v)}, expected a number in [0, 1]`);
-      out.set(u.id, v);
+      const own = (o: object, m: string): unknown => (Object.hasOwn(o, m) ? (o as Record<string, unknown>)[m] : undefined);
+      if (unit(v)) out.set(u.id, v);
+      else if (v && typeof v === 'object' && MODALITIES.every((m) => unit(own(v, m)))) {
+        const r = v as Record<Modality, number>;
+        per.set(u.id, { a: r.a, t: r.t, v: r.v });
+        out.set(u.id, (r.a + r.t + r.v) / 3);
+      } else {
+        throw new HardyError(`${file}: utterance ${quoteId(u.id)} has difficulty ${describeValue(v)}, expected a number in [0, 1] or {a, t, v} in [0, 1]`);
+      }
     }
   }
-  return out;
+  if (per.size && per.size !== out.size) throw new HardyError(`${file}: some utterances have per-modality difficulty and some do not; expected one form`);
+  return { overall: out, perModality: per.size ? per : undefined };
+}
+
+/** True difficulty of an utterance under a condition: mean of the missing modalities' difficulty. */
+export function conditionDifficulty(per: Record<Modality, number>, avail: readonly number[]): number {
+  let s = 0;
+  let n = 0;
+  MODALITIES.forEach((m, i) => {
+    if (!avail[i]) {
+      s += per[m];
+      n++;
+    }
+  });
+  return n ? s / n : 0;
 }
 
 /**

@@ -32,10 +32,11 @@ import { encodeNpyF32 } from './formats/npy.ts';
 import { encodePickle, NpFloat64, type PickleValue } from './formats/pickle-writer.ts';
 import { DATASETS, DEFAULT_FEATURE_DIRS } from './datasets.ts';
 import { MODALITIES, type Modality } from './types.ts';
+import { generateScripted, SCRIPTED, SCRIPTED_FORMULA } from './synth-scripted.ts';
 
-export type SynthPreset = 'tiny' | 'small' | 'iemocap';
+export type SynthPreset = 'tiny' | 'small' | 'iemocap' | 'scripted';
 export type SynthFormat = 'iemocap' | 'mosi';
-export const SYNTH_PRESETS: readonly SynthPreset[] = ['tiny', 'small', 'iemocap'];
+export const SYNTH_PRESETS: readonly SynthPreset[] = ['tiny', 'small', 'iemocap', 'scripted'];
 
 export interface SynthOptions {
   preset?: SynthPreset;
@@ -52,7 +53,7 @@ interface PresetSpec {
   splits: Array<[number, number]>;
 }
 
-const PRESETS: Record<SynthPreset, PresetSpec> = {
+const PRESETS: Record<Exclude<SynthPreset, 'scripted'>, PresetSpec> = {
   tiny: { dims: { a: 12, t: 16, v: 16 }, latent: 8, sessions: [[2, 16], [2, 15], [2, 17], [2, 14], [2, 18]], splits: [[8, 48], [2, 12], [3, 18]] },
   small: { dims: { a: 64, t: 128, v: 128 }, latent: 16, sessions: [[6, 180], [6, 170], [6, 190], [6, 175], [6, 185]], splits: [[40, 600], [8, 110], [12, 190]] },
   // the real IEMOCAP-4 and CMU-MOSI sizes (README, "Data preparation")
@@ -79,6 +80,8 @@ export interface SynthUtterance {
   speaker: string;
   label: number;
   difficulty: number;
+  /** `scripted`: how hard each modality is to recover from the others (its private share). */
+  modalityDifficulty?: Record<Modality, number>;
   /** Own features; `v` is null when the face folder is empty. */
   features: Record<Modality, Float32Array | null>;
   /** IEMOCAP: the other actor's face track in the same clip (uninformative). */
@@ -214,6 +217,10 @@ class SynthWorld {
 export function generateSynth(options: SynthOptions = {}): { dialogues: SynthDialogue[]; dims: Record<Modality, number>; format: SynthFormat } {
   const preset = options.preset ?? 'tiny';
   const format = options.format ?? 'iemocap';
+  if (preset === 'scripted') {
+    if (format !== 'iemocap') throw new HardyError(`synthetic preset 'scripted' has the IEMOCAP layout only (sessions, scripts), not '${format}'`);
+    return { dialogues: generateScripted(options.seed ?? 0), dims: SCRIPTED.dims, format };
+  }
   const spec = PRESETS[preset];
   if (!spec) throw new HardyError(`unknown synthetic preset '${String(preset)}' (expected ${SYNTH_PRESETS.join(', ')})`);
   const root = new Rng(options.seed ?? 0);
@@ -297,10 +304,10 @@ export function writeSynth(out: string, options: SynthOptions = {}): { utterance
   try {
     const dirs = Object.fromEntries(MODALITIES.map((m) => [m, join(tmp, 'features', DEFAULT_FEATURE_DIRS[m])])) as Record<Modality, string>;
     for (const m of MODALITIES) mkdirSync(dirs[m], { recursive: true });
-    const difficulty = new Map<string, number>();
+    const difficulty = new Map<string, number | Record<Modality, number>>();
     for (const d of dialogues) {
       for (const u of d.utterances) {
-        difficulty.set(u.uid, u.difficulty);
+        difficulty.set(u.uid, u.modalityDifficulty ?? u.difficulty);
         writeFileSync(join(dirs.a, `${u.uid}.npy`), encodeNpyF32(u.features.a!, [dims.a]));
         writeFileSync(join(dirs.t, `${u.uid}.npy`), encodeNpyF32(u.features.t!, [dims.t]));
         if (format === 'iemocap') {
@@ -339,7 +346,13 @@ export function writeSynth(out: string, options: SynthOptions = {}): { utterance
     writeFileSync(join(tmp, 'difficulty.json'), JSON.stringify(Object.fromEntries(difficulty)) + '\n');
     writeFileSync(
       join(tmp, 'synth.json'),
-      JSON.stringify({ generator: 'hardy-mer synth', preset: options.preset ?? 'tiny', seed: options.seed ?? 0, format, dims, tau: TAU, corruptProb: CORRUPT_PROB, difficulty: DIFFICULTY_FORMULA }, null, 2) + '\n',
+      JSON.stringify(
+        options.preset === 'scripted'
+          ? { generator: 'hardy-mer synth', preset: 'scripted', seed: options.seed ?? 0, format, dims, constants: SCRIPTED, difficulty: SCRIPTED_FORMULA }
+          : { generator: 'hardy-mer synth', preset: options.preset ?? 'tiny', seed: options.seed ?? 0, format, dims, tau: TAU, corruptProb: CORRUPT_PROB, difficulty: DIFFICULTY_FORMULA },
+        null,
+        2,
+      ) + '\n',
     );
     if (existsSync(target)) rmSync(target, { recursive: true }); // empty folder checked above
     renameSync(tmp, target);

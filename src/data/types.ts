@@ -55,6 +55,12 @@ export interface Corpus {
    * `difficulty.json`). Used to validate the hardness scorer, never for training.
    */
   difficulty?: Map<string, number>;
+  /**
+   * Synthetic corpora that record it (`scripted`): per utterance, how hard each modality is to
+   * recover from the others, in [0, 1]. Under a condition the true difficulty is the mean over the
+   * missing modalities (`conditionDifficulty`). Validation and the oracle control only.
+   */
+  modalityDifficulty?: Map<string, Record<Modality, number>>;
   /** Things the loader noticed that are not errors (e.g. utterances with no face track -> zero video). */
   notes?: string[];
 }

@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { loadCorpus } from '../../data/load.ts';
 import { DATASET_NAMES } from '../../data/datasets.ts';
 import { inspectCorpus, formatReport } from '../../data/inspect.ts';
+import { calibrateCorpus, formatCalibration } from '../../data/calibrate.ts';
 import type { DatasetName, Task } from '../../data/types.ts';
 import { featureDirsOf } from '../options.ts';
 
@@ -17,11 +18,14 @@ export function register(program: Command): void {
     .option('--text-dir <name>', 'text feature folder under features/')
     .option('--video-dir <name>', 'video feature folder under features/')
     .option('--json', 'print the report as JSON')
-    .action((opts: { data: string; dataset?: DatasetName; task?: Task; audioDir?: string; textDir?: string; videoDir?: string; json?: boolean }) => {
+    .option('--calibrate', 'also fit unimodal ridge probes (train on all sessions but the last) and measure the top-1 text neighbour label agreement')
+    .action((opts: { data: string; dataset?: DatasetName; task?: Task; audioDir?: string; textDir?: string; videoDir?: string; json?: boolean; calibrate?: boolean }) => {
       const featureDirs = featureDirsOf(opts);
       const t0 = Date.now();
       const corpus = loadCorpus(opts.data, opts.dataset, { featureDirs, task: opts.task });
       const report = { ...inspectCorpus(corpus), loadSeconds: (Date.now() - t0) / 1000 };
-      process.stdout.write(opts.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report) + `loaded in ${report.loadSeconds.toFixed(1)} s\n`);
+      const calibration = opts.calibrate ? calibrateCorpus(corpus) : undefined;
+      if (opts.json) process.stdout.write(JSON.stringify({ ...report, calibration }, null, 2) + '\n');
+      else process.stdout.write(formatReport(report) + (calibration ? formatCalibration(calibration) + '\n' : '') + `loaded in ${report.loadSeconds.toFixed(1)} s\n`);
     });
 }
