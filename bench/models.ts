@@ -86,7 +86,7 @@ async function small(): Promise<void> {
   const runs = new Map<ModelKind, RunMetrics[]>();
   const majority: number[] = [];
   for (const foldIdx of folds) {
-    const fold = getFold(corpus, foldIdx, { seed: config.seed, validFraction: config.validFraction });
+    const fold = getFold(corpus, foldIdx, { seed: config.seed, validFraction: config.validFraction, validation: config.validation });
     const counts = new Array<number>(corpus.numClasses).fill(0);
     for (const d of fold.test) for (const u of d.utterances) counts[u.label]!++;
     const maj = Math.max(...counts) / counts.reduce((a, b) => a + b, 0);

@@ -32,6 +32,30 @@ export const CurriculumConfigSchema = Type.Object(
       default: 'query',
       description: "Label of a neighbour view: the query's (the method) or the neighbour's own.",
     }),
+    rerank: Type.Union([Type.Literal('normalised'), Type.Literal('raw'), Type.Literal('none')], {
+      default: 'normalised',
+      description:
+        "Order of the merged a, v, t candidates (docs/method.md): `normalised` = mean over a, t, v of each modality's L2 distance divided by its median pairwise distance on the training index; `raw` = mean of the raw L2 distances (the original spec); `none` = the merged order (the published code's effective behaviour).",
+    }),
+    neighbours: Type.Union([Type.Literal('any'), Type.Literal('same-label')], {
+      default: 'any',
+      description: "`any`: the paper's retrieval; `same-label`: only training utterances of the query's label (regression: its polarity).",
+    }),
+    views: Type.Union([Type.Literal('replace'), Type.Literal('keep-dialogue')], {
+      default: 'replace',
+      description:
+        '`replace`: view j replaces every utterance with its j-th neighbour (the paper); `keep-dialogue`: only the `swapFraction` hardest utterances of each dialogue are replaced, the rest of the dialogue stays as it is.',
+    }),
+    swapFraction: Type.Number({ exclusiveMinimum: 0, maximum: 1, default: 0.25, description: 'Fraction of each dialogue replaced by `keep-dialogue` views (its hardest utterances).' }),
+    hardness: Type.Union([Type.Literal('teacher'), Type.Literal('shuffled'), Type.Literal('oracle')], {
+      default: 'teacher',
+      description:
+        "Where h comes from: the frozen `teacher` (the method), the teacher's h `shuffled` within the batch (same K_i distribution, no information), or the synthetic corpus' ground truth (`oracle`: the mean difficulty of the missing modalities, in place of both scores).",
+    }),
+    teacherSelection: Type.Union([Type.Literal('accuracy'), Type.Literal('reconstruction')], {
+      default: 'accuracy',
+      description: "The teacher's stage-2 epoch is chosen on validation `accuracy` or on validation `reconstruction` error.",
+    }),
   },
   { additionalProperties: false },
 );

@@ -109,3 +109,28 @@ export function epochHardness(teacher: MerModel, batches: Batch[], w: HardnessWe
   }
   return out;
 }
+
+/**
+ * Hardness of every real utterance of `batches` normalised over the whole set (min-max of D and I
+ * over all utterances, then combined): comparable across batches, unlike the curriculum's
+ * per-batch normalisation. What `hardness.json` saves and `predict` reports.
+ */
+export function setHardness(teacher: MerModel, batches: Batch[], w: HardnessWeights): Map<string, UtteranceHardness> {
+  const ids: string[] = [];
+  const Ds: number[] = [];
+  const Is: number[] = [];
+  for (const batch of batches) {
+    const { D, I } = teacherScores(teacher, batch);
+    batch.uttIds.forEach((row, b) =>
+      row.forEach((id, s) => {
+        const i = b * batch.S + s;
+        if (!batch.umask[i]) return;
+        ids.push(id);
+        Ds.push(D[i]!);
+        Is.push(I[i]!);
+      }),
+    );
+  }
+  const h = combineHardness(Float32Array.from(Ds), Float32Array.from(Is), new Float32Array(ids.length).fill(1), w);
+  return new Map(ids.map((id, i) => [id, { h: h[i]!, direct: Ds[i]!, indirect: Is[i]! }]));
+}

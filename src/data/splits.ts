@@ -13,6 +13,12 @@ export interface FoldOptions {
   seed?: number;
   /** Fraction of each training fold's dialogues held out for validation (default 0.1). */
   validFraction?: number;
+  /**
+   * IEMOCAP: `split` (default) holds out `validFraction` of the training dialogues at random (they
+   * share speakers with the training set); `session` holds out one whole training session, the one
+   * after the test session (5 -> 1), so validation is speaker-independent like the test fold.
+   */
+  validation?: 'split' | 'session';
 }
 
 /** Dialogues per IEMOCAP session, sorted by session number. */
@@ -46,7 +52,20 @@ export function makeFolds(corpus: Corpus, options: FoldOptions = {}): Fold[] {
   if (!corpus.dialogues.every((d) => d.session !== undefined)) {
     throw new HardyError(`${corpus.source}: dialogues have neither a session, a train/valid/test split nor a group; cannot make folds`);
   }
-  return sessions(corpus).map((s) => {
+  const all = sessions(corpus);
+  if (options.validation === 'session') {
+    if (all.length < 3) throw new HardyError(`${corpus.source}: validation 'session' needs at least 3 sessions (test, validation, training), found ${all.length}`);
+    return all.map((s, i) => {
+      const v = all[(i + 1) % all.length]!;
+      return {
+        index: s,
+        train: corpus.dialogues.filter((d) => d.session !== s && d.session !== v),
+        valid: corpus.dialogues.filter((d) => d.session === v),
+        test: corpus.dialogues.filter((d) => d.session === s),
+      };
+    });
+  }
+  return all.map((s) => {
     const rng = root.fork(); // one stream per fold, so fold k does not depend on how many folds ran before
     return { index: s, ...holdOut(rng, corpus.dialogues.filter((d) => d.session !== s)), test: corpus.dialogues.filter((d) => d.session === s) };
   });

@@ -60,6 +60,19 @@ export function recLoss(recon: tf.Tensor, inputs: ModelInputs): tf.Scalar {
   return tf.tidy(() => tf.div(tf.mul(tf.sum(recPerUtterance(recon, inputs)), 3), realCount(inputs.umask)) as tf.Scalar);
 }
 
+/**
+ * Reconstruction of every modality (stage 1 of the teacher, complete inputs): per-modality mean
+ * squared error against the true features, summed over a, t, v, averaged over real utterances.
+ */
+export function recAllLoss(recon: tf.Tensor, inputs: ModelInputs): tf.Scalar {
+  return tf.tidy(() => {
+    const dims = MODALITIES.map((m) => inputs.x[m].shape[2]!);
+    const parts = tf.split(recon, dims, -1);
+    const se = tf.addN(MODALITIES.map((m, i) => tf.mean(tf.square(tf.sub(parts[i]!, inputs.x[m])), -1))); // [B, S]
+    return tf.div(tf.sum(tf.mul(se, inputs.umask)), realCount(inputs.umask)) as tf.Scalar;
+  });
+}
+
 /** H(z) = -sum_j p_j log(p_j + 1e-7), p = clamp(softmax(z / tau), 1e-6, 1) over the last axis. [..., D] -> [...] */
 export function entropy(z: tf.Tensor, tau = 1): tf.Tensor {
   return tf.tidy(() => {

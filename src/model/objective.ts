@@ -1,7 +1,8 @@
 /**
- * The training objective of each model and stage (docs/method.md §4, §7):
- * - stage 1 (complete inputs): task loss on the fused output + task loss of each unimodal head;
- *   the teacher adds 0.001 * MI term.
+ * The training objective of each model and stage (docs/method.md §4, §7, §9):
+ * - stage 1 (complete inputs): task loss of each unimodal head (the published code); the teacher
+ *   adds the reconstruction of every modality and 0.001 * MI term; `fusedStage1` adds the task loss
+ *   on the fused output (this project's earlier default).
  * - stage 2 (the condition's masks): task loss + L_rec against the batch's true features for the
  *   student and the teacher; task loss alone for MoMKE (no decoder).
  */
@@ -9,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { MODALITIES, type Batch } from '../data/types.ts';
 import type { Rng } from '../util/rng.ts';
 import { batchInputs, batchLabels } from './inputs.ts';
-import { miLoss, recLoss, taskLoss } from './losses.ts';
+import { miLoss, recAllLoss, recLoss, taskLoss } from './losses.ts';
 import type { MerModel, ModelInputs, Stage } from './types.ts';
 
 export const MI_WEIGHT = 0.001;
@@ -19,6 +20,8 @@ export interface LossOpts {
   /** Dropout on (default true); needs `rng` when on. */
   training?: boolean;
   rng?: Rng;
+  /** Stage 1 also trains the fused head (default false: unimodal heads only). */
+  fusedStage1?: boolean;
 }
 
 /** Loss of `model` on tensors already built (stage 1 callers pass complete availability). */
@@ -27,12 +30,17 @@ export function objective(model: MerModel, inputs: ModelInputs, labels: tf.Tenso
     const training = opts.training ?? true;
     const out = model.forward(inputs, { stage: opts.stage, training, rng: opts.rng });
     const task = model.config.task;
-    const terms: tf.Tensor[] = [taskLoss(task, out.logits, labels, inputs.umask)];
+    const terms: tf.Tensor[] = [];
     if (opts.stage === 1) {
+      if (opts.fusedStage1) terms.push(taskLoss(task, out.logits, labels, inputs.umask));
       for (const m of MODALITIES) terms.push(taskLoss(task, out.unimodal![m], labels, inputs.umask));
-      if (out.joint) terms.push(tf.mul(miLoss(out.reps, out.joint, inputs.umask), MI_WEIGHT));
-    } else if (out.recon) {
-      terms.push(recLoss(out.recon, inputs));
+      if (out.joint) {
+        terms.push(tf.mul(miLoss(out.reps, out.joint, inputs.umask), MI_WEIGHT));
+        if (out.recon) terms.push(recAllLoss(out.recon, inputs));
+      }
+    } else {
+      terms.push(taskLoss(task, out.logits, labels, inputs.umask));
+      if (out.recon) terms.push(recLoss(out.recon, inputs));
     }
     return tf.addN(terms) as tf.Scalar;
   });

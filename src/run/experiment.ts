@@ -57,7 +57,7 @@ export interface UnitRecord {
 
 /** Folds to run: IEMOCAP the requested test sessions; CMU/MMSA the corpus' single split. */
 function foldsOf(corpus: Corpus, config: RunConfig): Fold[] {
-  const all = makeFolds(corpus, { seed: config.seed, validFraction: config.validFraction });
+  const all = makeFolds(corpus, { seed: config.seed, validFraction: config.validFraction, validation: config.validation });
   if (all.length === 1) return all;
   const missing = config.folds.filter((f) => !all.some((x) => x.index === f));
   if (missing.length) throw new HardyError(`${corpus.source}: no fold ${missing.join(', ')} (sessions: ${all.map((f) => f.index).join(', ')})`);

@@ -33,7 +33,7 @@ export function rescoreRun(opts: RescoreOptions): RunResults {
   for (const m of ['a', 't', 'v'] as const) {
     if (corpus.dims[m] !== run.corpus.dims[m]) throw new HardyError(`${corpus.source}: ${m} features have ${corpus.dims[m]} dims, the run was trained on ${run.corpus.dims[m]}`);
   }
-  const folds = makeFolds(corpus, { seed: identity.config.seed, validFraction: identity.config.validFraction });
+  const folds = makeFolds(corpus, { seed: identity.config.seed, validFraction: identity.config.validFraction, validation: identity.config.validation });
   const score = scorerFor(corpus.task, corpus.numClasses);
   const records: UnitRecord[] = [];
   for (const u of new RunLayout(opts.runDir).units()) {

@@ -63,6 +63,15 @@ export const RunConfigSchema = Type.Object(
     conditions: Type.Array(ConditionSchema, { minItems: 1, uniqueItems: true, default: [...INCOMPLETE_CONDITIONS], description: 'Available modalities of each model (fixed protocol).' }),
     folds: Type.Array(Type.Integer({ minimum: 1, maximum: 1000 }), { minItems: 1, uniqueItems: true, default: [1, 2, 3, 4, 5], description: '1-based folds to run (IEMOCAP: test session; a generic corpus with groups: the k-th group held out, as many folds as groups).' }),
     earlyStopPatience: Type.Integer({ minimum: 0, maximum: CONFIG_LIMITS.epochs, default: 0, description: 'Stop when the selection metric has not improved for this many epochs (0 = never).' }),
+    stage1Loss: Type.Union([Type.Literal('unimodal'), Type.Literal('fused')], {
+      default: 'unimodal',
+      description:
+        "Stage-1 loss: `unimodal` = the unimodal heads only (+ reconstruction of every modality and the MI term for the teacher), as the published code; `fused` adds the fused head's task loss.",
+    }),
+    validation: Type.Union([Type.Literal('split'), Type.Literal('session')], {
+      default: 'split',
+      description: 'IEMOCAP validation set: a seeded `split` of `validFraction` of the training dialogues, or one held-out training `session`.',
+    }),
   },
   { additionalProperties: false },
 );

@@ -12,10 +12,11 @@
  */
 import { existsSync, readFileSync, appendFileSync } from 'node:fs';
 import { drawMasks, makeBatches, type MaskSet } from '../data/index.ts';
-import type { Condition, Corpus, Fold, Modality } from '../data/types.ts';
+import type { Avail, Condition, Corpus, Fold, Modality } from '../data/types.ts';
 import { Curriculum, type CurriculumTiming } from '../curriculum/curriculum.ts';
 import type { EpochDiagnostics } from '../curriculum/diagnostics.ts';
-import { epochHardness } from '../curriculum/hardness.ts';
+import { setHardness } from '../curriculum/hardness.ts';
+import { conditionDifficulty } from '../data/load.ts';
 import type { MerModel } from '../model/types.ts';
 import { buildFoldIndexes, disposeFoldIndexes, foldIndexesSaved, loadFoldIndexes, saveFoldIndexes, type FoldIndexes } from '../curriculum/retrieval-index.ts';
 import { Retriever } from '../curriculum/retrieval.ts';
@@ -153,15 +154,24 @@ class DiagnosticsLog {
 
 /**
  * The frozen teacher's hardness of every training utterance under the unit's condition (or one
- * seeded draw of random masks), `{uid: h}`: what `predict` reports for new utterances, as the mean
+ * seeded draw of random masks), normalised over the whole training set, `{uid: h}`: what `predict` reports for new utterances, as the mean
  * over their nearest training utterances (a new utterance has no true features to reconstruct).
  */
 function saveTrainingHardness(path: string, teacher: MerModel, fold: Fold, job: HardyJob, config: RunConfig): void {
   const p = config.protocol;
   const masks = p.kind === 'random' ? drawMasks(fold.train, p.missingRate, mixSeed(config.seed, STREAM.hardnessMasks, fold.index)) : undefined;
   const batches = makeBatches(fold.train, { batchSize: config.optim.batchSize, condition: masks ? undefined : job.condition, masks });
-  const hard = epochHardness(teacher, batches, config.curriculum);
+  const hard = setHardness(teacher, batches, config.curriculum);
   writeJsonAtomic(path, Object.fromEntries([...hard].map(([id, h]) => [id, h.h])));
+}
+
+/** The oracle's truth: the mean recoverability difficulty of the missing modalities, when the corpus records it. */
+function truthOf(corpus: Corpus): ((id: string, avail: Avail) => number) | undefined {
+  const per = corpus.modalityDifficulty;
+  if (per) return (id, avail) => conditionDifficulty(per.get(id)!, avail);
+  const overall = corpus.difficulty;
+  if (overall) return (id) => overall.get(id)!;
+  return undefined;
 }
 
 export async function trainHardy(job: HardyJob): Promise<HardyResult> {
@@ -186,19 +196,27 @@ export async function trainHardy(job: HardyJob): Promise<HardyResult> {
   let teacher: TrainResult | undefined;
   let curriculum: Curriculum | undefined;
   let curTiming: CurriculumTiming | undefined;
+  const cc = config.curriculum;
   if (spec.curriculum) {
     t = performance.now();
     const table = trainingTable(fold);
     const indexes = foldIndexes(table, fold, files?.indexes);
-    const retriever = new Retriever(table, indexes, config.curriculum.K);
+    const polarity = corpus.task === 'regression' ? Math.sign : (l: number) => l;
+    const retriever = new Retriever(table, indexes, cc.K, { rerank: cc.rerank, neighbours: cc.neighbours }, polarity);
     disposeFoldIndexes(indexes); // the per-modality lists are computed; the indexes stay on disk
     timing.indexS = seconds(t);
 
     t = performance.now();
-    teacher = await train({ ...common, kind: 'teacher', files: files?.teacher });
+    // The oracle control needs no teacher: its hardness is the generator's ground truth.
+    if (cc.hardness === 'oracle' && !truthOf(corpus)) {
+      throw new HardyError(`${corpus.source}: the oracle hardness needs the ground truth of a synthetic corpus (difficulty.json beside the labels); this corpus has none`);
+    }
+    if (cc.hardness !== 'oracle') {
+      teacher = await train({ ...common, kind: 'teacher', files: files?.teacher, selectOn: cc.teacherSelection === 'reconstruction' ? 'reconstruction' : 'task' });
+    }
     timing.teacherS = seconds(t);
-    curriculum = new Curriculum(teacher.model, retriever, config.curriculum, corpus.task, mixSeed(config.seed, STREAM.curriculum, fold.index));
-    if (files) saveTrainingHardness(files.hardness, teacher.model, fold, job, config);
+    curriculum = new Curriculum(teacher?.model, retriever, cc, corpus.task, mixSeed(config.seed, STREAM.curriculum, fold.index), truthOf(corpus));
+    if (files && teacher) saveTrainingHardness(files.hardness, teacher.model, fold, job, config);
     curTiming = { hardnessMs: 0, retrievalMs: 0, viewsMs: 0 };
   }
 
@@ -208,7 +226,9 @@ export async function trainHardy(job: HardyJob): Promise<HardyResult> {
     ...common,
     kind: spec.model,
     files: files?.[spec.model],
-    hooks: curriculum
+    hooks: spec.selfViews
+      ? { viewsFor: (batch) => Array.from({ length: cc.K + 1 }, () => batch) }
+      : curriculum
       ? {
           beforeEpoch: (_epoch, { rng }) => curriculum.beginEpoch(rng),
           viewsFor: (batch) => curriculum.views(batch),

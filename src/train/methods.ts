@@ -4,7 +4,21 @@
  */
 import type { RunConfig } from './config.ts';
 
-export type HardyMethod = 'hardy' | 'no-curriculum' | 'direct-only' | 'indirect-only' | 'fixed-k' | 'random-k' | 'centred' | 'no-finetune' | 'momke';
+export type HardyMethod =
+  | 'hardy'
+  | 'no-curriculum'
+  | 'self-views'
+  | 'shuffled-hardness'
+  | 'same-label'
+  | 'keep-dialogue'
+  | 'oracle'
+  | 'direct-only'
+  | 'indirect-only'
+  | 'fixed-k'
+  | 'random-k'
+  | 'centred'
+  | 'no-finetune'
+  | 'momke';
 
 export interface MethodSpec {
   describe: string;
@@ -12,6 +26,8 @@ export interface MethodSpec {
   model: 'student' | 'momke';
   /** Teacher + retrieval curriculum in the student's stage 2. */
   curriculum: boolean;
+  /** Stage 2 takes K + 1 steps on the batch itself (no teacher, no retrieval): the step-matched control. */
+  selfViews?: boolean;
   apply(c: RunConfig): RunConfig;
 }
 
@@ -22,6 +38,17 @@ const curr = (c: RunConfig, over: Partial<RunConfig['curriculum']>): RunConfig =
 export const HARDY_METHODS: Record<HardyMethod, MethodSpec> = {
   hardy: { describe: 'HARDY-MER: teacher hardness + retrieval curriculum', model: 'student', curriculum: true, apply: same },
   'no-curriculum': { describe: 'the student alone (no teacher, no retrieval)', model: 'student', curriculum: false, apply: same },
+  'self-views': {
+    describe: 'K + 1 copies of every stage-2 batch (the same steps and selection points as HARDY-MER, no retrieval)',
+    model: 'student',
+    curriculum: false,
+    selfViews: true,
+    apply: same,
+  },
+  'shuffled-hardness': { describe: "the teacher's hardness permuted within each batch (same K_i distribution, no information)", model: 'student', curriculum: true, apply: (c) => curr(c, { hardness: 'shuffled' }) },
+  'same-label': { describe: "neighbours retrieved among training utterances of the query's label", model: 'student', curriculum: true, apply: (c) => curr(c, { neighbours: 'same-label' }) },
+  'keep-dialogue': { describe: 'views swap in neighbours only for the hardest utterances of each dialogue (swapFraction)', model: 'student', curriculum: true, apply: (c) => curr(c, { views: 'keep-dialogue' }) },
+  oracle: { describe: "synthetic corpora: the generator's true difficulty instead of the teacher's hardness", model: 'student', curriculum: true, apply: (c) => curr(c, { hardness: 'oracle' }) },
   'direct-only': { describe: 'hardness from reconstruction error only (alpha2 = 0)', model: 'student', curriculum: true, apply: (c) => curr(c, { alpha2: 0 }) },
   'indirect-only': { describe: 'hardness from mutual information only (alpha1 = 0)', model: 'student', curriculum: true, apply: (c) => curr(c, { alpha1: 0 }) },
   'fixed-k': { describe: 'every utterance keeps K neighbours (no hardness)', model: 'student', curriculum: true, apply: (c) => curr(c, { kPolicy: 'fixed' }) },

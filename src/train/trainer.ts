@@ -30,7 +30,7 @@ import { Adam } from './adam.ts';
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint, saveModel, type TensorSet } from './checkpoint.ts';
 import type { RunConfig, StageSchedule } from './config.ts';
 import type { ModelFiles } from './files.ts';
-import { predict, type Predictions } from './evaluate.ts';
+import { predict, reconstructionMse, type Predictions } from './evaluate.ts';
 import { Progress, type ProgressOptions } from './progress.ts';
 import { mixSeed, STREAM, streamRng } from './seeds.ts';
 import { trainStep } from './step.ts';
@@ -61,6 +61,11 @@ export interface TrainJob {
   testMasks?: MaskSet;
   /** Default: the config's schedule for `kind`. */
   schedule?: StageSchedule;
+  /**
+   * Stage-2 selection: the task metric `primary` (default) or the reconstruction error of the
+   * missing modalities on the selection split, lower is better (the teacher's job: method.md §10.3).
+   */
+  selectOn?: 'task' | 'reconstruction';
   decoderHidden?: number;
   progress?: ProgressOptions;
 }
@@ -77,6 +82,8 @@ export interface EpochRecord {
   test: MetricRecord;
   /** Stage 1: each modality's unimodal score on the selection split. */
   unimodal?: Record<Modality, number>;
+  /** Stage 2 under `selectOn: 'reconstruction'`: mean squared error of the missing modalities on the selection split. */
+  rec?: number;
   hooks?: Record<string, unknown>;
 }
 
@@ -140,6 +147,14 @@ interface Training {
   /** First epoch to run (after a restore). */
   start: number;
   progress: Progress;
+}
+
+/** Mean per-dimension squared error of the missing modalities over the (utterance, modality) pairs. */
+function reconstructionError(model: MerModel, dialogues: Dialogue[], batchSize: number, condition: Condition, masks: MaskSet | undefined): number {
+  const zero = { a: new Float32Array(model.config.dims.a), t: new Float32Array(model.config.dims.t), v: new Float32Array(model.config.dims.v) };
+  const r = reconstructionMse(model, dialogues, { batchSize, condition: masks ? undefined : condition, masks, baseline: zero });
+  const n = r.a.count + r.t.count + r.v.count;
+  return n ? (r.a.model * r.a.count + r.t.model * r.t.count + r.v.model * r.v.count) / n : 0;
 }
 
 export async function train(job: TrainJob): Promise<TrainResult> {
@@ -258,7 +273,7 @@ async function runEpoch(tr: Training, epoch: number, stage: Stage): Promise<Epoc
   for (let i = 0; i < batches.length; i++) {
     const views = stage === 2 && hooks.viewsFor ? await hooks.viewsFor(batches[i]!, epoch) : [batches[i]!];
     for (const view of views) {
-      const loss = trainStep(model, adam, view, { stage, rng });
+      const loss = trainStep(model, adam, view, { stage, rng, fusedStage1: job.config.stage1Loss === 'fused' });
       if (!Number.isFinite(loss)) {
         // The weights in memory are spoiled; the checkpoint on disk (last finished epoch) is not.
         const files = job.files;
@@ -276,7 +291,8 @@ async function runEpoch(tr: Training, epoch: number, stage: Stage): Promise<Epoc
 
 /**
  * The epoch's record: valid and test metrics (stage 1 on complete inputs, stage 2 on the condition or
- * the masks) and, in stage 1, each modality's unimodal score on the selection split.
+ * the masks), in stage 1 each modality's unimodal score on the selection split, and in stage 2 under
+ * `selectOn: 'reconstruction'` the missing modalities' reconstruction error on the selection split.
  */
 function evaluateEpoch(tr: Training, epoch: number, stage: Stage, ran: EpochRun): EpochRecord {
   const { job, model } = tr;
@@ -305,6 +321,10 @@ function evaluateEpoch(tr: Training, epoch: number, stage: Stage, ran: EpochRun)
     record.unimodal = { a: 0, t: 0, v: 0 };
     for (const m of MODALITIES) record.unimodal[m] = job.score(p.unimodal![m], p.labels)[job.primary]!;
   }
+  if (stage === 2 && job.selectOn === 'reconstruction') {
+    const val = job.config.selection === 'val';
+    record.rec = reconstructionError(model, val ? fold.valid : fold.test, batchSize, job.condition, val ? tr.validMasks : tr.testMasks);
+  }
   return record;
 }
 
@@ -326,7 +346,7 @@ function recordSelection(tr: Training, record: EpochRecord): void {
   }
   if (record.stage === 2 || !tr.hasStage2) {
     const patience = job.config.earlyStopPatience;
-    const score = (job.config.selection === 'val' ? record.valid! : record.test)[job.primary];
+    const score = record.rec !== undefined ? -record.rec : (job.config.selection === 'val' ? record.valid! : record.test)[job.primary];
     if (score === undefined) throw new HardyError(`selection metric '${job.primary}' is not among ${Object.keys(record.test).join(', ')}`);
     if (score > st.best.score) {
       st.best = { epoch, score };

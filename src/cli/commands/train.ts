@@ -17,6 +17,7 @@ export interface TrainFlags {
   protocol?: string;
   selection?: 'val' | 'test';
   miTerm?: 'shared' | 'complement';
+  hardness?: 'teacher' | 'shuffled' | 'oracle';
   config?: string;
   out?: string;
   resume?: boolean;
@@ -34,7 +35,7 @@ export function flagLayer(f: TrainFlags): PartialConfig {
   if (f.folds) layer.folds = parseIntList(f.folds, '--folds');
   if (f.protocol) layer.protocol = parseProtocol(f.protocol);
   if (f.selection) layer.selection = f.selection;
-  if (f.miTerm) layer.curriculum = { miTerm: f.miTerm };
+  if (f.miTerm || f.hardness) layer.curriculum = { ...(f.miTerm ? { miTerm: f.miTerm } : {}), ...(f.hardness ? { hardness: f.hardness } : {}) };
   return layer;
 }
 
@@ -52,6 +53,13 @@ export function register(program: Command): void {
     .option('--protocol <p>', "'fixed' (one model per condition) or 'random:<rate>' (random missing modalities)")
     .addOption(new Option('--selection <s>', "model selection: 'val' (validation split) or 'test' (the paper's optimistic test-fold selection)").choices(['val', 'test']))
     .addOption(new Option('--mi-term <reading>', "indirect hardness: 'shared' (I_norm, the published code) or 'complement' (1 - I_norm)").choices(['shared', 'complement']))
+    .addOption(
+      new Option('--hardness <source>', "where hardness comes from: 'teacher' (the method), 'shuffled' (permuted within each batch), 'oracle' (a synthetic corpus' true difficulty)").choices([
+        'teacher',
+        'shuffled',
+        'oracle',
+      ]),
+    )
     .option('--config <file>', 'JSON or YAML config (see README); flags override it. The published schedules per dataset: configs/iemocap4.yaml, configs/iemocap6.yaml, configs/mosi.yaml, configs/mosei.yaml')
     .option('--out <dir>', 'run folder (default runs/<dataset>-<method>-<time>)')
     .option('--resume', 'continue the run in --out, skipping finished units')
