@@ -7,6 +7,9 @@
  *     utterances (batches of 16 dialogues, hardness normalised per batch as in training) and
  *     prints the Spearman correlation with the generator's difficulty of: raw D_rec, raw I,
  *     h under `shared` (I_term = I_norm) and under `complement` (1 - I_norm).
+ *   npx tsx bench/curriculum.ts agreement [--data DIR | --preset small] [--conds a,t,v,at,av,tv] [--folds 1,2,3,4,5]
+ *     Label agreement (precision at 1 and 3) of the re-ranked neighbours of every training utterance
+ *     for rerank normalised / raw / none and for same-label retrieval (validation: session).
  *   npx tsx bench/curriculum.ts timing [--preset small] [--cond at] [--epochs 2] [--hidden 256]
  *     Time of a student stage-1 epoch vs a stage-2 curriculum epoch (K + 1 views per batch) and
  *     the share of hardness, retrieval and view building in it; index build + search time.
@@ -26,7 +29,7 @@
 import { appendFileSync, existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { initEngine } from '../src/engine/backend.ts';
-import { l2Normalize, loadCorpus, makeBatches, makeFolds, writeSynth } from '../src/data/index.ts';
+import { conditionAvail, l2Normalize, loadCorpus, makeBatches, makeFolds, writeSynth } from '../src/data/index.ts';
 import type { Condition, Corpus, Fold } from '../src/data/types.ts';
 import { Teacher } from '../src/model/teacher.ts';
 import { createModel, modelConfig } from '../src/model/factory.ts';
@@ -66,6 +69,7 @@ const { positionals, values: args } = parseArgs({
     momke: { type: 'string', default: '20:10' },
     ft: { type: 'string', default: '10' },
     out: { type: 'string', default: 'bench/out/compare.jsonl' },
+    data: { type: 'string' },
   },
 });
 
@@ -299,7 +303,46 @@ async function compareCmd(): Promise<void> {
 
 const info = await initEngine();
 console.error(JSON.stringify(info));
-if (positionals[0] === 'spearman') await spearmanCmd();
+/**
+ * Label agreement of the kept neighbours of every training utterance (training labels only) for
+ * each `rerank` option and retrieval, per condition: precision at 1 and 3 of the re-ranked list.
+ * Features as the student sees them without fine-tuning (text L2-normalised).
+ */
+async function agreementCmd(): Promise<void> {
+  await initEngine();
+  const dir = args.data ?? '';
+  const corpus = dir ? l2Normalize(loadCorpus(dir)) : synthCorpus(args.preset!);
+  const conds = args.conds!.split(',') as Condition[];
+  const K = 3;
+  console.log(`| fold | rerank | neighbours | ${conds.map((c) => `${c} p@1 / p@3`).join(' | ')} | mean p@1 | mean p@3 |`);
+  console.log(`|---|---|---|${conds.map(() => '---|').join('')}---|---|`);
+  for (const foldIdx of args.folds!.split(',').map(Number)) {
+    const fold = makeFolds(corpus, { validation: 'session' }).find((f) => f.index === foldIdx)!;
+    const table = trainingTable(fold);
+    const indexes = buildFoldIndexes(table, fold);
+    for (const [rerank, neighbours] of [['normalised', 'any'], ['raw', 'any'], ['none', 'any'], ['normalised', 'same-label']] as const) {
+      const r = new Retriever(table, indexes, K, { rerank, neighbours });
+      const cells: [number, number][] = conds.map((c) => {
+        const av = conditionAvail(c);
+        let p1 = 0;
+        let p3 = 0;
+        for (let row = 0; row < table.ids.length; row++) {
+          const cand = r.candidates(row, av);
+          const same = (n: number) => cand.slice(0, n).filter((x) => table.labels[x.row] === table.labels[row]).length / Math.max(1, Math.min(n, cand.length));
+          p1 += same(1);
+          p3 += same(3);
+        }
+        return [p1 / table.ids.length, p3 / table.ids.length];
+      });
+      const mean = (i: 0 | 1) => cells.reduce((a, c) => a + c[i], 0) / cells.length;
+      console.log(`| ${foldIdx} | ${rerank} | ${neighbours} | ${cells.map(([a, b]) => `${a.toFixed(3)} / ${b.toFixed(3)}`).join(' | ')} | ${mean(0).toFixed(3)} | ${mean(1).toFixed(3)} |`);
+    }
+    disposeFoldIndexes(indexes);
+  }
+}
+
+if (positionals[0] === 'agreement') await agreementCmd();
+else if (positionals[0] === 'spearman') await spearmanCmd();
 else if (positionals[0] === 'timing') await timingCmd();
 else if (positionals[0] === 'compare') await compareCmd();
 else {
