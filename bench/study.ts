@@ -11,6 +11,9 @@
  *     resumes from its checkpoints. Shared across the arms of a (seed, fold): the fine-tuned
  *     features, the indexes and the stage-1 checkpoints of each model kind; shared across the arms
  *     of a (seed, fold, condition): the teacher. So the arms differ only in their stage 2.
+ *   npx tsx bench/study.ts hardness --data DIR --config FILE --out DIR [--seeds 1] [--folds 1] [--conds t,av]
+ *     Spearman correlation of the study teachers' hardness with the generator's ground truth (see
+ *     `hardness()` below), for the teacher selected on validation reconstruction and on accuracy.
  *   npx tsx bench/study.ts summary --out DIR [--ref self-views] [--metric WA]
  *     Per arm: mean test metric per condition and averaged over the conditions run; the paired
  *     difference to the reference arm per (seed, fold), averaged over conditions, with a 95 %
@@ -22,13 +25,17 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { initEngine } from '../src/engine/backend.ts';
-import { loadCorpus, makeFolds } from '../src/data/index.ts';
+import { conditionAvail, conditionDifficulty, loadCorpus, makeBatches, makeFolds } from '../src/data/index.ts';
+import { batchHardness, minMaxNormalise, setHardness, teacherScores } from '../src/curriculum/hardness.ts';
+import { FeaturePipeline } from '../src/train/features.ts';
+import { remapFold } from '../src/train/finetune.ts';
+import { train } from '../src/train/trainer.ts';
 import type { Condition } from '../src/data/types.ts';
 import { readConfigFile, resolveConfig } from '../src/cli/config.ts';
 import { trainHardy } from '../src/train/hardy.ts';
 import { isHardyMethod, type HardyMethod } from '../src/train/methods.ts';
 import type { RunConfig } from '../src/train/config.ts';
-import { scorerFor } from '../src/eval/metrics.ts';
+import { scorerFor, spearman } from '../src/eval/metrics.ts';
 
 const { positionals, values: args } = parseArgs({
   allowPositionals: true,
@@ -232,8 +239,86 @@ function summary(): void {
   process.stdout.write(lines.join('\n') + '\n');
 }
 
+/**
+ * Hardness vs the generator's ground truth for the study's teachers: the one the study trained
+ * (selected on validation reconstruction) and one selected on validation accuracy (same stage 1,
+ * read from the study's shared checkpoint; its stage 2 trained here). Spearman over the fold's
+ * training utterances of: raw D and I, D min-max normalised within each batch, h per batch (as the
+ * curriculum uses it, both MI readings) and h normalised over the whole set (what hardness.json saves).
+ */
+async function hardness(): Promise<void> {
+  if (!args.data || !args.config) throw new Error('hardness needs --data and --config');
+  await initEngine();
+  const out = args.out!;
+  const base = resolveConfig(readConfigFile(args.config));
+  const corpus0 = loadCorpus(args.data);
+  const per = corpus0.modalityDifficulty;
+  if (!per) throw new Error(`${args.data}: no per-modality ground truth (use the scripted preset)`);
+  const score = scorerFor(corpus0.task, corpus0.numClasses);
+  const file = join(out, 'hardness.jsonl');
+  for (const seed of list(args.seeds!).map(Number)) {
+    const config = { ...base, seed };
+    for (const foldIdx of list(args.folds!).map(Number)) {
+      const foldDir = join(out, `seed-${seed}`, `fold-${foldIdx}`);
+      const pipeline = FeaturePipeline.load(join(foldDir, 'features'));
+      const corpus = pipeline.transformCorpus(corpus0);
+      pipeline.dispose();
+      const fold = remapFold(makeFolds(corpus, { seed, validFraction: config.validFraction, validation: config.validation }).find((f) => f.index === foldIdx)!, corpus);
+      for (const cond of list(args.conds!) as Condition[]) {
+        const teacherDir = join(foldDir, cond, 'teacher');
+        if (!existsSync(join(teacherDir, 'result.json'))) throw new Error(`${teacherDir}: the study has not finished this teacher yet`);
+        const shape = { dims: corpus.dims, task: corpus.task, numClasses: corpus.numClasses };
+        const common = { config: { ...config, conditions: [cond] }, corpus: shape, fold, condition: cond, score, primary: 'WA', progress: { quiet: true } };
+        for (const selection of ['reconstruction', 'accuracy'] as const) {
+          const runDir = selection === 'reconstruction' ? teacherDir : join(out, 'hardness', `seed-${seed}`, `fold-${foldIdx}`, cond, 'teacher-accuracy');
+          const t = await train({ ...common, kind: 'teacher', runDir, stage1Dir: join(foldDir, 'stage1-teacher'), selectOn: selection === 'reconstruction' ? 'reconstruction' : 'task' });
+          const avail = conditionAvail(cond);
+          const batches = makeBatches(fold.train, { batchSize: config.optim.batchSize, shuffle: true, seed: 7, condition: cond });
+          const rows: { truth: number; D: number; I: number; dBatch: number; hShared: number; hComp: number; setShared: number; setComp: number }[] = [];
+          const setS = setHardness(t.model, batches, { ...config.curriculum, miTerm: 'shared' });
+          const setC = setHardness(t.model, batches, { ...config.curriculum, miTerm: 'complement' });
+          for (const batch of batches) {
+            const { D, I } = teacherScores(t.model, batch);
+            const hs = batchHardness(batch, D, I, { ...config.curriculum, miTerm: 'shared' });
+            const hc = batchHardness(batch, D, I, { ...config.curriculum, miTerm: 'complement' });
+            const dn = minMaxNormalise(D, batch.umask);
+            batch.uttIds.forEach((ids, b) =>
+              ids.forEach((id, sIdx) => {
+                const i = b * batch.S + sIdx;
+                if (!batch.umask[i]) return;
+                rows.push({ truth: conditionDifficulty(per.get(id)!, avail), D: D[i]!, I: I[i]!, dBatch: dn[i]!, hShared: hs.get(id)!.h, hComp: hc.get(id)!.h, setShared: setS.get(id)!.h, setComp: setC.get(id)!.h });
+              }),
+            );
+          }
+          t.model.dispose();
+          const truth = rows.map((r) => r.truth);
+          const rho = (k: keyof (typeof rows)[number]): number => spearman(rows.map((r) => r[k]), truth);
+          const line = {
+            seed,
+            fold: foldIdx,
+            cond,
+            selection,
+            teacherBestEpoch: t.bestEpoch,
+            utterances: rows.length,
+            rho_D: rho('D'),
+            rho_I: rho('I'),
+            rho_D_batch: rho('dBatch'),
+            rho_h_batch_shared: rho('hShared'),
+            rho_h_batch_complement: rho('hComp'),
+            rho_h_set_shared: rho('setShared'),
+            rho_h_set_complement: rho('setComp'),
+          };
+          appendFileSync(file, JSON.stringify(line) + '\n');
+          process.stdout.write(JSON.stringify(line) + '\n');
+        }
+      }
+    }
+  }
+}
+
 const cmd = positionals[0];
-if (cmd === 'run') await run();
+if (cmd === 'hardness') await hardness();
+else if (cmd === 'run') await run();
 else if (cmd === 'summary') summary();
 else {
   process.stderr.write('usage: npx tsx bench/study.ts run|summary [options] (see the header of bench/study.ts)\n');

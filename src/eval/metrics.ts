@@ -150,3 +150,32 @@ export function scorerFor(task: 'classification' | 'regression', numClasses: num
     return rest;
   };
 }
+
+/** Spearman rank correlation (average ranks for ties). */
+export function spearman(x: readonly number[], y: readonly number[]): number {
+  const rank = (v: readonly number[]): Float64Array => {
+    const idx = v.map((_, i) => i).sort((a, b) => v[a]! - v[b]!);
+    const r = new Float64Array(v.length);
+    for (let i = 0; i < idx.length; ) {
+      let j = i;
+      while (j + 1 < idx.length && v[idx[j + 1]!] === v[idx[i]!]) j++;
+      for (let k = i; k <= j; k++) r[idx[k]!] = (i + j) / 2;
+      i = j + 1;
+    }
+    return r;
+  };
+  const rx = rank(x);
+  const ry = rank(y);
+  const n = x.length;
+  const mx = rx.reduce((a, b) => a + b, 0) / n;
+  const my = ry.reduce((a, b) => a + b, 0) / n;
+  let sxy = 0;
+  let sxx = 0;
+  let syy = 0;
+  for (let i = 0; i < n; i++) {
+    sxy += (rx[i]! - mx) * (ry[i]! - my);
+    sxx += (rx[i]! - mx) ** 2;
+    syy += (ry[i]! - my) ** 2;
+  }
+  return sxy / Math.sqrt(sxx * syy);
+}

@@ -64,6 +64,52 @@ describe('models: whole-objective gradient checks', () => {
   }
 });
 
+/**
+ * The parameters that must receive a gradient in each stage (method.md §3, §4, §10.2), by name
+ * prefix; every other parameter must receive none. Stage 1 (published code): the unimodal heads
+ * train the projections and experts; the teacher adds the MI term (cross-attentions) and the
+ * reconstruction of every modality (decoder through the fusion's hidden layer, not its output).
+ * Stage 2: task + reconstruction through the fusion head and decoder; the unimodal heads rest.
+ */
+const LEARNS: Record<ModelKind, Record<Stage, string[]>> = {
+  student: { 1: ['proj.', 'expert.', 'uni.'], 2: ['proj.', 'expert.', 'fusion.', 'decoder.'] },
+  teacher: { 1: ['proj.', 'expert.', 'uni.', 'ca.', 'fusion.W1.', 'decoder.'], 2: ['proj.', 'expert.', 'fusion.', 'decoder.'] },
+  momke: { 1: ['proj.', 'expert.', 'uni.'], 2: ['proj.', 'expert.', 'fusion.', 'router.'] },
+};
+
+describe('models: every parameter that should learn gets a gradient, and no other', () => {
+  before(async () => {
+    await initEngine();
+  });
+  for (const kind of KINDS) {
+    for (const stage of [1, 2] as Stage[]) {
+      for (const fusedStage1 of stage === 1 ? [false, true] : [false]) {
+        it(`${kind} stage ${stage}${fusedStage1 ? ' (fused head in stage 1)' : ''}`, () => {
+          const cfg = tinyConfig({ dropout: 0 });
+          const model = createModel(kind, cfg, 5);
+          const batch = randomBatch(cfg, [4, 3], 9, mixed);
+          const inputs = batchInputs(batch, stage === 1);
+          jitter(model);
+          const { value, grads } = paramGrads(model, () => objective(model, inputs, batchLabels(batch), { stage, training: false, fusedStage1 }));
+          const learns = [...LEARNS[kind][stage], ...(fusedStage1 ? ['fusion.'] : [])];
+          for (const name of model.params.vars.keys()) {
+            // A key bias adds q.b_k to every score of a query's row: softmax ignores it, so its
+            // exact gradient is 0 (float32 leaves ~1e-9) whatever the wiring.
+            if (name.endsWith('.attn.k.b')) continue;
+            const g = grads.get(name);
+            const norm = g ? Math.sqrt(tf.tidy(() => tf.sum(tf.square(g)).dataSync()[0]!)) : 0;
+            if (learns.some((p) => name.startsWith(p))) assert.ok(norm > 1e-8, `${kind} stage ${stage}: '${name}' should learn but has gradient norm ${norm}`);
+            else assert.ok(norm === 0, `${kind} stage ${stage}: '${name}' should not learn in this stage but has gradient norm ${norm}`);
+          }
+          tf.dispose([value, ...grads.values()]);
+          disposeInputs(inputs);
+          model.dispose();
+        });
+      }
+    }
+  }
+});
+
 describe('models: mask invariants', () => {
   before(async () => {
     await initEngine();

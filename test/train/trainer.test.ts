@@ -13,6 +13,10 @@ import * as tf from '@tensorflow/tfjs';
 import { scorerFor } from '../../src/eval/metrics.ts';
 import { TEST_SELECTION_LABEL } from '../../src/eval/selection.ts';
 import { train } from '../../src/train/trainer.ts';
+import { Adam } from '../../src/train/adam.ts';
+import { trainStep } from '../../src/train/step.ts';
+import { createModel, modelConfig } from '../../src/model/factory.ts';
+import { Rng } from '../../src/util/rng.ts';
 import { synthCorpus } from './corpus.ts';
 import { runTiny, TINY_CONFIG } from './tiny-run.ts';
 
@@ -85,6 +89,79 @@ describe('trainer', () => {
     assert.ok(calls.every((e) => e >= 2));
     for (const h of r.history.slice(2)) assert.equal(h.steps, 3 * batches);
     r.model.dispose();
+  });
+
+  it('each view is one clean optimiser step on that view alone (replayed step by step)', async () => {
+    // One stage-2 epoch from a fresh optimiser (no stage 1), dropout 0: the trainer's weights after
+    // it must equal a replay of one fresh-gradient Adam step per view, in order. Gradients carried
+    // over between views (the published code's one zero-grad for K + 1 steps) or a view skipped or
+    // stepped twice give other weights.
+    const config = { ...TINY_CONFIG, model: { ...TINY_CONFIG.model, dropout: 0 } };
+    let start: Map<string, WeightData> | undefined;
+    let end: Map<string, WeightData> | undefined;
+    let model: MerModel | undefined;
+    const views: Batch[] = [];
+    const r = await runTiny(
+      undefined,
+      {
+        beforeEpoch: (_e, info) => {
+          model = info.model;
+          start = info.model.params.getWeights();
+        },
+        viewsFor: (batch) => {
+          // three different views: the batch, its labels shifted by one class, the batch again
+          const shifted = { ...batch, labels: batch.labels.map((l) => (l + 1) % 4) };
+          views.push(batch, shifted, batch);
+          return [batch, shifted, batch];
+        },
+        afterEpoch: () => {
+          end = model!.params.getWeights();
+        },
+      },
+      { epochs: 1, stage1Epochs: 0, config },
+    );
+    assert.equal(r.history[0]!.steps, views.length);
+    const replay = createModel('student', modelConfig(config.model, synthCorpus('tiny'), 32), 99);
+    replay.params.setWeights(start!);
+    const adam = new Adam(replay.params, { lr: config.optim.lr, weightDecay: config.optim.weightDecay });
+    for (const v of views) trainStep(replay, adam, v, { stage: 2, rng: new Rng(1) });
+    const got = replay.params.getWeights();
+    let worst = 0;
+    let moved = 0;
+    for (const [name, w] of end!) {
+      const g = got.get(name)!;
+      const s0 = start!.get(name)!;
+      for (let i = 0; i < w.values.length; i++) {
+        worst = Math.max(worst, Math.abs(w.values[i]! - g.values[i]!));
+        moved = Math.max(moved, Math.abs(w.values[i]! - s0.values[i]!));
+      }
+    }
+    assert.ok(moved > 1e-3, `the epoch moved the weights by at most ${moved}`);
+    assert.ok(worst < 1e-5, `trainer and step-by-step replay differ by ${worst}`);
+    adam.dispose();
+    replay.dispose();
+    r.model.dispose();
+  });
+
+  it('validation selection is unchanged when the test labels are permuted', async () => {
+    const corpus = synthCorpus('tiny');
+    const fold = getFold(corpus, 1, { seed: 1, validFraction: 0.2 });
+    const rng = new Rng(5);
+    const permuted = {
+      ...fold,
+      test: fold.test.map((d) => ({ ...d, utterances: d.utterances.map((u) => ({ ...u, label: (u.label + 1 + rng.int(3)) % 4 })) })),
+    };
+    const run = (f: typeof fold) =>
+      train({ kind: 'student', config: TINY_CONFIG, corpus, fold: f, condition: 'at', score: scorerFor('classification', 4), primary: 'WA', schedule: { epochs: 6, stage1Epochs: 2 }, decoderHidden: 32, progress: { quiet: true } });
+    const a = await run(fold);
+    const b = await run(permuted);
+    assert.equal(b.bestEpoch, a.bestEpoch);
+    assert.deepEqual(b.valid, a.valid);
+    assert.deepEqual(b.history.map((h) => h.valid), a.history.map((h) => h.valid));
+    assert.deepEqual(b.model.params.getWeights(), a.model.params.getWeights());
+    // ... while the test scores did see the permutation
+    assert.notDeepEqual(b.history.map((h) => h.test.WA), a.history.map((h) => h.test.WA));
+    for (const x of [a, b]) x.model.dispose();
   });
 
   it('random-missing protocol: stored fixed test masks, fresh train masks every epoch', async () => {
