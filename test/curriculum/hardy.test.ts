@@ -12,6 +12,12 @@ import { trainHardy } from '../../src/train/hardy.ts';
 import { UnitLayout } from '../../src/run/layout.ts';
 import { HARDY_METHODS } from '../../src/train/methods.ts';
 import { scorerFor } from '../../src/eval/metrics.ts';
+import { buildFoldIndexes, disposeFoldIndexes } from '../../src/curriculum/retrieval-index.ts';
+import { Retriever } from '../../src/curriculum/retrieval.ts';
+import { trainingTable } from '../../src/curriculum/table.ts';
+import { Curriculum } from '../../src/curriculum/curriculum.ts';
+import { createModel, modelConfig } from '../../src/model/factory.ts';
+import { train } from '../../src/train/trainer.ts';
 
 let corpus: Corpus;
 before(async () => {
@@ -58,9 +64,65 @@ test('hardy pipeline: fine-tune -> indexes -> teacher -> student with K + 1 view
     assert.ok(idx.ids.every((id) => !heldOut.has(id)));
     idx.dispose();
   }
+  // The curriculum decided something: hardness varies across utterances, neighbours were swapped in,
+  // and the saved hardness (normalised over the whole training set) spans [0, 1]'s sigmoid image.
+  for (const d of r.diagnostics) {
+    assert.ok(d.hardest[0]!.h > d.easiest[0]!.h, 'hardness must vary across utterances');
+    assert.ok(d.meanK > 0 && d.hardest[0]!.neighbours.length > 0 && d.hardest[0]!.neighbours.every((n) => n.id !== d.hardest[0]!.id));
+  }
+  const saved = Object.values(JSON.parse(readFileSync(join(runDir, 'hardness.json'), 'utf8')) as Record<string, number>);
+  assert.equal(saved.length, nTrain);
+  assert.ok(Math.min(...saved) >= 0.5 && Math.max(...saved) > Math.min(...saved));
   assert.ok(r.timing.curriculum!.hardnessMs > 0);
   assert.ok(r.timing.stage2EpochS > 0 && r.timing.stage1EpochS > 0);
   r.result.model.dispose();
+});
+
+test("the teacher's weights do not change while the student trains on its curriculum", async () => {
+  const fold = makeFolds(corpus, { seed: 1, validFraction: 0.2 })[0]!;
+  const table = trainingTable(fold);
+  const indexes = buildFoldIndexes(table, fold);
+  const retriever = new Retriever(table, indexes, 3);
+  disposeFoldIndexes(indexes);
+  const teacher = createModel('teacher', modelConfig(CONFIG.model, corpus, 16), 4);
+  const before = teacher.params.getWeights();
+  const cur = new Curriculum(teacher, retriever, CONFIG.curriculum, corpus.task, 1);
+  let calls = 0;
+  const r = await train({
+    kind: 'student',
+    config: CONFIG,
+    corpus,
+    fold,
+    condition: 'a',
+    score: scorerFor(corpus.task, corpus.numClasses),
+    primary: 'WA',
+    decoderHidden: 16,
+    progress: { quiet: true },
+    hooks: { beforeEpoch: (_e, { rng }) => cur.beginEpoch(rng), viewsFor: (b) => (calls++, cur.views(b)) },
+  });
+  assert.ok(calls > 0);
+  assert.deepEqual(teacher.params.getWeights(), before);
+  r.model.dispose();
+  teacher.dispose();
+});
+
+test('self-views: K + 1 steps per stage-2 batch and no teacher; oracle: no teacher, hardness from the ground truth', async () => {
+  const fold = makeFolds(corpus, { seed: 1, validFraction: 0.2 })[0]!;
+  const batches = Math.ceil(fold.train.length / 4);
+  const score = scorerFor(corpus.task, corpus.numClasses);
+  const config = { ...CONFIG, finetune: { ...CONFIG.finetune, enabled: false } };
+  const s = await trainHardy({ method: 'self-views', config, corpus, fold, condition: 'v', score, progress: { quiet: true } });
+  assert.equal(s.teacher, undefined);
+  for (const h of s.result.history) assert.equal(h.steps, h.stage === 2 ? batches * (CONFIG.curriculum.K + 1) : batches);
+  s.result.model.dispose();
+  const o = await trainHardy({ method: 'oracle', config, corpus, fold, condition: 'v', score, progress: { quiet: true } });
+  assert.equal(o.teacher, undefined);
+  assert.ok(o.diagnostics.length > 0 && o.diagnostics[0]!.meanK > 0);
+  // the hardest utterance under the oracle is one whose true difficulty is the batch's largest
+  const hardest = o.diagnostics[0]!.hardest[0]!;
+  assert.ok(Math.abs(hardest.direct - corpus.difficulty!.get(hardest.id)!) < 1e-6);
+  o.result.model.dispose();
+  await assert.rejects(trainHardy({ method: 'oracle', config, corpus: { ...corpus, difficulty: undefined, modalityDifficulty: undefined }, fold, condition: 'v', score }), /ground truth/);
 });
 
 test('presets: no-curriculum trains the student alone; ablations only change the curriculum config', async () => {
@@ -78,4 +140,8 @@ test('presets: no-curriculum trains the student alone; ablations only change the
   assert.equal(HARDY_METHODS.centred.apply(CONFIG).curriculum.centre, 0.5);
   assert.equal(HARDY_METHODS['no-finetune'].apply(CONFIG).finetune.enabled, false);
   assert.equal(HARDY_METHODS.hardy.apply(CONFIG), CONFIG);
+  assert.equal(HARDY_METHODS['shuffled-hardness'].apply(CONFIG).curriculum.hardness, 'shuffled');
+  assert.equal(HARDY_METHODS['same-label'].apply(CONFIG).curriculum.neighbours, 'same-label');
+  assert.equal(HARDY_METHODS['keep-dialogue'].apply(CONFIG).curriculum.views, 'keep-dialogue');
+  assert.equal(HARDY_METHODS.oracle.apply(CONFIG).curriculum.hardness, 'oracle');
 });
