@@ -30,6 +30,7 @@ import { batchHardness, minMaxNormalise, setHardness, teacherScores } from '../s
 import { FeaturePipeline } from '../src/train/features.ts';
 import { remapFold } from '../src/train/finetune.ts';
 import { train } from '../src/train/trainer.ts';
+import { FoldLayout, modelFiles, UnitLayout } from '../src/run/layout.ts';
 import type { Condition } from '../src/data/types.ts';
 import { readConfigFile, resolveConfig } from '../src/cli/config.ts';
 import { trainHardy } from '../src/train/hardy.ts';
@@ -122,6 +123,7 @@ async function run(): Promise<void> {
     for (const foldIdx of list(args.folds!).map(Number)) {
       const fold = folds.find((f) => f.index === foldIdx)!;
       const foldDir = join(out, `seed-${seed}`, `fold-${foldIdx}`);
+      const foldLayout = new FoldLayout(foldDir);
       // Arms outer, conditions inner: an arm's cell (seed, fold) is complete as early as possible.
       for (const arm of arms) {
         const { method, overlay } = parseArm(arm);
@@ -136,9 +138,8 @@ async function run(): Promise<void> {
             fold,
             condition: cond,
             score,
-            runDir: join(foldDir, cond, arm),
-            foldDir,
-            teacherDir: join(foldDir, cond, 'teacher'),
+            // the unit's own folder, except the teacher: one per (seed, fold, condition), shared by the arms
+            files: { ...new UnitLayout(join(foldDir, cond, arm), foldLayout), teacher: modelFiles(join(foldDir, cond, 'teacher'), foldLayout.stage1('teacher')) },
             progress: { quiet: true },
           });
           const last = res.diagnostics[res.diagnostics.length - 1];
@@ -270,8 +271,9 @@ async function hardness(): Promise<void> {
         const shape = { dims: corpus.dims, task: corpus.task, numClasses: corpus.numClasses };
         const common = { config: { ...config, conditions: [cond] }, corpus: shape, fold, condition: cond, score, primary: 'WA', progress: { quiet: true } };
         for (const selection of ['reconstruction', 'accuracy'] as const) {
-          const runDir = selection === 'reconstruction' ? teacherDir : join(out, 'hardness', `seed-${seed}`, `fold-${foldIdx}`, cond, 'teacher-accuracy');
-          const t = await train({ ...common, kind: 'teacher', runDir, stage1Dir: join(foldDir, 'stage1-teacher'), selectOn: selection === 'reconstruction' ? 'reconstruction' : 'task' });
+          const dir = selection === 'reconstruction' ? teacherDir : join(out, 'hardness', `seed-${seed}`, `fold-${foldIdx}`, cond, 'teacher-accuracy');
+          const files = modelFiles(dir, new FoldLayout(foldDir).stage1('teacher'));
+          const t = await train({ ...common, kind: 'teacher', files, selectOn: selection === 'reconstruction' ? 'reconstruction' : 'task' });
           const avail = conditionAvail(cond);
           const batches = makeBatches(fold.train, { batchSize: config.optim.batchSize, shuffle: true, seed: 7, condition: cond });
           const rows: { truth: number; D: number; I: number; dBatch: number; hShared: number; hComp: number; setShared: number; setComp: number }[] = [];

@@ -6,7 +6,8 @@ import { buildFoldIndexes, disposeFoldIndexes } from '../../src/curriculum/retri
 import { Retriever } from '../../src/curriculum/retrieval.ts';
 import { trainingTable } from '../../src/curriculum/table.ts';
 import { Teacher } from '../../src/model/teacher.ts';
-import { DEFAULT_CONFIG, type CurriculumConfig } from '../../src/train/config.ts';
+import { DEFAULT_CONFIG } from '../../src/train/config.ts';
+import type { CurriculumConfig } from '../../src/curriculum/config.ts';
 import { handFold, makeBatch } from './fixtures.ts';
 
 before(async () => {
