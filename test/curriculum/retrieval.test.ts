@@ -121,8 +121,8 @@ test("rerank 'normalised' is unchanged when one modality's features are scaled b
   const rawScaled = retrieverFor(scaled, 2, { rerank: 'raw', neighbours: 'any' });
   for (let row = 0; row < 6; row++) {
     assert.deepEqual(names(normScaled, row, [1, 1, 1]), names(norm, row, [1, 1, 1]), `row ${row}`);
-    // raw: ordered by the video distance alone (candidates of u0: v distances u2 1, u3 2, u1 9, u4 9 -> u1 before u4 by the other modalities)
   }
+  // raw follows video alone (u0's candidates: v distances u2 1, u3 2, u1 9, u4 9; u1 before u4 by the other modalities)
   assert.deepEqual(names(rawScaled, 0, [1, 1, 1]), ['u2', 'u3', 'u1', 'u4']);
   // normalised, by hand for u0 (scales a 8, v 8, t = median of the 15 text distances):
   const t = medianPairwiseDistance(norm.table, 't');

@@ -143,6 +143,18 @@ describe('trainer', () => {
     r.model.dispose();
   });
 
+  it("selectOn 'reconstruction' picks the stage-2 epoch with the lowest validation reconstruction error", async () => {
+    const corpus = synthCorpus('tiny');
+    const fold = getFold(corpus, 1, { seed: 1, validFraction: 0.2 });
+    const r = await train({ kind: 'teacher', config: TINY_CONFIG, corpus, fold, condition: 'a', score: scorerFor('classification', 4), primary: 'WA', schedule: { epochs: 7, stage1Epochs: 2 }, decoderHidden: 32, selectOn: 'reconstruction', progress: { quiet: true } });
+    const stage2 = r.history.filter((h) => h.stage === 2);
+    assert.ok(stage2.every((h) => typeof h.rec === 'number' && h.rec > 0));
+    const best = stage2.reduce((a, b) => (b.rec! < a.rec! ? b : a));
+    assert.equal(r.bestEpoch, best.epoch);
+    assert.ok(r.history.filter((h) => h.stage === 1).every((h) => h.rec === undefined));
+    r.model.dispose();
+  });
+
   it('validation selection is unchanged when the test labels are permuted', async () => {
     const corpus = synthCorpus('tiny');
     const fold = getFold(corpus, 1, { seed: 1, validFraction: 0.2 });
