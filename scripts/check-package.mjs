@@ -3,7 +3,8 @@
 // from the registry, the OpenBLAS addon built at install), then there:
 //   1. `hardy-mer --version` prints package.json's version;
 //   2. the README's program ("Use it from your program") type-checks against the shipped
-//      declarations and runs: it writes a tiny corpus, trains, loads the run and predicts;
+//      declarations and runs: it writes a tiny corpus, trains, loads the run and predicts; then
+//      `hardy-mer train` trains a tiny MoMKE unit on that corpus;
 //   3. `import { loadRun } from 'hardy-mer'` predicts exactly what `hardy-mer predict` prints, and
 //      again on the pure-wasm path (addon absent) to 1e-5.
 // Exits non-zero on the first failure; prints the time of each phase.
@@ -80,6 +81,10 @@ sh('README program type-checks against dist/*.d.ts', process.execPath, [
   '--skipLibCheck', '--typeRoots', join(root, 'node_modules', '@types'), '--types', 'node', 'readme.ts', 'misuse.ts',
 ], app);
 sh('README program runs (tiny corpus, train, load, predict)', process.execPath, ['readme.mjs'], app);
+// The command line trains there too (a tiny MoMKE unit beside the library's HARDY-MER run).
+writeFileSync(join(app, 'tiny.json'), JSON.stringify({ model: { hidden: 16, depth: 1, heads: 2, dropout: 0.1 }, momke: { epochs: 2, stage1Epochs: 1 }, finetune: { epochs: 1 } }));
+const trained = JSON.parse(sh('hardy-mer train --json', bin, ['train', '--data', 'data/tiny', '--method', 'momke', '--conditions', 'a', '--folds', '1', '--seeds', '1', '--config', 'tiny.json', '--out', 'runs/cli', '--json'], app));
+if (trained.method !== 'momke' || !(trained.average?.WA >= 0 && trained.average.WA <= 1)) fail(`hardy-mer train --json printed no MoMKE results: ${JSON.stringify(trained).slice(0, 200)}`);
 
 // 3. the library predicts what the CLI predicts, on both matrix-product paths.
 writeFileSync(
