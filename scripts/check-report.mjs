@@ -74,7 +74,7 @@ async function main() {
     const svgsInHtml = (html.match(/<svg[\s>]/g) ?? []).length;
     const dom = dumpDom(chromium, htmlPath);
     const svgsInDom = (dom.match(/<svg[\s>]/g) ?? []).length;
-    const expected = 3 + 3 + data.confusion.length; // curves per kind + hardness, K, agreement + confusion
+    const expected = 3 + 3 + data.confusion.length + 1; // curves per kind + hardness, K, agreement + confusion + robustness
     const labelShown = dom.includes(TEST_SELECTION_LABEL);
     const external = dom.match(/\s(?:src|href)="(?!#)[^"]*"/g) ?? [];
     console.log(`${selection}: ${svgsInDom} SVGs in the browser DOM (HTML has ${svgsInHtml}, expected ${expected}); test-selection label ${labelShown ? 'shown' : 'absent'}; external references: ${external.length}`);

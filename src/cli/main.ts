@@ -11,12 +11,13 @@ import { register as trainCmd } from './commands/train.ts';
 import { register as report } from './commands/report.ts';
 import { register as predict } from './commands/predict.ts';
 import { register as evalCmd } from './commands/eval.ts';
+import { register as compare } from './commands/compare.ts';
 import { register as serve } from './commands/serve.ts';
 import { register as demo } from './commands/demo.ts';
 import { register as exportCmds } from './commands/export.ts';
 
 /** Each command module's `register`; add one line per command. */
-const COMMANDS: Array<(program: Command) => void> = [synth, inspect, trainCmd, evalCmd, report, predict, serve, exportCmds, demo];
+const COMMANDS: Array<(program: Command) => void> = [synth, inspect, trainCmd, evalCmd, compare, report, predict, serve, exportCmds, demo];
 
 /** Runs the CLI; resolves with the exit code (see fatal.ts for their meaning). Never rejects. */
 export async function main(argv: string[]): Promise<number> {

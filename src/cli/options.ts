@@ -1,5 +1,7 @@
 /** Parsers of the CLI's list and protocol flags, shared by the commands. */
+import { Option } from 'commander';
 import { CONDITIONS, type Condition, type Modality } from '../data/types.ts';
+import { OUTPUT_FORMATS, type OutputFormat } from '../eval/formats.ts';
 import { excerpt, HardyError } from '../util/errors.ts';
 import type { PartialConfig } from './config.ts';
 
@@ -35,3 +37,15 @@ export function featureDirsOf(f: { audioDir?: string; textDir?: string; videoDir
   return dirs;
 }
 
+
+/** `--format table|csv|md|json` (`--json` stays as the short form of `--format json`). */
+export const formatOption = (): Option => new Option('--format <format>', 'output: a table, csv, md (markdown) or json').choices([...OUTPUT_FORMATS]).default('table');
+export const formatOf = (f: { format?: OutputFormat; json?: boolean }): OutputFormat => (f.json ? 'json' : (f.format ?? 'table'));
+
+/** `0,0.1,0.2` -> [0, 0.1, 0.2], each a missing rate in [0, 0.7]. */
+export function parseRates(s: string): number[] {
+  const xs = s.split(',').map((x) => x.trim());
+  const rates = xs.map(Number);
+  if (xs.some((x, i) => x === '' || !(rates[i]! >= 0 && rates[i]! <= 0.7))) throw new HardyError(`--missing-rates takes comma-separated rates in [0, 0.7], got '${s}'`);
+  return [...new Set(rates)];
+}

@@ -138,5 +138,5 @@ export function loadGcnet(root: string, dataset: GcnetDataset, options: GcnetOpt
     dims[m] = table.dim;
     if (table.zeroFilled.length) notes.push(`${m}: ${table.zeroFilled.length} utterance(s) had no feature frames/face (zero vector), e.g. ${quoteId(table.zeroFilled[0]!)}`);
   }
-  return { dataset, task: info.task, numClasses, classNames: [...info.classNames], dims, dialogues, source: root, notes };
+  return { dataset, task: info.task, numClasses, classNames: [...info.classNames], dims, dialogues, source: root, labelFile, notes };
 }

@@ -200,6 +200,7 @@ export function loadGeneric(root: string, options: GenericOptions = {}): Corpus 
     dims,
     dialogues: list,
     source: root,
+    labelFile: file,
     modalities,
     notes,
   };

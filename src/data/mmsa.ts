@@ -157,5 +157,5 @@ export function loadMmsa(path: string, options: MmsaOptions = {}): Corpus {
   }
   if (dialogues.length === 0) throw new HardyError(`${file}: no train/valid/test data`);
   const notes = zeroFrames ? [`${zeroFrames} modality vector(s) had no valid frame (zero vector)`] : [];
-  return { dataset: 'mmsa', task: 'regression', numClasses: 1, classNames: [], dims, dialogues, source: file, notes };
+  return { dataset: 'mmsa', task: 'regression', numClasses: 1, classNames: [], dims, dialogues, source: file, labelFile: file, notes };
 }

@@ -50,6 +50,8 @@ export interface Corpus {
   dialogues: Dialogue[];
   /** Where it was read from (for error messages and reports). */
   source: string;
+  /** The file holding the labels (label pickle, MMSA pickle, labels.csv/jsonl); its hash fingerprints the run's data. */
+  labelFile?: string;
   /**
    * Ground-truth per-utterance difficulty in [0, 1], only for synthetic corpora (side file
    * `difficulty.json`). Used to validate the hardness scorer, never for training.

@@ -3,7 +3,7 @@
  * Pure functions: rendering to SVG is charts-render.ts.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import type { ConfusionMatrix, HardnessData, KDistribution, ModelKind, NeighbourAgreement, TrainingCurve } from './report-data.ts';
+import type { ConfusionMatrix, HardnessData, KDistribution, ModelKind, NeighbourAgreement, RobustnessCurve, TrainingCurve } from './report-data.ts';
 
 const W = 300;
 const H = 190;
@@ -136,6 +136,23 @@ export function confusionSpec(cm: ConfusionMatrix): TopLevelSpec {
           color: { condition: { test: 'datum.share > 0.55', value: 'white' }, value: '#222' },
         },
       },
+    ],
+  } as TopLevelSpec;
+}
+
+/** Metric against the random missing rate, one line (with points and a ±std band) per run. */
+export function robustnessSpec(curves: RobustnessCurve[]): TopLevelSpec {
+  const metric = curves[0]?.metric ?? 'metric';
+  const values = curves.flatMap((c) => c.points.map((p) => ({ method: c.method, rate: p.rate, mean: p.mean, lo: p.mean - p.std, hi: p.mean + p.std })));
+  const x = { field: 'rate', type: 'quantitative' as const, title: 'missing rate', axis: { format: '.1f' } };
+  const color = { field: 'method', type: 'nominal' as const, title: 'method' };
+  return {
+    width: W + 120,
+    height: H + 40,
+    data: { values },
+    layer: [
+      { mark: { type: 'area', opacity: 0.15 }, encoding: { x, y: { field: 'lo', type: 'quantitative', title: metric, scale: { zero: false } }, y2: { field: 'hi' }, color } },
+      { mark: { type: 'line', point: true, strokeWidth: 2 }, encoding: { x, y: { field: 'mean', type: 'quantitative', title: metric }, color } },
     ],
   } as TopLevelSpec;
 }

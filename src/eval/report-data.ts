@@ -43,6 +43,33 @@ export interface RunResults {
   average: MetricRecord;
 }
 
+/** One run's robustness curve for the report: `metric` mean (± std over seeds or folds) per missing rate. */
+export interface RobustnessCurve {
+  method: string;
+  metric: string;
+  points: Array<{ rate: number; mean: number; std: number }>;
+}
+
+/** Column name of a missing rate in eval.json and compare tables. */
+export const rateColumn = (r: number): string => `r=${r}`;
+export const isRateColumn = (column: string): boolean => column.startsWith('r=');
+
+/** The curve of an eval.json's robustness section for one metric (undefined without one). */
+export function robustnessCurve(r: EvalResults, metric: string, label = r.method): RobustnessCurve | undefined {
+  if (!r.robustness) return undefined;
+  const points = r.robustness.rates
+    .map((rate) => ({ rate, c: r.robustness!.byRate[rateColumn(rate)] }))
+    .filter((p) => p.c && typeof p.c.mean[metric] === 'number')
+    .map((p) => ({ rate: p.rate, mean: p.c!.mean[metric]!, std: p.c!.std[metric] ?? 0 }));
+  return points.length ? { method: label, metric, points } : undefined;
+}
+
+/** `RUNDIR/eval.json`: the results object of `eval`, with the robustness curve when rates were asked. */
+export interface EvalResults extends RunResults {
+  /** Per missing rate (`r=<rate>` keys), every model of a (seed, fold) scored on the same random masks. */
+  robustness?: { rates: number[]; byRate: Record<string, ConditionResult> };
+}
+
 export type { ModelKind } from '../model/types.ts';
 import type { ModelKind } from '../model/types.ts';
 
@@ -131,6 +158,10 @@ export interface ReportData {
   agreement?: NeighbourAgreement[];
   confusion?: ConfusionMatrix[];
   caseStudy?: CaseStudy;
+  /** Metric against the random missing rate, one curve per run (this run, then the baseline). */
+  robustness?: RobustnessCurve[];
+  /** What produced the run (run.json `provenance`): shown as a nested list. */
+  provenance?: Record<string, unknown>;
   /** Free text shown under the title (e.g. when and where the run was made). */
   subtitle?: string;
 }

@@ -4,7 +4,7 @@
  * 'none'` enforces it in the browser). Async only because vega's SVG renderer is.
  */
 import { CONDITIONS, INCOMPLETE_CONDITIONS } from '../data/types.ts';
-import { agreementSpec, confusionSpec, curvesSpec, hardnessSpec, kSpec } from './charts.ts';
+import { agreementSpec, confusionSpec, curvesSpec, hardnessSpec, kSpec, robustnessSpec } from './charts.ts';
 import { renderSvg } from './charts-render.ts';
 import { TEST_SELECTION_LABEL } from './selection.ts';
 import { PAPER_NOTE, paperTable, paperValue, type PaperColumn } from './paper.ts';
@@ -52,7 +52,7 @@ function section(id: string, title: string, body: string | null, intro = ''): st
   return `<section id="${id}"><h2>${esc(title)}</h2>${intro && body ? `<p class="intro">${intro}</p>` : ''}${content}</section>`;
 }
 
-async function chart(spec: TopLevelSpec, caption = ''): Promise<string> {
+export async function chart(spec: TopLevelSpec, caption = ''): Promise<string> {
   try {
     const svg = await renderSvg(spec);
     return `<figure class="chart">${svg}${caption ? `<figcaption>${esc(caption)}</figcaption>` : ''}</figure>`;
@@ -61,14 +61,14 @@ async function chart(spec: TopLevelSpec, caption = ''): Promise<string> {
   }
 }
 
-function table(head: string[][], rows: string[][], cls = ''): string {
+export function table(head: string[][], rows: string[][], cls = ''): string {
   const thead = head.map((r) => `<tr>${r.join('')}</tr>`).join('');
   const tbody = rows.map((r) => `<tr>${r.join('')}</tr>`).join('');
   return `<div class="scroll"><table class="${cls}"><thead>${thead}</thead><tbody>${tbody}</tbody></table></div>`;
 }
 
-const th = (s: string, span = 1, cls = '') => `<th${span > 1 ? ` colspan="${span}"` : ''}${cls ? ` class="${cls}"` : ''}>${s}</th>`;
-const td = (s: string, cls = 'num') => `<td class="${cls}">${s}</td>`;
+export const th = (s: string, span = 1, cls = '') => `<th${span > 1 ? ` colspan="${span}"` : ''}${cls ? ` class="${cls}"` : ''}>${s}</th>`;
+export const td = (s: string, cls = 'num') => `<td class="${cls}">${s}</td>`;
 
 function mainMetrics(data: ReportData): string[] {
   const paper = paperTable(data.dataset);
@@ -206,6 +206,17 @@ function caseSection(data: ReportData): string {
   return section('cases', 'Case study', caseTable('Hardest', cs.hardest) + caseTable('Easiest', cs.easiest), intro);
 }
 
+/** A nested object as a definition list (provenance). */
+export function describeObject(x: unknown): string {
+  if (x === null || typeof x !== 'object') return `<code>${esc(x)}</code>`;
+  if (Array.isArray(x)) return `<code>${esc(x.join(' '))}</code>`;
+  return `<dl class="kv">${Object.entries(x).map(([k, v]) => `<dt>${esc(k)}</dt><dd>${describeObject(v)}</dd>`).join('')}</dl>`;
+}
+
+function provenanceSection(data: ReportData): string {
+  return section('provenance', 'Provenance', data.provenance ? describeObject(data.provenance) : null, 'What produced this run: tool version and commit, Node, engine path, the data fingerprint and the command line (run.json).');
+}
+
 function configSection(data: ReportData): string {
   if (data.config === undefined) return section('config', 'Configuration', null);
   return section('config', 'Configuration', `<details open><summary>Resolved run configuration</summary><pre>${esc(JSON.stringify(data.config, null, 2))}</pre></details>`);
@@ -213,7 +224,7 @@ function configSection(data: ReportData): string {
 
 const isTestSelected = (d: ReportData) => d.selection === 'test' || d.results.selection === 'test';
 
-const CSS = `
+export const CSS = `
 :root{--fg:#1d2330;--muted:#667085;--line:#e4e7ec;--accent:#2e5aac;--warn:#b42318;--warnbg:#fef3f2}
 *{box-sizing:border-box}
 body{margin:0;font:14px/1.5 system-ui,-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;color:var(--fg);background:#f7f8fa}
@@ -255,6 +266,8 @@ details{margin:8px 0}
 summary{cursor:pointer;color:var(--accent)}
 pre{background:#f6f8fa;border:1px solid var(--line);border-radius:4px;padding:10px;overflow:auto;max-height:480px;font-size:12px}
 footer{margin-top:40px;color:var(--muted);font-size:12px}
+dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px;margin:4px 0;font-size:13px}
+dl.kv dt{font-weight:600;color:var(--muted)}dl.kv dd{margin:0;word-break:break-all}
 `;
 
 const SECTIONS = [
@@ -265,6 +278,8 @@ const SECTIONS = [
   ['agreement', 'Neighbour agreement'],
   ['confusion', 'Confusion matrices'],
   ['cases', 'Case study'],
+  ['robustness', 'Robustness'],
+  ['provenance', 'Provenance'],
   ['config', 'Configuration'],
 ];
 
@@ -288,6 +303,8 @@ export async function renderReport(data: ReportData): Promise<string> {
     await chartSection('agreement', 'Neighbour label agreement', data.agreement?.length ? agreementSpec(data.agreement) : null, 'Share of utterances with a same-label neighbour among their first 1, 3 and 5 retrieved neighbours (mean over conditions and folds).'),
     await confusionSection(data),
     caseSection(data),
+    await chartSection('robustness', 'Robustness to missing modalities', data.robustness?.length ? robustnessSpec(data.robustness) : null, 'Test metric against the random missing rate (hardy-mer eval --missing-rates): every model of a seed and fold on the same masks; band = ± std.'),
+    provenanceSection(data),
     configSection(data),
   ].join('\n');
   return `<!doctype html>

@@ -1,5 +1,9 @@
-/** The results object as a plain-text table for the terminal (percentages, mean +- std). */
-import type { RunResults } from './report-data.ts';
+/**
+ * The results object as text: a padded table for the terminal, CSV and markdown for papers, or
+ * JSON (percentages in table and markdown, fractions in CSV and JSON; mean ± std).
+ */
+import type { OutputFormat } from './formats.ts';
+import type { EvalResults, RunResults } from './report-data.ts';
 import { RAW_METRICS } from './report-data.ts';
 import { describeSelection } from './selection.ts';
 
@@ -10,18 +14,41 @@ const cell = (metric: string, mean: number | undefined, std?: number): string =>
   return std !== undefined && std > 0 ? `${f(mean)}±${f(std)}` : f(mean);
 };
 
-export function formatResultsTable(r: RunResults): string {
-  const units = Object.keys(r.conditions);
-  const metrics = Object.keys(r.conditions[units[0]!]?.mean ?? {});
+/** Rows of (label, mean, std): each condition, the average, then each missing rate. */
+function rowsOf(r: EvalResults): Array<{ label: string; mean: Record<string, number>; std?: Record<string, number> }> {
+  const rows: Array<{ label: string; mean: Record<string, number>; std?: Record<string, number> }> = Object.entries(r.conditions).map(([label, c]) => ({ label, mean: c.mean, std: c.std }));
+  if (Object.keys(r.average).length) rows.push({ label: 'average', mean: r.average });
+  for (const [label, c] of Object.entries(r.robustness?.byRate ?? {})) rows.push({ label, mean: c.mean, std: c.std });
+  return rows;
+}
+
+const title = (r: RunResults): string => `${r.method} on ${r.dataset}, protocol ${r.protocol}, ${describeSelection(r.selection)}`;
+
+export function formatResultsTable(r: EvalResults): string {
+  const rows = rowsOf(r);
+  const metrics = Object.keys(rows[0]?.mean ?? {});
   const head = ['condition', ...metrics];
-  const rows = units.map((u) => [u, ...metrics.map((m) => cell(m, r.conditions[u]!.mean[m], r.conditions[u]!.std[m]))]);
-  if (Object.keys(r.average).length) rows.push(['average', ...metrics.map((m) => cell(m, r.average[m]))]);
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const body = rows.map((row) => [row.label, ...metrics.map((m) => cell(m, row.mean[m], row.std?.[m]))]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
   const line = (cols: string[]) => cols.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   return [
-    `${r.method} on ${r.dataset}, protocol ${r.protocol}, ${describeSelection(r.selection)}; ${metrics.some((m) => !RAW_METRICS.includes(m)) ? 'percent' : ''}`,
+    `${title(r)}; ${metrics.some((m) => !RAW_METRICS.includes(m)) ? 'percent' : ''}`,
     line(head),
     line(widths.map((w) => '-'.repeat(w))),
-    ...rows.map(line),
+    ...body.map(line),
   ].join('\n') + '\n';
+}
+
+export function formatResults(r: EvalResults, format: OutputFormat): string {
+  if (format === 'json') return JSON.stringify(r) + '\n';
+  if (format === 'table') return formatResultsTable(r);
+  const rows = rowsOf(r);
+  const metrics = Object.keys(rows[0]?.mean ?? {});
+  if (format === 'csv') {
+    const lines = ['method,dataset,protocol,selection,condition,metric,mean,std'];
+    for (const row of rows) for (const m of metrics) lines.push([r.method, r.dataset, r.protocol, r.selection, row.label, m, row.mean[m] ?? '', row.std?.[m] ?? ''].join(','));
+    return lines.join('\n') + '\n';
+  }
+  const md = (row: (typeof rows)[number]) => `| ${row.label} | ${metrics.map((m) => cell(m, row.mean[m], row.std?.[m]).replace('±', ' ± ')).join(' | ')} |`;
+  return [`${title(r)}${metrics.some((m) => !RAW_METRICS.includes(m)) ? '; percent, mean ± std' : ''}.`, '', `| condition | ${metrics.join(' | ')} |`, `|---|${metrics.map(() => '---:').join('|')}|`, ...rows.map(md)].join('\n') + '\n';
 }

@@ -20,6 +20,7 @@ import { writeJsonAtomic } from '../util/atomic.ts';
 import { HardyError } from '../util/errors.ts';
 import { lockFolder } from '../util/lock.ts';
 import { RunLayout } from './layout.ts';
+import { collectProvenance } from './provenance.ts';
 import { claimRunDir, runIdentity } from './run-file.ts';
 import { protocolName, unitCondition, unitName, unitsOf } from './unit.ts';
 
@@ -79,7 +80,7 @@ export async function runExperiment(request: ExperimentSpec): Promise<RunResults
   mkdirSync(layout.root, { recursive: true });
   const lock = lockFolder(layout.root, spec.resume ? 'train --resume' : 'train');
   try {
-    claimRunDir(layout, runIdentity(spec, corpus.dataset), corpus, spec.resume);
+    claimRunDir(layout, runIdentity(spec, corpus.dataset), corpus, spec.resume, await collectProvenance(corpus));
     return await trainUnits(spec, corpus, layout);
   } finally {
     lock.release();

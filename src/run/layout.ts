@@ -4,6 +4,7 @@
  * `UnitFiles` / `ModelFiles` it builds.
  *
  *   RUNDIR/run.json, config.json, results.json, eval.json, report.html
+ *   RUNDIR/eval-masks/seed-<s>/fold-<f>/rate-<r>.json   masks of `eval --missing-rates`
  *   RUNDIR/seed-<s>/fold-<f>/                  fold-shared: features/, indexes/, stage1-<kind>/checkpoint/
  *   RUNDIR/seed-<s>/fold-<f>/<unit>/           one unit: hardy.json, hardness.json, curriculum.jsonl,
  *                                              unit.json (written last), <kind>/{metrics.jsonl, checkpoint/,
@@ -118,6 +119,11 @@ export class RunLayout {
     this.resultsFile = join(root, 'results.json');
     this.evalFile = join(root, 'eval.json');
     this.reportFile = join(root, 'report.html');
+  }
+
+  /** The random test masks `eval --missing-rates` scores every model of (seed, fold) on at `rate`. */
+  evalMasks(seed: number, fold: number, rate: number): string {
+    return join(this.root, 'eval-masks', `seed-${seed}`, `fold-${fold}`, `rate-${rate}.json`);
   }
 
   fold(seed: number, fold: number): FoldLayout {

@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type { EpochDiagnostics } from '../curriculum/diagnostics.ts';
-import { curriculumSections, type ConfusionMatrix, type ModelKind, type ReportData, type RunResults, type TrainingCurve } from '../eval/report-data.ts';
+import { curriculumSections, robustnessCurve, type ConfusionMatrix, type EvalResults, type ModelKind, type ReportData, type RobustnessCurve, type RunResults, type TrainingCurve } from '../eval/report-data.ts';
 import type { EpochRecord } from '../train/trainer.ts';
 import { HardyError } from '../util/errors.ts';
 import type { UnitRecord } from './experiment.ts';
@@ -30,6 +30,12 @@ function addCounts(acc: number[], xs: number[]): number[] {
   const out = acc.slice();
   xs.forEach((x, i) => (out[i] = (out[i] ?? 0) + x));
   return out;
+}
+
+/** `RUNDIR/eval.json` when `hardy-mer eval` wrote one. */
+export function readEval(runDir: string): EvalResults | undefined {
+  const path = new RunLayout(runDir).evalFile;
+  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as EvalResults) : undefined;
 }
 
 export function collectReportData(runDir: string, baselineDir?: string): ReportData {
@@ -86,5 +92,10 @@ export function collectReportData(runDir: string, baselineDir?: string): ReportD
     data.caseStudy = sections[0]!.caseStudy;
   }
   if (baselineDir) data.baseline = readResults(baselineDir);
+  const robustness = [readEval(runDir), baselineDir ? readEval(baselineDir) : undefined]
+    .map((e) => (e ? robustnessCurve(e, primary) : undefined))
+    .filter((c): c is RobustnessCurve => c !== undefined);
+  if (robustness.length) data.robustness = robustness;
+  if (run.provenance) data.provenance = { ...run.provenance };
   return data;
 }

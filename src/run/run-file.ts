@@ -4,6 +4,7 @@
  */
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { DataFingerprint } from '../data/fingerprint.ts';
 import type { LoadOptions } from '../data/index.ts';
 import { MODALITIES, type Corpus, type DatasetName, type Modality } from '../data/types.ts';
 import type { RunConfig } from '../train/config.ts';
@@ -11,7 +12,6 @@ import type { HardyMethod } from '../train/methods.ts';
 import { isAtomicTemp, writeJsonAtomic } from '../util/atomic.ts';
 import { HardyError } from '../util/errors.ts';
 import { isLockFile } from '../util/lock.ts';
-import { VERSION } from '../util/version.ts';
 import { RunLayout } from './layout.ts';
 
 /** The part of a request that must match when a run is resumed. */
@@ -38,12 +38,24 @@ export interface CorpusInfo {
   dims: Corpus['dims'];
 }
 
-/** What produced a run. */
+/**
+ * What produced a run. Runs trained since issue 16 record everything (see provenance.ts,
+ * collectProvenance); a folder rebuilt by `hardy-mer import` records only the version and its source.
+ */
 export interface Provenance {
   /** hardy-mer's version (package.json). */
   version: string;
   /** Set when the run folder was rebuilt by `hardy-mer import` from this exported file. */
   importedFrom?: string;
+  /** `git rev-parse HEAD` of the checkout hardy-mer runs from, `+dirty` with local changes; absent outside git. */
+  commit?: string;
+  node?: string;
+  /** Matrix-product path (native = OpenBLAS addon, xnnpack, stock) and its threads. */
+  engine?: { matmul: string; threads: number; blas?: string };
+  /** Fingerprint of the labels and features the run was trained on (--resume refuses changed data). */
+  data?: DataFingerprint;
+  /** The command line, as typed (after `hardy-mer`). */
+  command?: string[];
 }
 
 /** `version` is the file format's; the tool's is `provenance.version`. */
@@ -72,8 +84,11 @@ function featureAbsMax(corpus: Corpus): Record<Modality, number> {
   return out;
 }
 
-/** Refuse to mix runs: an existing folder is reused only with `resume` and the same request. */
-export function claimRunDir(layout: RunLayout, want: RunIdentity, corpus: Corpus, resume: boolean): void {
+/**
+ * Refuse to mix runs: an existing folder is reused only with `resume`, the same request and the
+ * same data (labels and features as fingerprinted when the run began).
+ */
+export function claimRunDir(layout: RunLayout, want: RunIdentity, corpus: Corpus, resume: boolean, provenance: Provenance & { data: DataFingerprint }): void {
   const dir = layout.root;
   if (existsSync(layout.runFile)) {
     if (!resume) {
@@ -82,6 +97,10 @@ export function claimRunDir(layout: RunLayout, want: RunIdentity, corpus: Corpus
     const have = readRunFile(dir);
     if (JSON.stringify(have.identity) !== JSON.stringify(want)) {
       throw new HardyError(`${dir}: --resume asked for a different run than the one saved there (dataset, data, method, seeds and config must match ${layout.runFile})`);
+    }
+    const before = have.provenance?.data;
+    if (before && (before.labelSha256 !== provenance.data.labelSha256 || before.featureSha256 !== provenance.data.featureSha256)) {
+      throw new HardyError(`${want.data}: the labels or features changed since the run in ${dir} began (data fingerprint in ${layout.runFile}); resuming would mix two corpora`);
     }
     if (!existsSync(layout.configFile)) writeJsonAtomic(layout.configFile, want.config);
     return;
@@ -93,7 +112,7 @@ export function claimRunDir(layout: RunLayout, want: RunIdentity, corpus: Corpus
   // A run killed while writing its first file leaves only that file's temporary copy: still ours to claim.
   for (const name of entries) rmSync(join(dir, name), { force: true });
   const info: CorpusInfo = { task: corpus.task, numClasses: corpus.numClasses, classNames: corpus.classNames, dims: corpus.dims, featureAbsMax: featureAbsMax(corpus) };
-  const run: RunFile = { identity: want, corpus: info, provenance: { version: VERSION }, createdAt: new Date().toISOString(), version: 1 };
+  const run: RunFile = { identity: want, corpus: info, provenance, createdAt: new Date().toISOString(), version: 1 };
   writeJsonAtomic(layout.runFile, run); // first: from here on the folder is this run's, and --resume can continue it
   writeJsonAtomic(layout.configFile, want.config);
 }

@@ -6,7 +6,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -74,4 +75,58 @@ test('generic corpus with groups and --task regression: every group is a fold un
   const two = run('train', '--data', 'fixtures/data/generic/regression', '--task', 'regression', '--method', 'momke', '--config', cfg, '--conditions', 'at', '--folds', '2', '--out', join(dir, 'fold2'), '--quiet', '--json');
   assert.equal(two.status, 0, two.stderr);
   assert.deepEqual(JSON.parse(two.stdout).conditions.at.folds.map((f: { fold: number }) => f.fold), [2]);
+});
+
+test('provenance in run.json: version, commit when in git, node, engine path and threads, data fingerprint, command line', () => {
+  const p = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')).provenance;
+  assert.match(p.version, /^\d+\.\d+\.\d+/);
+  assert.equal(p.node, process.version);
+  assert.ok(['native', 'xnnpack', 'stock'].includes(p.engine.matmul) && p.engine.threads >= 1, JSON.stringify(p.engine));
+  assert.equal(p.data.labelFile, join(DATA, 'labels.csv'));
+  assert.equal(p.data.labelSha256, createHash('sha256').update(readFileSync(join(DATA, 'labels.csv'))).digest('hex'));
+  assert.deepEqual([p.data.utterances, p.data.features, p.data.dims], [9, 18, { a: 4, t: 3 }]);
+  assert.match(p.data.featureSha256, /^[0-9a-f]{64}$/);
+  assert.deepEqual(p.command.slice(0, 3), ['train', '--data', DATA]);
+  if (existsSync('.git')) assert.match(p.commit, /^[0-9a-f]{40}(\+dirty)?$/);
+});
+
+test('eval --missing-rates and --conditions, compare --format md/json/csv, and the reports show curves and provenance', () => {
+  const momke = join(dir, 'momke');
+  const md = run('eval', '--run', runDir, '--format', 'md');
+  assert.match(md.stdout, /^\| condition \| WA \| UA \| F1w \| F1m \|$/m);
+  assert.equal(run('train', '--data', DATA, '--method', 'momke', '--config', cfg, '--conditions', 'a,at', '--out', momke, '--quiet').status, 0);
+  for (const r of [runDir, momke]) {
+    const e = run('eval', '--run', r, '--conditions', 'a,at,t', '--missing-rates', '0,0.5', '--format', 'json');
+    assert.equal(e.status, 0, e.stderr);
+    const res = JSON.parse(e.stdout);
+    assert.deepEqual(Object.keys(res.conditions).sort(), ['a', 'at', 't'], 'own models for a, at; t answered by both');
+    assert.deepEqual(res.robustness.rates, [0, 0.5]);
+    assert.deepEqual(Object.keys(res.robustness.byRate), ['r=0', 'r=0.5']);
+    assert.deepEqual(JSON.parse(readFileSync(join(r, 'eval.json'), 'utf8')), res);
+  }
+  // the masks depend on (seed, fold, rate) only: both runs were scored on the same ones
+  const masks = (r: string) => readFileSync(join(r, 'eval-masks/seed-1/fold-1/rate-0.5.json'), 'utf8');
+  assert.equal(masks(runDir), masks(momke));
+  const page = join(dir, 'cmp.html');
+  const c = run('compare', runDir, momke, '--format', 'md', '--out', page);
+  assert.equal(c.status, 0, c.stderr);
+  assert.match(c.stdout, /^\| method \| a \| at \| t \| r=0 \| r=0\.5 \| average \|$/m);
+  assert.match(c.stdout, /^\| vs momke \|/m);
+  assert.match(c.stdout, /^\| hardy \| [+−]\d+\.\d\d \(n=1\) \|/m, 'one seed, one fold: a difference without an interval');
+  const json = JSON.parse(run('compare', runDir, momke, '--format', 'json', '--baseline', 'hardy', '--out', page).stdout);
+  assert.equal(json.baseline, 'hardy');
+  assert.equal(json.rows.length, 2);
+  const csv = run('compare', runDir, momke, '--format', 'csv', '--out', page).stdout.trim().split('\n');
+  assert.equal(csv.length, 1 + 2 * 6);
+  const html = readFileSync(page, 'utf8');
+  assert.match(html, /<section id="robustness"><h2>[^<]*<\/h2><figure class="chart"><svg/);
+  assert.ok(html.includes('labelSha256'));
+  const rep = run('report', '--run', runDir, '--baseline', momke);
+  assert.equal(rep.status, 0, rep.stderr);
+  const report = readFileSync(join(runDir, 'report.html'), 'utf8');
+  assert.match(report, /<section id="robustness"><h2>[^<]*<\/h2>(<p class="intro">[^<]*<\/p>)?<figure class="chart"><svg/);
+  assert.match(report, /<section id="provenance">.*featureSha256/s);
+  const bad = run('compare', runDir);
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr, /compare needs at least two run folders/);
 });

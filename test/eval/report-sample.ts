@@ -99,5 +99,11 @@ export function sampleReportData(o: { selection?: Selection; dataset?: DatasetNa
       hardest: [0.97, 0.95, 0.93].map((h, i) => caseItem(i, h)),
       easiest: [0.04, 0.05, 0.08].map((h, i) => caseItem(i + 10, h)),
     },
+    robustness: ['hardy', 'momke'].map((method, k) => ({
+      method,
+      metric: 'WA',
+      points: [0, 0.1, 0.3, 0.5, 0.7].map((rate) => ({ rate, mean: 0.72 - 0.02 * k - 0.25 * rate, std: 0.01 })),
+    })),
+    provenance: { version: '0.1.0', node: 'v20.0.0', engine: { matmul: 'native', threads: 2 }, data: { labelFile: '<labels>.csv', labelSha256: 'ab12' }, command: ['train', '--data', 'x'] },
   };
 }

@@ -20,7 +20,7 @@ function rendered(o: Parameters<typeof sampleReportData>[0]): Promise<string> {
   return cache.get(key)!;
 }
 
-const SECTION_IDS = ['results', 'curves', 'hardness', 'kdist', 'agreement', 'confusion', 'cases', 'config'];
+const SECTION_IDS = ['results', 'curves', 'hardness', 'kdist', 'agreement', 'confusion', 'cases', 'robustness', 'provenance', 'config'];
 const count = (s: string, re: RegExp) => (s.match(re) ?? []).length;
 
 /** Nothing the browser would fetch: no scripts, external links, sources, CSS imports or url(). */
@@ -37,8 +37,9 @@ test('full report: self-contained, every section with its charts, escaped text',
   assertSelfContained(html);
   for (const id of SECTION_IDS) assert.match(html, new RegExp(`<section id="${id}">`), id);
   assert.equal(count(html, new RegExp(NOT_AVAILABLE, 'g')), 0);
-  // 3 model kinds of curves + hardness + K_i + agreement + 6 confusion matrices.
-  assert.equal(count(html, /<svg[\s>]/g), 12);
+  // 3 model kinds of curves + hardness + K_i + agreement + 6 confusion matrices + robustness.
+  assert.equal(count(html, /<svg[\s>]/g), 13);
+  assert.ok(html.includes('&lt;labels&gt;.csv') && html.includes('<dt>labelSha256</dt>'), 'provenance listed, escaped');
   assert.equal(count(html, /chart could not be drawn/g), 0);
   // A class name and a config value with markup are shown as text, never as tags.
   assert.ok(!html.includes('<angry>') && html.includes('&lt;angry&gt;'));
@@ -156,8 +157,8 @@ test('headless Chromium builds the page with every chart as SVG', { skip: chromi
     const file = join(dir, 'report.html');
     writeFileSync(file, await rendered({ selection: 'test' }));
     const dom: string = dumpDom(chromium, file);
-    assert.equal(count(dom, /<svg[\s>]/g), 12);
-    assert.equal(count(dom, /class="marks"/g), 12);
+    assert.equal(count(dom, /<svg[\s>]/g), 13);
+    assert.equal(count(dom, /class="marks"/g), 13);
     assert.ok(dom.includes(TEST_SELECTION_LABEL));
     assert.match(dom, /<section id="cases">/);
   } finally {

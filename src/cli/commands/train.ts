@@ -4,7 +4,8 @@ import { DATASET_NAMES } from '../../data/datasets.ts';
 import { CONDITIONS, type DatasetName, type Task } from '../../data/types.ts';
 import { HARDY_METHODS, type HardyMethod } from '../../train/methods.ts';
 import type { PartialConfig } from '../config.ts';
-import { featureDirsOf, parseConditions, parseIntList, parseProtocol } from '../options.ts';
+import { featureDirsOf, formatOf, formatOption, parseConditions, parseIntList, parseProtocol } from '../options.ts';
+import type { OutputFormat } from '../../eval/formats.ts';
 
 export interface TrainFlags {
   data: string;
@@ -22,6 +23,7 @@ export interface TrainFlags {
   out?: string;
   resume?: boolean;
   json?: boolean;
+  format?: OutputFormat;
   quiet?: boolean;
   audioDir?: string;
   textDir?: string;
@@ -63,7 +65,8 @@ export function register(program: Command): void {
     .option('--config <file>', 'JSON or YAML config (see README); flags override it. The published schedules per dataset: configs/iemocap4.yaml, configs/iemocap6.yaml, configs/mosi.yaml, configs/mosei.yaml')
     .option('--out <dir>', 'run folder (default runs/<dataset>-<method>-<time>)')
     .option('--resume', 'continue the run in --out, skipping finished units')
-    .option('--json', 'print only the results object on stdout')
+    .option('--json', 'print only the results object on stdout (= --format json)')
+    .addOption(formatOption())
     .option('--quiet', 'no progress output')
     .option('--audio-dir <name>', 'audio feature folder under features/ (default wav2vec-large-c-UTT)')
     .option('--text-dir <name>', 'text feature folder under features/ (default deberta-large-4-UTT)')
@@ -78,7 +81,7 @@ export function register(program: Command): void {
       const out = f.out ?? `runs/${f.dataset ?? 'run'}-${f.method}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
       const { initEngine } = await import('../../engine/backend.ts');
       const { runExperiment } = await import('../../run/experiment.ts');
-      const { formatResultsTable } = await import('../../eval/table.ts');
+      const { formatResults } = await import('../../eval/table.ts');
       await initEngine();
       const results = await runExperiment({
         data: f.data,
@@ -93,7 +96,8 @@ export function register(program: Command): void {
         log: f.quiet ? undefined : (line) => process.stderr.write(line + '\n'),
         everyGroup: f.folds === undefined && file.folds === undefined,
       });
-      if (f.json) process.stdout.write(JSON.stringify(results) + '\n');
-      else process.stdout.write(formatResultsTable(results) + `run folder: ${out}\n`);
+      const format = formatOf(f);
+      process.stdout.write(formatResults(results, format));
+      if (format === 'table') process.stdout.write(`run folder: ${out}\n`);
     });
 }
