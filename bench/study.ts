@@ -32,10 +32,14 @@ import { remapFold } from '../src/train/finetune.ts';
 import { train } from '../src/train/trainer.ts';
 import { FoldLayout, modelFiles, UnitLayout } from '../src/run/layout.ts';
 import type { Condition } from '../src/data/types.ts';
+import type { ModelFiles, UnitFiles } from '../src/train/files.ts';
 import { readConfigFile, resolveConfig } from '../src/cli/config.ts';
 import { trainHardy } from '../src/train/hardy.ts';
 import { isHardyMethod, type HardyMethod } from '../src/train/methods.ts';
 import type { RunConfig } from '../src/train/config.ts';
+
+/** A unit's files with the teacher's swapped for a shared one. */
+const withTeacher = (unit: UnitLayout, teacher: ModelFiles): UnitFiles => ({ ...unit, models: { ...unit.models, teacher } });
 import { scorerFor, spearman } from '../src/eval/metrics.ts';
 
 const { positionals, values: args } = parseArgs({
@@ -139,7 +143,7 @@ async function run(): Promise<void> {
             condition: cond,
             score,
             // the unit's own folder, except the teacher: one per (seed, fold, condition), shared by the arms
-            files: { ...new UnitLayout(join(foldDir, cond, arm), foldLayout), teacher: modelFiles(join(foldDir, cond, 'teacher'), foldLayout.stage1('teacher')) },
+            files: withTeacher(new UnitLayout(join(foldDir, cond, arm), foldLayout), modelFiles(join(foldDir, cond, 'teacher'), foldLayout.stage1('teacher'))),
             progress: { quiet: true },
           });
           const last = res.diagnostics[res.diagnostics.length - 1];

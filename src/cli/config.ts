@@ -5,6 +5,7 @@
  */
 import { Ajv, type ErrorObject } from 'ajv';
 import { parseDocument } from 'yaml';
+import { MODEL_KINDS } from '../model/types.ts';
 import { ConfigLayerSchema, DEFAULT_CONFIG, type RunConfig } from '../train/config.ts';
 export { CONFIG_LIMITS } from '../util/config-limits.ts';
 import { excerpt, HardyError } from '../util/errors.ts';
@@ -96,7 +97,7 @@ export function resolveConfig(...layers: PartialConfig[]): RunConfig {
   const cfg = checkPartialConfig(out, 'config') as RunConfig;
   if (cfg.model.hidden % cfg.model.heads !== 0)
     throw new HardyError(`config: model.hidden (${cfg.model.hidden}) is not divisible by model.heads (${cfg.model.heads}); each head takes hidden / heads dimensions`);
-  for (const name of ['teacher', 'student', 'momke'] as const) {
+  for (const name of MODEL_KINDS) {
     if (cfg[name].stage1Epochs > cfg[name].epochs)
       throw new HardyError(`config: ${name}.stage1Epochs (${cfg[name].stage1Epochs}) exceeds ${name}.epochs (${cfg[name].epochs})`);
   }

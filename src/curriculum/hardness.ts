@@ -91,7 +91,7 @@ export function teacherScores(teacher: MerModel, batch: Batch): { D: Float32Arra
     const inputs = batchInputs(batch);
     const out = teacher.forward(inputs, { stage: 2, training: false });
     if (!out.recon || !out.joint) throw new Error(`hardness needs a model with a decoder and joint representations, got '${teacher.kind}'`);
-    const mi = mutualInfo(out.reps, out.joint, MI_TAU);
+    const mi = mutualInfo(out.reps!, out.joint, MI_TAU);
     return [recPerUtterance(out.recon, inputs), tf.addN([mi.at, mi.av, mi.tv])];
   });
   const D = d.dataSync() as Float32Array;

@@ -41,6 +41,15 @@ export function dropout(x: tf.Tensor, rate: number, rng: Rng, training: boolean)
   return tf.engine().runKernel(DROPOUT, { x }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
 }
 
+/** x in the forward pass, no gradient in the backward pass (a regression target computed from the model itself). */
+export function stopGradient(x: tf.Tensor): tf.Tensor {
+  const f = tf.customGrad((...args) => {
+    const [t] = args as [tf.Tensor];
+    return { value: tf.clone(t), gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy) };
+  });
+  return f(x);
+}
+
 /**
  * PyTorch's nn.Linear default init drawn from `rng`: U(-l, l), l = 1 / sqrt(fanIn) (kaiming_uniform
  * with a = sqrt(5)). The published HARDY-MER code trains with it; Glorot's 3x larger variance for

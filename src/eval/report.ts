@@ -3,6 +3,7 @@
  * vega, no scripts, fonts, images or links to fetch (a Content-Security-Policy of `default-src
  * 'none'` enforces it in the browser). Async only because vega's SVG renderer is.
  */
+import { MODEL_KINDS } from '../model/types.ts';
 import { CONDITIONS, INCOMPLETE_CONDITIONS } from '../data/types.ts';
 import { agreementSpec, confusionSpec, curvesSpec, hardnessSpec, kSpec, robustnessSpec } from './charts.ts';
 import { renderSvg } from './charts-render.ts';
@@ -13,7 +14,6 @@ import {
   RAW_METRICS,
   REGRESSION_METRICS,
   type CaseUtterance,
-  type ModelKind,
   type ReportData,
   type RunResults,
 } from './report-data.ts';
@@ -166,8 +166,7 @@ function paperFullTable(data: ReportData): string {
 async function curvesSection(data: ReportData): Promise<string> {
   const curves = data.curves ?? [];
   if (curves.length === 0) return section('curves', 'Training curves', null);
-  const kinds: ModelKind[] = ['teacher', 'student', 'momke'];
-  const figs = await Promise.all(kinds.filter((k) => curves.some((c) => c.kind === k)).map((k) => chart(curvesSpec(k, curves.filter((c) => c.kind === k)))));
+  const figs = await Promise.all(MODEL_KINDS.filter((k) => curves.some((c) => c.kind === k)).map((k) => chart(curvesSpec(k, curves.filter((c) => c.kind === k)))));
   return section('curves', 'Training curves', figs.join(''), 'One line per fold (and seed), coloured by condition; dashes mark training stages.');
 }
 

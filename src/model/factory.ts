@@ -1,5 +1,10 @@
-/** Build a model by kind from the run's hyper-parameters and the corpus' shape. */
+/**
+ * Build a model by kind from the run's hyper-parameters and the corpus' shape. Adding a model is
+ * its file plus one entry in `MODELS` (and its name in `MODEL_KINDS`, types.ts).
+ */
 import type { Modality, Task } from '../data/types.ts';
+import { GCNet } from './gcnet.ts';
+import { MMIN } from './mmin.ts';
 import { MoMKE } from './momke.ts';
 import { Student } from './student.ts';
 import { Teacher } from './teacher.ts';
@@ -25,13 +30,14 @@ export function modelConfig(hyper: ModelHyper, corpus: CorpusShape, decoderHidde
   };
 }
 
+const MODELS: Record<ModelKind, new (config: ModelConfig, seed: number) => MerModel> = {
+  student: Student,
+  teacher: Teacher,
+  momke: MoMKE,
+  mmin: MMIN,
+  gcnet: GCNet,
+};
+
 export function createModel(kind: ModelKind, config: ModelConfig, seed: number): MerModel {
-  switch (kind) {
-    case 'student':
-      return new Student(config, seed);
-    case 'teacher':
-      return new Teacher(config, seed);
-    case 'momke':
-      return new MoMKE(config, seed);
-  }
+  return new MODELS[kind](config, seed);
 }

@@ -18,7 +18,7 @@ export function batchInputs(batch: Batch, complete = false): ModelInputs {
   }
   const umask = tf.tensor2d(batch.umask, [B, S]);
   const avail = complete ? tf.tile(tf.reshape(umask, [B, S, 1]), [1, 1, 3]) : tf.tensor3d(batch.avail, [B, S, 3]);
-  return { x, umask, avail };
+  return { x, umask, avail, speakers: tf.tensor2d(batch.speakers, [B, S]) };
 }
 
 /** [B, S] labels (class indices as floats, or regression scores). */
@@ -33,5 +33,5 @@ export function modalityMasks(inputs: ModelInputs): Record<Modality, tf.Tensor> 
 }
 
 export function disposeInputs(inputs: ModelInputs): void {
-  tf.dispose([inputs.x.a, inputs.x.t, inputs.x.v, inputs.umask, inputs.avail]);
+  tf.dispose([inputs.x.a, inputs.x.t, inputs.x.v, inputs.umask, inputs.avail, inputs.speakers]);
 }

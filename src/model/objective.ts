@@ -4,7 +4,9 @@
  *   adds the reconstruction of every modality and 0.001 * MI term; `fusedStage1` adds the task loss
  *   on the fused output (this project's earlier default).
  * - stage 2 (the condition's masks): task loss + L_rec against the batch's true features for the
- *   student and the teacher; task loss alone for MoMKE (no decoder).
+ *   student, the teacher and GCNet; task loss alone for MoMKE (no decoder).
+ * - a model without unimodal heads (MMIN's pre-training) has only the fused task loss in stage 1;
+ *   a model's own terms (`aux`, MMIN's imagination losses) are added as they come.
  */
 import * as tf from '@tensorflow/tfjs';
 import { MODALITIES, type Batch } from '../data/types.ts';
@@ -32,16 +34,17 @@ export function objective(model: MerModel, inputs: ModelInputs, labels: tf.Tenso
     const task = model.config.task;
     const terms: tf.Tensor[] = [];
     if (opts.stage === 1) {
-      if (opts.fusedStage1) terms.push(taskLoss(task, out.logits, labels, inputs.umask));
-      for (const m of MODALITIES) terms.push(taskLoss(task, out.unimodal![m], labels, inputs.umask));
+      if (opts.fusedStage1 || !out.unimodal) terms.push(taskLoss(task, out.logits, labels, inputs.umask));
+      if (out.unimodal) for (const m of MODALITIES) terms.push(taskLoss(task, out.unimodal[m], labels, inputs.umask));
       if (out.joint) {
-        terms.push(tf.mul(miLoss(out.reps, out.joint, inputs.umask), MI_WEIGHT));
+        terms.push(tf.mul(miLoss(out.reps!, out.joint, inputs.umask), MI_WEIGHT));
         if (out.recon) terms.push(recAllLoss(out.recon, inputs));
       }
     } else {
       terms.push(taskLoss(task, out.logits, labels, inputs.umask));
       if (out.recon) terms.push(recLoss(out.recon, inputs));
     }
+    if (out.aux) terms.push(out.aux);
     return tf.addN(terms) as tf.Scalar;
   });
 }

@@ -19,9 +19,9 @@ export class ParamStore {
 
   constructor(readonly rng: Rng) {}
 
-  private add(name: string, init: tf.Tensor): tf.Variable {
+  private add(name: string, init: tf.Tensor, trainable = true): tf.Variable {
     if (this.vars.has(name)) throw new Error(`parameter ${name} registered twice`);
-    const v = tf.variable(init, true, name + '#' + uid++);
+    const v = tf.variable(init, trainable, name + '#' + uid++);
     init.dispose();
     this.vars.set(name, v);
     return v;
@@ -35,6 +35,14 @@ export class ParamStore {
   /** Zero vector (biases). */
   zeros(name: string, n: number): tf.Variable {
     return this.add(name, tf.zeros([n]));
+  }
+
+  /**
+   * A zero weight the optimiser never updates (tfjs leaves non-trainable variables out of
+   * `variableGrads`), saved and restored with the others: MMIN's frozen imagination targets.
+   */
+  frozen(name: string, shape: number[]): tf.Variable {
+    return this.add(name, tf.zeros(shape), false);
   }
 
   names(): string[] {

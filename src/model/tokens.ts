@@ -78,9 +78,10 @@ export function resultOnGrid(L: TokenLayout, r: ForwardResult): ForwardResult {
     Object.fromEntries(Object.entries<tf.Tensor>(o).map(([k, t]) => [k, L.toGrid(t)])) as Record<K, tf.Tensor>;
   return {
     logits: L.toGrid(r.logits),
-    reps: grid(r.reps),
+    reps: r.reps && grid(r.reps),
     joint: r.joint && grid(r.joint),
     recon: r.recon && L.toGrid(r.recon),
     unimodal: r.unimodal && grid(r.unimodal),
+    aux: r.aux,
   };
 }

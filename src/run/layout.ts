@@ -13,7 +13,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { foldIndexesSaved } from '../curriculum/retrieval-index.ts';
-import type { ModelKind } from '../model/types.ts';
+import { MODEL_KINDS, type ModelKind } from '../model/types.ts';
 import { FeaturePipeline } from '../train/features.ts';
 import type { ModelFiles, UnitFiles } from '../train/files.ts';
 import { parseUnit, unitName, type Unit } from './unit.ts';
@@ -59,9 +59,7 @@ export class UnitLayout implements UnitFiles {
   readonly features: string;
   readonly finetuneReport: string;
   readonly indexes: string;
-  readonly teacher: ModelFiles;
-  readonly student: ModelFiles;
-  readonly momke: ModelFiles;
+  readonly models: Record<ModelKind, ModelFiles>;
 
   constructor(
     readonly dir: string,
@@ -76,10 +74,7 @@ export class UnitLayout implements UnitFiles {
     this.finetuneReport = join(this.fold.features, 'finetune.json');
     this.indexes = this.fold.indexes;
     // Only a unit inside a fold shares stage 1 with its siblings.
-    const model = (kind: ModelKind) => modelFiles(join(dir, kind), fold && fold.stage1(kind));
-    this.teacher = model('teacher');
-    this.student = model('student');
-    this.momke = model('momke');
+    this.models = Object.fromEntries(MODEL_KINDS.map((kind) => [kind, modelFiles(join(dir, kind), fold && fold.stage1(kind))])) as Record<ModelKind, ModelFiles>;
   }
 
   /** A unit is done when its `unit.json` exists (written after everything else). */
@@ -88,7 +83,7 @@ export class UnitLayout implements UnitFiles {
   }
   /** A model of this kind was trained to the end (`model.json` is written after the weights). */
   modelSaved(kind: ModelKind): boolean {
-    return existsSync(join(this[kind].model, 'model.json'));
+    return existsSync(join(this.models[kind].model, 'model.json'));
   }
   /** A unit folder holds `hardy.json` from its start. */
   started(): boolean {

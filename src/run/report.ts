@@ -3,6 +3,7 @@
  * diagnostics (curriculum.jsonl), confusion matrices (unit.json), summed or listed over units.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { MODEL_KINDS } from '../model/types.ts';
 import type { EpochDiagnostics } from '../curriculum/diagnostics.ts';
 import { curriculumSections, robustnessCurve, type ConfusionMatrix, type EvalResults, type ModelKind, type ReportData, type RobustnessCurve, type RunResults, type TrainingCurve } from '../eval/report-data.ts';
 import type { EpochRecord } from '../train/trainer.ts';
@@ -47,8 +48,8 @@ export function collectReportData(runDir: string, baselineDir?: string): ReportD
   const confusion = new Map<string, number[][]>();
   const diagsByUnit: Array<{ where: { condition: string; fold: number }; diags: EpochDiagnostics[] }> = [];
   for (const { layout: u, name, seed, fold } of new RunLayout(runDir).units()) {
-    for (const kind of ['teacher', 'student', 'momke'] as ModelKind[]) {
-      const recs = readJsonLines<EpochRecord>(u[kind].metrics);
+    for (const kind of MODEL_KINDS) {
+      const recs = readJsonLines<EpochRecord>(u.models[kind].metrics);
       if (!recs.length) continue;
       curves.push({
         kind,

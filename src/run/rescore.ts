@@ -81,7 +81,7 @@ export function rescoreRun(opts: RescoreOptions): EvalResults {
     const pipeline = FeaturePipeline.load(u.layout.features);
     let model: MerModel | undefined;
     try {
-      const loaded = loadModel(u.layout[kind].model);
+      const loaded = loadModel(u.layout.models[kind].model);
       model = loaded.model;
       const test = pipeline.transformCorpus({ ...corpus, dialogues: fold.test }).dialogues;
       const scoreUnder = (condition: Condition | undefined, masks?: MaskSet) => {
@@ -89,7 +89,7 @@ export function rescoreRun(opts: RescoreOptions): EvalResults {
         return { p, metrics: score(p.preds, p.labels) };
       };
       if (!opts.conditions || (u.unit.protocol === 'fixed' && opts.conditions.includes(u.unit.condition))) {
-        const { p, metrics } = u.unit.protocol === 'fixed' ? scoreUnder(u.unit.condition) : scoreUnder(undefined, loadMasks(u.layout[kind].testMasks));
+        const { p, metrics } = u.unit.protocol === 'fixed' ? scoreUnder(u.unit.condition) : scoreUnder(undefined, loadMasks(u.layout.models[kind].testMasks));
         own.push({
           seed: u.seed,
           fold: u.fold,

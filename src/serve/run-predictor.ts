@@ -66,7 +66,7 @@ export class RunPredictor implements Predictor {
         folds.set(shared.dir, assets);
       }
       if (!u.modelSaved(kind)) continue; // unit not finished: skip it, say so in info()
-      const model = loadModel(u[kind].model).model;
+      const model = loadModel(u.models[kind].model).model;
       const hardness = existsSync(u.hardness) ? new Map(Object.entries(JSON.parse(readFileSync(u.hardness, 'utf8')) as Record<string, number>)) : undefined;
       // A random-missing model serves every condition; a fixed one only its own.
       const conds: Condition[] = unit.protocol === 'random' ? [...CONDITIONS] : [unit.condition];

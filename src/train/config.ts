@@ -31,6 +31,10 @@ export const RunConfigSchema = Type.Object(
     teacher: schedule(200, 100),
     student: schedule(50, 25),
     momke: schedule(200, 100),
+    /** Stage 1 = MMIN's pre-training on complete inputs; stage 2 = the imagination network. */
+    mmin: schedule(200, 100),
+    /** One stage (stage1Epochs 0): GCNet trains on the condition from the start. */
+    gcnet: schedule(100, 0),
     finetune: Type.Object(
       {
         enabled: Type.Boolean({ default: true, description: 'Stage 0: fine-tune a per-modality MLP on the fold\'s training utterances.' }),

@@ -13,7 +13,7 @@ export interface Predictions {
   labels: number[];
   /** Class index (classification) or score (regression). */
   preds: number[];
-  /** Stage 1 only: per-modality unimodal predictions. */
+  /** Stage 1 of a model with unimodal heads only: per-modality unimodal predictions. */
   unimodal?: Record<Modality, number[]>;
 }
 
@@ -48,7 +48,6 @@ function realRows(t: tf.Tensor, batch: Batch, C: number): number[] {
 export function predict(model: MerModel, dialogues: readonly Dialogue[], opts: PredictOptions): Predictions {
   const C = model.config.numClasses;
   const out: Predictions = { ids: [], labels: [], preds: [] };
-  if (opts.stage === 1) out.unimodal = { a: [], t: [], v: [] };
   const batches = makeBatches(dialogues, { batchSize: opts.batchSize, condition: opts.condition, masks: opts.masks });
   for (const batch of batches) {
     const res = tf.tidy(() => {
@@ -56,7 +55,7 @@ export function predict(model: MerModel, dialogues: readonly Dialogue[], opts: P
       return { logits: r.logits, uni: r.unimodal };
     });
     out.preds.push(...realRows(res.logits, batch, C));
-    if (res.uni) for (const m of MODALITIES) out.unimodal![m].push(...realRows(res.uni[m], batch, C));
+    if (res.uni) for (const m of MODALITIES) (out.unimodal ??= { a: [], t: [], v: [] })[m].push(...realRows(res.uni[m], batch, C));
     tf.dispose([res.logits, ...(res.uni ? Object.values(res.uni) : [])]);
     batch.uttIds.forEach((row, b) =>
       row.forEach((id, s) => {

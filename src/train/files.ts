@@ -3,6 +3,7 @@
  * decided by `src/run/layout.ts`, never here. Folders are given whole where their content is one
  * format owned by a module below (a checkpoint, a saved model, a feature pipeline, the indexes).
  */
+import type { ModelKind } from '../model/types.ts';
 
 /** One model's training (trainer.ts). */
 export interface ModelFiles {
@@ -36,7 +37,6 @@ export interface UnitFiles {
   finetuneReport: string;
   /** Fold-shared: the retrieval indexes' folder. */
   indexes: string;
-  teacher: ModelFiles;
-  student: ModelFiles;
-  momke: ModelFiles;
+  /** Each model kind's files (`<unit>/<kind>/`). */
+  models: Record<ModelKind, ModelFiles>;
 }

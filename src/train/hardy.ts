@@ -212,7 +212,7 @@ export async function trainHardy(job: HardyJob): Promise<HardyResult> {
       throw new HardyError(`${corpus.source}: the oracle hardness needs the ground truth of a synthetic corpus (difficulty.json beside the labels); this corpus has none`);
     }
     if (cc.hardness !== 'oracle') {
-      teacher = await train({ ...common, kind: 'teacher', files: files?.teacher, selectOn: cc.teacherSelection === 'reconstruction' ? 'reconstruction' : 'task' });
+      teacher = await train({ ...common, kind: 'teacher', files: files?.models.teacher, selectOn: cc.teacherSelection === 'reconstruction' ? 'reconstruction' : 'task' });
     }
     timing.teacherS = seconds(t);
     curriculum = new Curriculum(teacher?.model, retriever, cc, corpus.task, mixSeed(config.seed, STREAM.curriculum, fold.index), truthOf(corpus));
@@ -225,7 +225,7 @@ export async function trainHardy(job: HardyJob): Promise<HardyResult> {
   const result = await train({
     ...common,
     kind: spec.model,
-    files: files?.[spec.model],
+    files: files?.models[spec.model],
     hooks: spec.selfViews
       ? { viewsFor: (batch) => Array.from({ length: cc.K + 1 }, () => batch) }
       : curriculum

@@ -1,7 +1,9 @@
 /**
- * HARDY-MER and its ablations as named presets over one pipeline (train/hardy.ts). Kept free of
+ * HARDY-MER, its ablations and the baselines as named presets over one pipeline (train/hardy.ts).
+ * A new method is a model file (registered in model/factory.ts) plus one entry here. Kept free of
  * tensor code so the CLI can list them without loading the engine.
  */
+import type { ModelKind } from '../model/types.ts';
 import type { RunConfig } from './config.ts';
 
 export type HardyMethod =
@@ -18,12 +20,14 @@ export type HardyMethod =
   | 'random-k'
   | 'centred'
   | 'no-finetune'
-  | 'momke';
+  | 'momke'
+  | 'mmin'
+  | 'gcnet';
 
 export interface MethodSpec {
   describe: string;
-  /** The deployed model. */
-  model: 'student' | 'momke';
+  /** The deployed model (its schedule is `config[model]`). */
+  model: Exclude<ModelKind, 'teacher'>;
   /** Teacher + retrieval curriculum in the student's stage 2. */
   curriculum: boolean;
   /** Stage 2 takes K + 1 steps on the batch itself (no teacher, no retrieval): the step-matched control. */
@@ -56,6 +60,8 @@ export const HARDY_METHODS: Record<HardyMethod, MethodSpec> = {
   centred: { describe: 'hardness sigmoid centred at 0.5 (centre = 0.5), so K_i spans K_min..K', model: 'student', curriculum: true, apply: (c) => curr(c, { centre: 0.5 }) },
   'no-finetune': { describe: 'HARDY-MER on the raw features (no stage 0)', model: 'student', curriculum: true, apply: (c) => ({ ...c, finetune: { ...c.finetune, enabled: false } }) },
   momke: { describe: 'MoMKE baseline on the same features', model: 'momke', curriculum: false, apply: same },
+  mmin: { describe: 'MMIN baseline: pre-trained encoders, cascade residual imagination with a cycle', model: 'mmin', curriculum: false, apply: same },
+  gcnet: { describe: 'GCNet baseline: speaker and temporal graphs over the dialogue, completion loss', model: 'gcnet', curriculum: false, apply: same },
 };
 
 export function isHardyMethod(s: string): s is HardyMethod {

@@ -7,13 +7,13 @@ import { trainingLoss, type LossOpts } from '../model/objective.ts';
 import type { MerModel } from '../model/types.ts';
 import type { Adam } from './adam.ts';
 
-/** Gradients of `f` keyed by parameter name (parameters `f` does not touch are absent). */
+/** Gradients of `f` keyed by parameter name (parameters `f` does not touch, and frozen ones, are absent). */
 export function paramGrads(model: Pick<MerModel, 'params'>, f: () => tf.Scalar): { value: tf.Scalar; grads: Map<string, tf.Tensor> } {
   const byVar = new Map<string, string>();
   for (const [name, v] of model.params.vars) byVar.set(v.name, name);
-  const { value, grads } = tf.variableGrads(f, [...model.params.vars.values()]);
+  const { value, grads } = tf.variableGrads(f, [...model.params.vars.values()].filter((v) => v.trainable));
   const out = new Map<string, tf.Tensor>();
-  for (const [vname, g] of Object.entries(grads)) out.set(byVar.get(vname)!, g);
+  for (const [vname, g] of Object.entries(grads)) if (g) out.set(byVar.get(vname)!, g);
   return { value, grads: out };
 }
 

@@ -97,6 +97,8 @@ interface TrainState {
   history: EpochRecord[];
   best: Best;
   unimodalBest: Record<Modality, Best>;
+  /** Models without unimodal heads (MMIN): the best stage-1 epoch by the fused score. */
+  stage1Best?: Best;
   switched: boolean;
   restored?: Record<Modality, number>;
   sinceBest: number;
@@ -144,6 +146,8 @@ interface Training {
   /** Weights of the best epoch so far, and each modality's best stage-1 expert. */
   bestWeights?: TensorSet;
   snaps: Partial<Record<Modality, TensorSet>>;
+  /** A model without unimodal heads: the weights of its best stage-1 epoch (restored whole at the switch). */
+  stage1Snap?: TensorSet;
   /** First epoch to run (after a restore). */
   start: number;
   progress: Progress;
@@ -213,6 +217,7 @@ function restoreOrInit(job: TrainJob): Training {
   };
   let bestWeights: TensorSet | undefined;
   const snaps: Partial<Record<Modality, TensorSet>> = {};
+  let stage1Snap: TensorSet | undefined;
   let start = 0;
   if (files) {
     let ck = loadCheckpoint<TrainState>(files.checkpoint, model);
@@ -227,20 +232,31 @@ function restoreOrInit(job: TrainJob): Training {
       adam.setState({ step: ck.state.adamStep, m: ck.sets['adam.m'] ?? new Map(), v: ck.sets['adam.v'] ?? new Map() });
       bestWeights = ck.sets.best;
       for (const m of MODALITIES) if (ck.sets[`expert.${m}`]) snaps[m] = ck.sets[`expert.${m}`];
+      stage1Snap = ck.sets.stage1;
       start = ck.epoch + 1;
     }
     // The metrics file is the history: rewriting it drops lines of an epoch that was cut short.
     writeFileAtomic(files.metrics, st.history.map((r) => JSON.stringify(r) + '\n').join(''));
   }
   const progress = new Progress(label, sched.epochs, start, job.progress);
-  return { job, sched, random, label, model, adam, validMasks, testMasks, hasStage2, stage1Checkpoint, st, bestWeights, snaps, start, progress };
+  return { job, sched, random, label, model, adam, validMasks, testMasks, hasStage2, stage1Checkpoint, st, bestWeights, snaps, stage1Snap, start, progress };
 }
 
-/** The stage switch: each modality's expert (projection, blocks, unimodal head) back to its best stage-1 epoch. */
+/**
+ * The stage switch: each modality's expert (projection, blocks, unimodal head) back to its best
+ * stage-1 epoch; a model without unimodal heads gets its whole best stage-1 epoch back. Then the
+ * model's own stage-2 hook (MMIN freezes its pre-trained parts).
+ */
 function enterStage2(tr: Training): void {
   const { st, snaps, model } = tr;
   for (const m of MODALITIES) if (snaps[m]) model.params.setWeights(snaps[m]!, `stage-1 snapshot of ${m}`);
   st.restored = { a: st.unimodalBest.a.epoch, t: st.unimodalBest.t.epoch, v: st.unimodalBest.v.epoch };
+  if (tr.stage1Snap) {
+    model.params.setWeights(tr.stage1Snap, 'best stage-1 epoch');
+    const e = st.stage1Best!.epoch;
+    st.restored = { a: e, t: e, v: e };
+  }
+  model.beginStage2?.();
   st.switched = true;
 }
 
@@ -318,8 +334,10 @@ function evaluateEpoch(tr: Training, epoch: number, stage: Stage, ran: EpochRun)
   if (ran.hookInfo) record.hooks = ran.hookInfo;
   if (stage === 1) {
     const p = predict(model, job.config.selection === 'val' ? fold.valid : fold.test, { stage: 1, batchSize, complete: true });
-    record.unimodal = { a: 0, t: 0, v: 0 };
-    for (const m of MODALITIES) record.unimodal[m] = job.score(p.unimodal![m], p.labels)[job.primary]!;
+    if (p.unimodal) {
+      record.unimodal = { a: 0, t: 0, v: 0 };
+      for (const m of MODALITIES) record.unimodal[m] = job.score(p.unimodal[m], p.labels)[job.primary]!;
+    }
   }
   if (stage === 2 && job.selectOn === 'reconstruction') {
     const val = job.config.selection === 'val';
@@ -342,6 +360,13 @@ function recordSelection(tr: Training, record: EpochRecord): void {
         st.unimodalBest[m] = { epoch, score: s };
         tr.snaps[m] = model.params.getWeights(modalityWeights(m));
       }
+    }
+  } else if (record.stage === 1) {
+    // A model without unimodal heads (MMIN): its whole best stage-1 epoch by the fused score.
+    const fused = (job.config.selection === 'val' ? record.valid! : record.test)[job.primary]!;
+    if (fused > (st.stage1Best?.score ?? -Infinity)) {
+      st.stage1Best = { epoch, score: fused };
+      tr.stage1Snap = model.params.getWeights();
     }
   }
   if (record.stage === 2 || !tr.hasStage2) {
@@ -367,6 +392,7 @@ function saveEpoch(tr: Training, record: EpochRecord): void {
   const sets: Record<string, TensorSet> = { 'adam.m': a.m, 'adam.v': a.v };
   if (tr.bestWeights) sets.best = tr.bestWeights;
   for (const m of MODALITIES) if (tr.snaps[m]) sets[`expert.${m}`] = tr.snaps[m]!;
+  if (tr.stage1Snap) sets.stage1 = tr.stage1Snap;
   tr.st.adamStep = a.step;
   saveCheckpoint(files.checkpoint, record.epoch, tr.model, tr.st, sets);
   if (tr.stage1Checkpoint && record.epoch === tr.sched.stage1Epochs - 1 && !hasCheckpoint(tr.stage1Checkpoint)) {

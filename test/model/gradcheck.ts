@@ -11,7 +11,9 @@
  * the skipped fraction. A wrong gradient does not make the two estimates disagree, so this does
  * not hide errors.
  */
+import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
+import type { ParamStore } from '../../src/model/params.ts';
 import { Rng } from '../../src/util/rng.ts';
 
 export interface GradCheckResult {
@@ -101,4 +103,16 @@ export function randTensor(shape: number[], rng: Rng, scale = 1): tf.Tensor {
   const vals = new Float32Array(n);
   for (let i = 0; i < n; i++) vals[i] = rng.normal() * scale;
   return tf.tensor(vals, shape);
+}
+
+/** Gradient check of sum(module(inputs) * R) w.r.t. the module's parameters and its inputs (relative error < 1e-2). */
+export function checkModule(params: ParamStore, inputs: Record<string, tf.Variable>, apply: () => tf.Tensor, eps = 1e-2): void {
+  const outShape = tf.tidy(() => apply()).shape;
+  const R = randTensor(outShape, new Rng(99));
+  const vars: Record<string, tf.Variable> = { ...inputs };
+  for (const [name, v] of params.vars) vars[name] = v;
+  const r = gradCheck(vars, () => tf.tidy(() => tf.sum(tf.mul(apply(), R))) as tf.Scalar, { eps });
+  assert.ok(r.analyticNorm > 1e-3, `gradient is trivially zero (${r.analyticNorm})`);
+  assert.ok(r.worst < 1e-2, `gradient mismatch ${r.worst.toExponential(2)} at ${r.worstVar}`);
+  R.dispose();
 }

@@ -9,12 +9,11 @@ import { ParamStore } from '../../src/model/params.ts';
 import { TokenLayout } from '../../src/model/tokens.ts';
 import { Rng } from '../../src/util/rng.ts';
 import { tinyConfig } from './fixtures.ts';
-import { gradCheck, randTensor, randVar } from './gradcheck.ts';
+import { checkModule as check, randVar } from './gradcheck.ts';
 
 const B = 3;
 const S = 4;
 const D = 8;
-const TOL = 1e-2;
 const evalCtx: Ctx = { training: false };
 // Training mode with a fresh generator on every call: the same dropout masks each evaluation, so
 // finite differences see the same function autograd differentiated.
@@ -33,18 +32,6 @@ function keyMask(): tf.Tensor {
 
 /** The same as rows [N] of L, as the layers take it. */
 const keyRows = (): tf.Tensor => L.toRows(keyMask());
-
-/** Gradient check of sum(module(inputs) * R) w.r.t. the module's parameters and its inputs. */
-function check(params: ParamStore, inputs: Record<string, tf.Variable>, apply: () => tf.Tensor, eps = 1e-2): void {
-  const outShape = tf.tidy(() => apply()).shape;
-  const R = randTensor(outShape, new Rng(99));
-  const vars: Record<string, tf.Variable> = { ...inputs };
-  for (const [name, v] of params.vars) vars[name] = v;
-  const r = gradCheck(vars, () => tf.tidy(() => tf.sum(tf.mul(apply(), R))) as tf.Scalar, { eps });
-  assert.ok(r.analyticNorm > 1e-3, `gradient is trivially zero (${r.analyticNorm})`);
-  assert.ok(r.worst < TOL, `gradient mismatch ${r.worst.toExponential(2)} at ${r.worstVar}`);
-  R.dispose();
-}
 
 describe('layers: finite-difference gradient checks', () => {
   before(async () => {

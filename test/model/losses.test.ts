@@ -20,6 +20,7 @@ function recFixture(): { inputs: ModelInputs; recon: tf.Tensor } {
     umask: tf.tensor2d([1, 1, 0], [1, 3]),
     // utterance 0: only a available (t, v missing); utterance 1: a and v available (t missing)
     avail: tf.tensor3d([1, 0, 0, 1, 0, 1, 0, 0, 0], [1, 3, 3]),
+    speakers: tf.zeros([1, 3]),
   };
   // recon order a, t, v: [a | t0 t1 | v]
   const recon = tf.tensor3d([0, 1, 2, 5, 0, 0, 0, 0, 0, 0, 0, 0], [1, 3, 4]);

@@ -5,14 +5,14 @@ import { initEngine } from '../../src/engine/backend.ts';
 import { createModel } from '../../src/model/factory.ts';
 import { batchInputs, batchLabels, disposeInputs } from '../../src/model/inputs.ts';
 import { objective } from '../../src/model/objective.ts';
-import type { MerModel, ModelKind, Stage } from '../../src/model/types.ts';
+import { MODEL_KINDS, type MerModel, type ModelKind, type Stage } from '../../src/model/types.ts';
 import { Adam } from '../../src/train/adam.ts';
 import { paramGrads, trainStep } from '../../src/train/step.ts';
 import { Rng } from '../../src/util/rng.ts';
 import { randomBatch, tinyConfig } from './fixtures.ts';
 import { gradCheck } from './gradcheck.ts';
 
-const KINDS: ModelKind[] = ['student', 'teacher', 'momke'];
+const KINDS = MODEL_KINDS;
 /** Mixed availability: utterance s of dialogue b keeps a subset that varies, one has none at all. */
 const mixed = (b: number, s: number): [number, number, number] =>
   b === 1 && s === 0 ? [0, 0, 0] : [[1, 0, 0], [0, 1, 1], [1, 1, 0], [0, 0, 1]][(b + s) % 4] as [number, number, number];
@@ -21,10 +21,10 @@ const mixed = (b: number, s: number): [number, number, number] =>
  * Move every weight off its initial value (biases start at exactly 0, which puts ReLUs fed by a
  * zero-filled modality exactly on their kink, where finite differences are meaningless).
  */
-function jitter(model: MerModel): void {
+function jitter(model: MerModel, scale = 0.05): void {
   const rng = new Rng(17);
   const w = model.params.getWeights();
-  for (const d of w.values()) for (let i = 0; i < d.values.length; i++) d.values[i] = d.values[i]! + 0.05 * rng.normal();
+  for (const d of w.values()) for (let i = 0; i < d.values.length; i++) d.values[i] = d.values[i]! + scale * rng.normal();
   model.params.setWeights(w);
 }
 
@@ -44,10 +44,16 @@ describe('models: whole-objective gradient checks', () => {
         const batch = randomBatch(cfg, [4, 2], 9, mixed);
         const inputs = batchInputs(batch, stage === 1);
         const labels = batchLabels(batch);
-        jitter(model);
+        // GCNet at this size and its initial scale passes almost no gradient to its deeper recurrent
+        // weights (about 1e-7, below what float32 differences resolve); larger weights make it measurable.
+        jitter(model, kind === 'gcnet' ? 0.3 : 0.05);
+        if (stage === 2) model.beginStage2?.(); // MMIN: non-zero frozen targets
         // Every layer type has its own exhaustive check (layers.test.ts); here a spread of ~16
         // parameters across the model checks the wiring between them at an affordable cost.
-        const all = [...model.params.vars];
+        // MMIN's stage-2 cycle target is its own encoders' output with the gradient stopped, so the
+        // encoders' analytic gradient is by design not the loss's derivative (their stage-1 check covers them).
+        const detached = (name: string): boolean => kind === 'mmin' && stage === 2 && name.startsWith('proj.');
+        const all = [...model.params.vars].filter(([name, v]) => v.trainable && !detached(name));
         const stride = Math.max(1, Math.floor(all.length / 16));
         const vars = Object.fromEntries(all.filter((_, i) => i % stride === 0));
         const f = (): tf.Scalar => objective(model, inputs, labels, { stage, training: true, rng: new Rng(3) });
@@ -71,7 +77,8 @@ describe('models: whole-objective gradient checks', () => {
  * reconstruction of every modality (decoder through the fusion's hidden layer, not its output).
  * Stage 2: task + reconstruction through the fusion head and decoder; the unimodal heads rest.
  */
-const LEARNS: Record<ModelKind, Record<Stage, string[]>> = {
+/** The HARDY-MER models and MoMKE (the baselines' own wiring: test/model/baselines.test.ts). */
+const LEARNS: Partial<Record<ModelKind, Record<Stage, string[]>>> = {
   student: { 1: ['proj.', 'expert.', 'uni.'], 2: ['proj.', 'expert.', 'fusion.', 'decoder.'] },
   teacher: { 1: ['proj.', 'expert.', 'uni.', 'ca.', 'fusion.W1.', 'decoder.'], 2: ['proj.', 'expert.', 'fusion.', 'decoder.'] },
   momke: { 1: ['proj.', 'expert.', 'uni.'], 2: ['proj.', 'expert.', 'fusion.', 'router.'] },
@@ -81,7 +88,7 @@ describe('models: every parameter that should learn gets a gradient, and no othe
   before(async () => {
     await initEngine();
   });
-  for (const kind of KINDS) {
+  for (const kind of Object.keys(LEARNS) as ModelKind[]) {
     for (const stage of [1, 2] as Stage[]) {
       for (const fusedStage1 of stage === 1 ? [false, true] : [false]) {
         it(`${kind} stage ${stage}${fusedStage1 ? ' (fused head in stage 1)' : ''}`, () => {
@@ -91,7 +98,7 @@ describe('models: every parameter that should learn gets a gradient, and no othe
           const inputs = batchInputs(batch, stage === 1);
           jitter(model);
           const { value, grads } = paramGrads(model, () => objective(model, inputs, batchLabels(batch), { stage, training: false, fusedStage1 }));
-          const learns = [...LEARNS[kind][stage], ...(fusedStage1 ? ['fusion.'] : [])];
+          const learns = [...LEARNS[kind]![stage], ...(fusedStage1 ? ['fusion.'] : [])];
           for (const name of model.params.vars.keys()) {
             // A key bias adds q.b_k to every score of a query's row: softmax ignores it, so its
             // exact gradient is 0 (float32 leaves ~1e-9) whatever the wiring.
@@ -119,6 +126,7 @@ describe('models: mask invariants', () => {
     it(`${kind}: padding does not change real outputs; unavailable features are ignored`, () => {
       const cfg = tinyConfig();
       const model = createModel(kind, cfg, 2);
+      jitter(model); // GCNet: non-zero biases, so padding steps would move an unmasked recurrent state
       // Dialogue 0 alone (S = 3) vs padded next to a longer dialogue (S = 5), with garbage at the padding.
       const avail = (_b: number, s: number): [number, number, number] => [1, s % 2, 1];
       const both = randomBatch(cfg, [3, 5], 4, avail);

@@ -1,0 +1,72 @@
+/**
+ * LSTMs over the utterances of each dialogue, on the padded [B, S, ·] grid (a recurrence needs the
+ * order, so rows would buy nothing here). Shapes: B dialogues, S steps, H hidden per direction.
+ *
+ *   [i, f, g, o] = x_t W_x + b + h_{t-1} W_h          [B, 4H]
+ *   c = sigmoid(f) c_{t-1} + sigmoid(i) tanh(g),  h = sigmoid(o) tanh(c)
+ *   at padding (mask 0) the state is carried unchanged: (h_t, c_t) = (h_{t-1}, c_{t-1}).
+ *
+ * The backward direction runs the forward recurrence over the grid reversed in time: a dialogue
+ * shorter than S then starts with padding, where the carried state stays exactly zero, so its first
+ * real step (its last utterance) starts from the zero state as with a packed sequence, and no
+ * utterance ever sees another dialogue or the padding.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { drop, Linear, type Ctx } from './layers.ts';
+import type { ParamStore } from './params.ts';
+
+export class Lstm {
+  private readonly inProj: Linear; // W_x, b: [in, 4H]
+  private readonly Wh: tf.Variable; // [H, 4H]
+
+  constructor(params: ParamStore, name: string, inDim: number, readonly hidden: number) {
+    this.inProj = new Linear(params, `${name}.x`, inDim, 4 * hidden);
+    this.Wh = params.matrix(`${name}.h.W`, hidden, 4 * hidden);
+  }
+
+  /** x [B, S, in], mask [B, S] -> [B, S, H]; `reverse` runs from the last step to the first. */
+  apply(x: tf.Tensor, mask: tf.Tensor, reverse = false): tf.Tensor {
+    const [B, S] = mask.shape as [number, number];
+    const H = this.hidden;
+    const xs = reverse ? tf.reverse(x, 1) : x;
+    const ms = reverse ? tf.reverse(mask, 1) : mask;
+    const xw = tf.unstack(this.inProj.apply(xs), 1); // S x [B, 4H], one product for all steps
+    const keep = tf.unstack(tf.expandDims(ms, -1), 1); // S x [B, 1]
+    let h: tf.Tensor = tf.zeros([B, H]);
+    let c: tf.Tensor = tf.zeros([B, H]);
+    const out: tf.Tensor[] = [];
+    for (let t = 0; t < S; t++) {
+      const z = tf.add(xw[t]!, tf.matMul(h, this.Wh));
+      const [i, f, g, o] = tf.split(z, 4, -1) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+      const cNew = tf.add(tf.mul(tf.sigmoid(f), c), tf.mul(tf.sigmoid(i), tf.tanh(g)));
+      const hNew = tf.mul(tf.sigmoid(o), tf.tanh(cNew));
+      const m = keep[t]!;
+      c = tf.add(c, tf.mul(m, tf.sub(cNew, c)));
+      h = tf.add(h, tf.mul(m, tf.sub(hNew, h)));
+      out.push(h);
+    }
+    const y = tf.stack(out, 1);
+    return reverse ? tf.reverse(y, 1) : y;
+  }
+}
+
+/** Stacked bidirectional LSTM: each layer's output is [forward; backward] [B, S, 2H]; dropout between layers. */
+export class BiLstm {
+  private readonly layers: { fwd: Lstm; bwd: Lstm }[] = [];
+
+  constructor(params: ParamStore, name: string, inDim: number, readonly hidden: number, depth: number, private readonly p: number) {
+    for (let l = 0; l < depth; l++) {
+      const d = l === 0 ? inDim : 2 * hidden;
+      this.layers.push({ fwd: new Lstm(params, `${name}.l${l}.fwd`, d, hidden), bwd: new Lstm(params, `${name}.l${l}.bwd`, d, hidden) });
+    }
+  }
+
+  /** x [B, S, in], mask [B, S] -> [B, S, 2H] */
+  apply(x: tf.Tensor, mask: tf.Tensor, ctx: Ctx): tf.Tensor {
+    this.layers.forEach(({ fwd, bwd }, l) => {
+      if (l > 0) x = drop(x, this.p, ctx);
+      x = tf.concat([fwd.apply(x, mask), bwd.apply(x, mask, true)], -1);
+    });
+    return x;
+  }
+}
