@@ -21,6 +21,7 @@ import { dirname } from 'node:path';
 import { HardyError } from '../util/errors.ts';
 import { batchMatMulKernel, fusedMatMulKernel, nativeMatMul, xnnpackMatMul } from './matmul-kernels.ts';
 import { GELU, GELU_GRAD, geluGradConfig, geluKernels } from './gelu-kernel.ts';
+import { lstmCellGradConfig, lstmCellKernels } from './lstm-kernel.ts';
 import { ATTENTION, ATTENTION_GRAD, attentionKernels } from './attention-kernel.ts';
 import { installLeanGradients } from './autograd.ts';
 import { dropoutGradConfig, dropoutKernel } from './dropout-kernel.ts';
@@ -143,7 +144,9 @@ export async function initEngine(options: EngineOptions = {}): Promise<EngineInf
     replaceKernels([
       identityKernel, castKernel(stock(tf.Cast)), sliceKernel(stock(tf.Slice)), splitVKernel(stock(tf.SplitV)), gatherKernel(stock(tf.GatherV2)),
       scatterNdKernel(stock(tf.ScatterNd)),
+      ...lstmCellKernels,
     ]);
+    tf.registerGradient(lstmCellGradConfig);
     tf.registerGradient(geluGradConfig);
     tf.registerGradient(dropoutGradConfig);
   })();

@@ -7,6 +7,7 @@ import type { Rng } from '../util/rng.ts';
 import { ATTENTION, ATTENTION_GRAD, type AttentionAttrs } from './attention-kernel.ts';
 import { DROPOUT, type DropoutAttrs } from './dropout-kernel.ts';
 import { GELU } from './gelu-kernel.ts';
+import { LSTM_CELL } from './lstm-kernel.ts';
 
 /**
  * Exact GELU, 0.5 x (1 + erf(x / sqrt 2)): the native kernel pair when the engine registered it
@@ -39,6 +40,27 @@ export function dropout(x: tf.Tensor, rate: number, rng: Rng, training: boolean)
   if (!training || rate <= 0) return x;
   const attrs: DropoutAttrs = { rate, seed: rng.nextUint32() };
   return tf.engine().runKernel(DROPOUT, { x }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+}
+
+/**
+ * One masked LSTM step (engine/lstm-kernel.ts): z [B, 4H] gate pre-activations [i, f, g, o],
+ * h, c [B, H] the state, m [B] 1 = step, 0 = carry the state -> [h' | c'] [B, 2H]. The kernel pair
+ * when registered, else tfjs ops (the same function).
+ */
+export function lstmCell(z: tf.Tensor, h: tf.Tensor, c: tf.Tensor, m: tf.Tensor): tf.Tensor {
+  if (tf.getKernel(LSTM_CELL, tf.getBackend())) return tf.engine().runKernel(LSTM_CELL, { z, h, c, m }) as tf.Tensor;
+  return lstmCellOps(z, h, c, m);
+}
+
+/** `lstmCell` composed from tfjs ops. */
+export function lstmCellOps(z: tf.Tensor, h: tf.Tensor, c: tf.Tensor, m: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const [i, f, g, o] = tf.split(z, 4, -1) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+    const c2 = tf.add(tf.mul(tf.sigmoid(f), c), tf.mul(tf.sigmoid(i), tf.tanh(g)));
+    const h2 = tf.mul(tf.sigmoid(o), tf.tanh(c2));
+    const keep = tf.expandDims(m, -1);
+    return tf.concat([tf.add(h, tf.mul(keep, tf.sub(h2, h))), tf.add(c, tf.mul(keep, tf.sub(c2, c)))], -1);
+  });
 }
 
 /** x in the forward pass, no gradient in the backward pass (a regression target computed from the model itself). */

@@ -5,6 +5,7 @@
  *   [i, f, g, o] = x_t W_x + b + h_{t-1} W_h          [B, 4H]
  *   c = sigmoid(f) c_{t-1} + sigmoid(i) tanh(g),  h = sigmoid(o) tanh(c)
  *   at padding (mask 0) the state is carried unchanged: (h_t, c_t) = (h_{t-1}, c_{t-1}).
+ * One step is one engine kernel (engine/lstm-kernel.ts) after the product h W_h.
  *
  * The backward direction runs the forward recurrence over the grid reversed in time: a dialogue
  * shorter than S then starts with padding, where the carried state stays exactly zero, so its first
@@ -12,6 +13,7 @@
  * utterance ever sees another dialogue or the padding.
  */
 import * as tf from '@tensorflow/tfjs';
+import { lstmCell } from '../engine/ops.ts';
 import { drop, Linear, type Ctx } from './layers.ts';
 import type { ParamStore } from './params.ts';
 
@@ -31,18 +33,13 @@ export class Lstm {
     const xs = reverse ? tf.reverse(x, 1) : x;
     const ms = reverse ? tf.reverse(mask, 1) : mask;
     const xw = tf.unstack(this.inProj.apply(xs), 1); // S x [B, 4H], one product for all steps
-    const keep = tf.unstack(tf.expandDims(ms, -1), 1); // S x [B, 1]
+    const keep = tf.unstack(ms, 1); // S x [B]
     let h: tf.Tensor = tf.zeros([B, H]);
     let c: tf.Tensor = tf.zeros([B, H]);
     const out: tf.Tensor[] = [];
     for (let t = 0; t < S; t++) {
-      const z = tf.add(xw[t]!, tf.matMul(h, this.Wh));
-      const [i, f, g, o] = tf.split(z, 4, -1) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
-      const cNew = tf.add(tf.mul(tf.sigmoid(f), c), tf.mul(tf.sigmoid(i), tf.tanh(g)));
-      const hNew = tf.mul(tf.sigmoid(o), tf.tanh(cNew));
-      const m = keep[t]!;
-      c = tf.add(c, tf.mul(m, tf.sub(cNew, c)));
-      h = tf.add(h, tf.mul(m, tf.sub(hNew, h)));
+      const hc = lstmCell(tf.add(xw[t]!, tf.matMul(h, this.Wh)), h, c, keep[t]!);
+      [h, c] = tf.split(hc, 2, -1) as [tf.Tensor, tf.Tensor];
       out.push(h);
     }
     const y = tf.stack(out, 1);
