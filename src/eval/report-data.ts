@@ -148,8 +148,8 @@ export interface ReportData {
   selection: Selection;
   task: Task;
   results: RunResults;
-  /** The MoMKE baseline run, same shape. */
-  baseline?: RunResults;
+  /** The runs compared against (e.g. MoMKE, MMIN, GCNet), same shape, shown beside `results`. */
+  baselines?: RunResults[];
   /** The resolved run configuration. */
   config?: unknown;
   curves?: TrainingCurve[];

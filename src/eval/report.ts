@@ -76,25 +76,31 @@ function mainMetrics(data: ReportData): string[] {
   return data.task === 'classification' ? ['WA', 'UA'] : ['ACC2', 'F1'];
 }
 
-/** Ours vs the MoMKE baseline vs the published numbers, per condition and the average. */
+/** Published rows of the methods we train (our method name -> the paper's). */
+const PAPER_NAMES: Record<string, string> = { hardy: 'HARDY-MER', momke: 'MoMKE', mmin: 'MMIN', gcnet: 'GCNet' };
+
+/** This run vs every baseline run vs the published numbers, per condition and the average. */
 function comparisonTable(data: ReportData): string {
-  const { results, baseline } = data;
+  const { results } = data;
+  const baselines = data.baselines ?? [];
   const paper = paperTable(data.dataset);
   const metrics = mainMetrics(data);
   const runCell = (run: RunResults) => (m: string, c: string | null) =>
     c ? formatMeanStd(m, run.conditions[c]?.mean[m], run.conditions[c]?.std[m]) : formatMetric(m, run.average[m]);
   const cols = [{ name: `${esc(results.method)}<br><span class="muted">this run</span>`, cell: runCell(results) }];
-  if (baseline) {
+  for (const baseline of baselines) {
     const sel = baseline.selection === 'test' ? ', test-fold selection' : '';
     cols.push({ name: `${esc(baseline.method)}<br><span class="muted">baseline run${sel}</span>`, cell: runCell(baseline) });
   }
   if (paper) {
-    for (const method of ['HARDY-MER', 'MoMKE']) {
+    // HARDY-MER and MoMKE always; the other published methods when the comparison has them.
+    const compared = new Set(['HARDY-MER', 'MoMKE', ...[results, ...baselines].map((r) => PAPER_NAMES[r.method]).filter(Boolean)]);
+    for (const method of paper.rows.map((r) => r.method).filter((m) => compared.has(m)).reverse()) {
       const cell = (m: string, c: string | null) => formatMetric(m, (paperValue(data.dataset, method, (c ?? 'avg') as PaperColumn, m) ?? NaN) / 100);
       cols.push({ name: `${method}<br><span class="muted">paper</span>`, cell });
     }
   }
-  const conds = conditionsOf(results, baseline);
+  const conds = conditionsOf(results, ...baselines);
   // The first column of each metric group carries a divider.
   const edge = (i: number, cls: string) => (i === 0 ? `${cls} edge` : cls);
   const head = [
@@ -143,7 +149,7 @@ function resultsSection(data: ReportData): string {
     `<h3>All metrics: ${esc(data.results.method)}</h3>`,
     allMetricsTable(data.results, metrics),
   ];
-  if (data.baseline) parts.push(`<h3>All metrics: ${esc(data.baseline.method)} baseline</h3>`, allMetricsTable(data.baseline, metrics));
+  for (const b of data.baselines ?? []) parts.push(`<h3>All metrics: ${esc(b.method)} baseline</h3>`, allMetricsTable(b, metrics));
   parts.push(`<details><summary>Per fold and seed</summary>${foldsTable(data.results, metrics)}</details>`);
   if (paper) parts.push(`<details><summary>Every published method (${esc(paper.labels.join(' / '))}, %)</summary>${paperFullTable(data)}</details>`);
   return section('results', 'Results', parts.join(''));

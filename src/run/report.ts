@@ -39,7 +39,7 @@ export function readEval(runDir: string): EvalResults | undefined {
   return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as EvalResults) : undefined;
 }
 
-export function collectReportData(runDir: string, baselineDir?: string): ReportData {
+export function collectReportData(runDir: string, baselineDirs: string[] = []): ReportData {
   const run = readRunFile(runDir);
   const results = readResults(runDir);
   const { task, classNames } = run.corpus;
@@ -92,8 +92,8 @@ export function collectReportData(runDir: string, baselineDir?: string): ReportD
     data.agreement = sections.flatMap((s) => s.agreement ?? []);
     data.caseStudy = sections[0]!.caseStudy;
   }
-  if (baselineDir) data.baseline = readResults(baselineDir);
-  const robustness = [readEval(runDir), baselineDir ? readEval(baselineDir) : undefined]
+  if (baselineDirs.length) data.baselines = baselineDirs.map(readResults);
+  const robustness = [readEval(runDir), ...baselineDirs.map(readEval)]
     .map((e) => (e ? robustnessCurve(e, primary) : undefined))
     .filter((c): c is RobustnessCurve => c !== undefined);
   if (robustness.length) data.robustness = robustness;

@@ -81,7 +81,7 @@ export function sampleReportData(o: { selection?: Selection; dataset?: DatasetNa
   return {
     ...base,
     subtitle: 'Sample data for layout checks',
-    baseline: sampleResults('momke', dataset, selection, 3, 0.64),
+    baselines: [sampleResults('momke', dataset, selection, 3, 0.64), sampleResults('gcnet', dataset, selection, 3, 0.62)],
     config: { seed: 1, teacher: { epochs: 200, lr: 1e-4 }, curriculum: { K: 3, Kmin: 1, beta: 4 }, note: '<b>not html</b>' },
     curves,
     hardness: { values: Array.from({ length: 600 }, () => 1 / (1 + Math.exp(-(rng.normal() * 1.2)))) },

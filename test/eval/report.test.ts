@@ -86,11 +86,16 @@ test('results table: ours (mean ± std), baseline and the paper per condition, a
   const html = await rendered({ selection: 'val' });
   const a = data.results.conditions.a;
   assert.ok(html.includes(`${(a.mean.WA * 100).toFixed(2)} ± ${(a.std.WA * 100).toFixed(2)}`));
-  const b = data.baseline!.conditions.tv;
+  const b = data.baselines![0]!.conditions.tv;
   assert.ok(html.includes(`${(b.mean.UA * 100).toFixed(2)} ± ${(b.std.UA * 100).toFixed(2)}`));
   assert.ok(html.includes(`>${(data.results.average.F1m * 100).toFixed(2)}<`));
   // Published HARDY-MER {a} WA and MoMKE average UA on IEMOCAP-4.
   assert.ok(html.includes('>72.65<') && html.includes('>70.03<'));
+  // Every baseline run has its column, and GCNet's published row joins the paper's columns.
+  const g = data.baselines![1]!.conditions.tv;
+  assert.ok(html.includes(`${(g.mean.UA * 100).toFixed(2)} ± ${(g.std.UA * 100).toFixed(2)}`));
+  assert.ok(html.includes('GCNet<br><span class="muted">paper') && html.includes('>69.32<'), 'GCNet paper average WA');
+  assert.ok(!html.includes('MMIN<br><span class="muted">paper'), 'no column for a method not compared');
   for (const c of ['{a}', '{t}', '{v}', '{a,t}', '{a,v}', '{t,v}', 'Average']) assert.ok(html.includes(`>${c}<`), c);
 });
 

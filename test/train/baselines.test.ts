@@ -15,7 +15,7 @@ import type { WeightData } from '../../src/model/params.ts';
 import type { MerModel } from '../../src/model/types.ts';
 import { train } from '../../src/train/trainer.ts';
 import { synthCorpus } from './corpus.ts';
-import { runTiny, TINY_CONFIG } from './tiny-run.ts';
+import { runTiny, smallMajority, TINY_CONFIG } from './tiny-run.ts';
 
 const strip = (h: { seconds?: number; evalSeconds?: number }[]): unknown[] => h.map(({ seconds: _s, evalSeconds: _e, ...r }) => r);
 
@@ -25,10 +25,7 @@ describe('baselines in the trainer', () => {
   });
 
   it('MMIN and GCNet train on the small synthetic corpus and beat the majority class', async () => {
-    const fold = getFold(synthCorpus('small'), 1, { seed: 1, validFraction: 0.2 });
-    const counts = [0, 0, 0, 0];
-    for (const d of fold.test) for (const u of d.utterances) counts[u.label]!++;
-    const majority = Math.max(...counts) / counts.reduce((a, b) => a + b, 0);
+    const majority = smallMajority();
     for (const [kind, epochs, stage1Epochs] of [['mmin', 10, 4], ['gcnet', 5, 0]] as const) {
       const r = await runTiny(undefined, undefined, {
         kind,

@@ -38,3 +38,11 @@ export async function runTiny(
     progress: { quiet: true },
   });
 }
+
+/** Share of the most frequent class in fold 1's test split of the `small` preset (what runTiny tests on). */
+export function smallMajority(): number {
+  const fold = getFold(synthCorpus('small'), 1, { seed: 1, validFraction: 0.2 });
+  const counts = [0, 0, 0, 0];
+  for (const d of fold.test) for (const u of d.utterances) counts[u.label]!++;
+  return Math.max(...counts) / counts.reduce((a, b) => a + b, 0);
+}

@@ -51,7 +51,7 @@ export function register(program: Command): void {
           log: (line) => say(`[demo] ${method} ${line}`),
         });
       }
-      const html = await renderReport(collectReportData(join(opts.out, 'hardy'), join(opts.out, 'momke')));
+      const html = await renderReport(collectReportData(join(opts.out, 'hardy'), [join(opts.out, 'momke')]));
       const reportPath = new RunLayout(join(opts.out, 'hardy')).reportFile;
       writeFileAtomic(reportPath, html);
       process.stdout.write(formatResultsTable(results.hardy!) + '\n' + formatResultsTable(results.momke!));

@@ -9,14 +9,14 @@ export function register(program: Command): void {
     .command('report')
     .description('Write a self-contained HTML report of a run: results vs baseline and paper, curves, hardness, K_i, neighbours, confusion, case study')
     .requiredOption('--run <dir>', 'run folder written by `hardy-mer train`')
-    .option('--baseline <dir>', 'run folder of a baseline (e.g. --method momke) to compare against')
+    .option('--baseline <dirs...>', 'run folders of baselines (e.g. --method momke, mmin, gcnet) to show beside the run')
     .option('--out <file>', 'output HTML file (default RUNDIR/report.html)')
-    .action(async (opts: { run: string; baseline?: string; out?: string }) => {
+    .action(async (opts: { run: string; baseline?: string[]; out?: string }) => {
       const { renderReport } = await import('../../eval/report.ts');
       const { collectReportData } = await import('../../run/report.ts');
       const { RunLayout } = await import('../../run/layout.ts');
       const out = opts.out ?? new RunLayout(opts.run).reportFile;
-      const write = async () => writeFileAtomic(out, await renderReport(collectReportData(opts.run, opts.baseline)));
+      const write = async () => writeFileAtomic(out, await renderReport(collectReportData(opts.run, opts.baseline ?? [])));
       // into the run folder: one writer at a time; elsewhere, reading a run (even one in training) needs no lock
       const inside = !relative(resolve(opts.run), resolve(out)).startsWith('..');
       if (inside) await withFolderLock(opts.run, 'report', write);
