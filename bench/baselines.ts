@@ -8,7 +8,8 @@
  * per batch after one untimed warm-up step. Models: MoMKE D = 256, depth 4, 2 heads; MMIN D = 256
  * (embeddings 128, autoencoders 256-128-64, five blocks); GCNet H = 200, window 2/2; dropout 0.5.
  * The methods run in turn, `rounds` times (MoMKE, MMIN, GCNet, MoMKE, ...), so a change of machine
- * load shows up as a spread between rounds; ratios are to MoMKE's mean. Last line: one JSON object.
+ * load shows up as a spread between rounds; ratios are of CPU seconds (steadier than wall time on a
+ * shared machine), to MoMKE's mean. Last line: one JSON object.
  */
 import { parseArgs } from 'node:util';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -42,7 +43,8 @@ const SIZES: Record<string, { kind: ModelKind; hidden: number }> = {
   gcnet: { kind: 'gcnet', hidden: 200 },
 };
 
-function epoch(name: string): number {
+/** Wall and CPU seconds (both BLAS threads count) of one epoch of `name`, and its parameter count. */
+function epoch(name: string): { wall: number; cpu: number; params: number } {
   const { kind, hidden } = SIZES[name]!;
   const model = createModel(kind, { hidden, depth: 4, heads: 2, dropout: 0.5, dims: corpus.dims, numClasses: corpus.numClasses, task: corpus.task, decoderHidden: 1024 }, 1);
   model.beginStage2?.();
@@ -51,23 +53,31 @@ function epoch(name: string): number {
   const step = (i: number): number => stepOn(model, adam, () => trainingLoss(model, batches[i]!, { stage: 2, rng }));
   step(0); // warm-up: optimiser moments, kernel caches
   const t = performance.now();
+  const c = process.cpuUsage();
   for (let i = 0; i < batches.length; i++) step(i);
-  const s = (performance.now() - t) / 1000;
+  const wall = (performance.now() - t) / 1000;
+  const used = process.cpuUsage(c);
+  const params = model.params.count();
   adam.dispose();
   model.dispose();
-  return s;
+  return { wall, cpu: (used.user + used.system) / 1e6, params };
 }
 
-const times: Record<string, number[]> = { momke: [], mmin: [], gcnet: [] };
+const times: Record<string, { wall: number; cpu: number; params: number }[]> = { momke: [], mmin: [], gcnet: [] };
 for (let r = 0; r < rounds; r++) {
   for (const name of Object.keys(times)) {
-    const s = epoch(name);
-    times[name]!.push(s);
-    console.log(`round ${r + 1} ${name}: ${s.toFixed(1)} s (load ${loadavg()[0]!.toFixed(1)})`);
+    const t = epoch(name);
+    times[name]!.push(t);
+    console.log(`round ${r + 1} ${name}: ${t.wall.toFixed(1)} s wall, ${t.cpu.toFixed(1)} s CPU (load ${loadavg()[0]!.toFixed(1)})`);
   }
 }
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
-const ref = mean(times.momke!);
-const out = Object.fromEntries(Object.entries(times).map(([k, xs]) => [k, { secondsPerEpoch: +mean(xs).toFixed(2), rounds: xs.map((x) => +x.toFixed(2)), ratioToMomke: +(mean(xs) / ref).toFixed(2) }]));
+const ref = mean(times.momke!.map((t) => t.cpu));
+const out = Object.fromEntries(
+  Object.entries(times).map(([k, ts]) => {
+    const cpu = mean(ts.map((t) => t.cpu));
+    return [k, { params: ts[0]!.params, wallSecondsPerEpoch: +mean(ts.map((t) => t.wall)).toFixed(2), cpuSecondsPerEpoch: +cpu.toFixed(2), cpuRatioToMomke: +(cpu / ref).toFixed(2) }];
+  }),
+);
 console.log(`${batches.length} batches, ${utterances} utterances per epoch; matmul ${engine.matmul}`);
 console.log(JSON.stringify({ bench: 'baselines-epoch', batches: batches.length, utterances, matmul: engine.matmul, load: loadavg()[0], ...out }));
