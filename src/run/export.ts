@@ -172,7 +172,7 @@ export function exportRun(runDir: string, out: string, opts: ExportOptions = {})
       }
       pipeline.dispose();
     }
-    const { model, meta } = loadModel(u[kind].model);
+    const { model, meta } = loadModel(u.models[kind].model);
     const prefix = `models.${name}.seed${seed}.fold${fold}.`;
     toTorch(model.params.getWeights(), prefix, tensors);
     architecture ??= model.config;
@@ -285,7 +285,7 @@ function writeRun(file: string, sidecar: ExportSidecar, tensors: Map<string, Flo
       model.params.setWeights(w, file);
       const missing = model.params.names().filter((n) => !w.has(n));
       if (missing.length) throw new HardyError(`${file}: member ${m.model} lacks ${missing.slice(0, 3).map((n) => n.replace(/\.W$/, '.weight').replace(/\.b$/, '.bias')).join(', ')}`);
-      saveModel(u[sidecar.kind].model, model, { ...m.meta, importedFrom: resolve(file) });
+      saveModel(u.models[sidecar.kind].model, model, { ...m.meta, importedFrom: resolve(file) });
     } finally {
       model.dispose();
     }
