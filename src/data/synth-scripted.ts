@@ -52,7 +52,8 @@ export const SCRIPTED = {
 export const SCRIPTED_FORMULA =
   'difficulty.json {uid: {a, t, v}}: rho_m, the private (unrecoverable from the other modalities) share of modality m; under a condition the true difficulty is the mean of rho_m over the missing modalities';
 
-function orthonormal(rng: Rng, count: number, K: number): Float64Array[] {
+/** `count` orthonormal vectors in R^K (Gram-Schmidt on Gaussian draws); both presets use it. */
+export function orthonormal(rng: Rng, count: number, K: number): Float64Array[] {
   const out: Float64Array[] = [];
   while (out.length < count) {
     const v = Float64Array.from({ length: K }, () => rng.normal());

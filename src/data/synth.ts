@@ -32,7 +32,7 @@ import { encodeNpyF32 } from './formats/npy.ts';
 import { encodePickle, NpFloat64, type PickleValue } from './formats/pickle-writer.ts';
 import { DATASETS, DEFAULT_FEATURE_DIRS } from './datasets.ts';
 import { MODALITIES, type Modality } from './types.ts';
-import { generateScripted, SCRIPTED, SCRIPTED_FORMULA } from './synth-scripted.ts';
+import { generateScripted, orthonormal, SCRIPTED, SCRIPTED_FORMULA } from './synth-scripted.ts';
 
 export type SynthPreset = 'tiny' | 'small' | 'iemocap' | 'scripted';
 export type SynthFormat = 'iemocap' | 'mosi';
@@ -121,24 +121,6 @@ function splitLengths(rng: Rng, n: number, total: number): number[] {
     if ((step > 0 && len[i]! < hi) || (step < 0 && len[i]! > lo)) { len[i]! += step; diff -= step; }
   }
   return len;
-}
-
-/** `count` orthonormal vectors in R^K (Gram-Schmidt on Gaussian draws). */
-function orthonormal(rng: Rng, count: number, K: number): Float64Array[] {
-  const out: Float64Array[] = [];
-  while (out.length < count) {
-    const v = Float64Array.from({ length: K }, () => rng.normal());
-    for (const u of out) {
-      let dot = 0;
-      for (let k = 0; k < K; k++) dot += v[k]! * u[k]!;
-      for (let k = 0; k < K; k++) v[k]! -= dot * u[k]!;
-    }
-    const norm = Math.hypot(...v);
-    if (norm < 1e-6) continue;
-    for (let k = 0; k < K; k++) v[k]! /= norm;
-    out.push(v);
-  }
-  return out;
 }
 
 function gaussianMatrix(rng: Rng, rows: number, cols: number, scale: number): Float32Array {

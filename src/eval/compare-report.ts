@@ -5,7 +5,7 @@
  */
 import { robustnessSpec } from './charts.ts';
 import { AVERAGE, type Comparison } from './compare.ts';
-import { chart, CSS, describeObject, esc, table, td, th } from './report.ts';
+import { chart, describeObject, esc, htmlDocument, table, td, th } from './report.ts';
 import { RAW_METRICS, type RobustnessCurve } from './report-data.ts';
 
 export interface ComparisonPage {
@@ -47,22 +47,5 @@ export async function renderComparison(page: ComparisonPage): Promise<string> {
     `<section id="provenance"><h2>Runs</h2>${page.runs.map((r) => `<h3>${esc(r.label)} <span class="muted">${esc(r.dir)}</span></h3>${r.provenance ? describeObject(r.provenance) : '<p class="na">no provenance recorded</p>'}`).join('')}</section>`,
   ].join('\n');
   const title = `hardy-mer: ${c.rows.map((r) => r.label).join(' vs ')}`;
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(title)}</title>
-<style>${CSS}</style>
-</head>
-<body>
-<main>
-<header><h1>${esc(title)}</h1></header>
-${body}
-<footer>Made by hardy-mer. Self-contained: no scripts, fonts or images are loaded.</footer>
-</main>
-</body>
-</html>
-`;
+  return htmlDocument(title, `<h1>${esc(title)}</h1>`, body);
 }

@@ -312,23 +312,28 @@ export async function renderReport(data: ReportData): Promise<string> {
     provenanceSection(data),
     configSection(data),
   ].join('\n');
+  return htmlDocument(data.title, `<h1>${esc(data.title)}</h1>
+${data.subtitle ? `<p class="sub">${esc(data.subtitle)}</p>` : ''}
+<ul class="meta">${meta}</ul>
+${testSel ? `<p class="banner"><span class="warn" id="selection-warning">${TEST_SELECTION_LABEL}</span> — the reported numbers are not from a held-out model selection.</p>` : ''}
+<nav>${SECTIONS.map(([id, name]) => `<a href="#${id}">${esc(name)}</a>`).join('')}</nav>`, body);
+}
+
+/** The self-contained page around a report's body (no scripts, fonts or images; CSP forbids them). */
+export function htmlDocument(title: string, header: string, body: string): string {
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(data.title)}</title>
+<title>${esc(title)}</title>
 <style>${CSS}</style>
 </head>
 <body>
 <main>
 <header>
-<h1>${esc(data.title)}</h1>
-${data.subtitle ? `<p class="sub">${esc(data.subtitle)}</p>` : ''}
-<ul class="meta">${meta}</ul>
-${testSel ? `<p class="banner"><span class="warn" id="selection-warning">${TEST_SELECTION_LABEL}</span> — the reported numbers are not from a held-out model selection.</p>` : ''}
-<nav>${SECTIONS.map(([id, name]) => `<a href="#${id}">${esc(name)}</a>`).join('')}</nav>
+${header}
 </header>
 ${body}
 <footer>Made by hardy-mer. Self-contained: no scripts, fonts or images are loaded.</footer>
