@@ -1,5 +1,6 @@
 /**
- * Model measurements (issue 4) for bench/RESULTS.md, `## Models`.
+ * Model measurements (issue 4) for bench/RESULTS.md ("Models on every condition", "Seconds per epoch by model",
+ * "Teacher reconstruction").
  *
  *   npx tsx bench/models.ts small [--kinds momke,student,teacher] [--conds a,t,v,at,av,tv] [--folds 1]
  *                                 [--hidden 64] [--depth 2] [--epochs 20:10] [--lr 1e-3] [--batch 4]

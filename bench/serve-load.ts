@@ -17,7 +17,8 @@
 import { parseArgs } from 'node:util';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { once } from 'node:events';
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { cpus, loadavg } from 'node:os';
 import { Rng } from '../src/util/rng.ts';
 import { writeFileAtomic } from '../src/util/atomic.ts';
@@ -287,15 +288,15 @@ export async function runServeLoad(factory: PredictorFactory, o: LoadOptions): P
   };
 }
 
-function markdown(r: LoadReport, o: LoadOptions, command: string, predictorName: string): string {
+function markdown(r: LoadReport, o: LoadOptions, command: string, predictorName: string, title: string): string {
   const f = (x: number) => x.toFixed(1);
   const kinds = Object.entries(r.byKind)
     .sort()
     .map(([k, n]) => `${k} ${n}`)
     .join(', ');
-  return `## Server load
+  return `## ${title}
 
-Command: \`${command}\`
+${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC. Command: \`${command}\`
 
 Loopback (127.0.0.1), ${o.clients} concurrent clients x up to ${o.requestsPerClient} requests, bound ${o.maxSeconds} s,
 body limit ${(o.maxBodyBytes / 2 ** 20).toFixed(1)} MiB, predictor: ${predictorName}; ${cpus().length} cores shared with other work
@@ -325,17 +326,26 @@ p50 / p99 latency by request kind (ms): ${Object.entries(r.latencyByKind)
 `;
 }
 
-/** Replaces this bench's section of bench/RESULTS.md (or appends it), leaving the others alone. */
-function record(section: string, file = 'bench/RESULTS.md'): void {
-  const text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmark results\n';
-  const start = text.indexOf('\n## Server load\n');
-  let out: string;
-  if (start < 0) out = `${text.trimEnd()}\n\n${section}`;
-  else {
-    const next = text.indexOf('\n## ', start + 1);
-    out = `${text.slice(0, start)}\n${section}${next < 0 ? '' : text.slice(next)}`;
-  }
-  writeFileAtomic(file, out.endsWith('\n') ? out : out + '\n');
+/**
+ * Puts a section into bench/RESULTS.md (the current figures) in place of the section with the same
+ * title, and moves the replaced one to the top of bench/LOG.md (the history) as a dated entry.
+ */
+export function record(section: string, dir = 'bench'): void {
+  const results = join(dir, 'RESULTS.md');
+  const title = section.slice(0, section.indexOf('\n'));
+  const text = readFileSync(results, 'utf8');
+  const start = text.indexOf(`\n${title}\n`);
+  if (start < 0) return writeFileAtomic(results, `${text.trimEnd()}\n\n${section.trimEnd()}\n`);
+  const next = text.indexOf('\n## ', start + 1);
+  const end = next < 0 ? text.length : next + 1;
+  const old = text.slice(start + 1, end).trimEnd();
+  const log = join(dir, 'LOG.md');
+  const logText = readFileSync(log, 'utf8');
+  const at = logText.indexOf('\n## ') + 1 || logText.length;
+  const stamp = new Date().toISOString().slice(0, 10);
+  const entry = `## ${stamp} — ${title.slice(3)}: the figures this day's run replaced\n\n${old.replace(/^## .*\n+/, '')}\n\n`;
+  writeFileAtomic(log, logText.slice(0, at) + entry + logText.slice(at));
+  writeFileAtomic(results, `${text.slice(0, start + 1)}${section.trimEnd()}\n${text.slice(end).replace(/^(?!\n|$)/, '\n')}`);
 }
 
 async function main(): Promise<void> {
@@ -376,7 +386,7 @@ async function main(): Promise<void> {
   }
   const r = await runServeLoad(factory, o);
   const command = `node --import tsx bench/serve-load.ts ${process.argv.slice(2).join(' ')}`.trim();
-  const md = markdown(r, o, command, name);
+  const md = markdown(r, o, command, name, values.run ? 'Server load, trained model' : 'Server load');
   console.log(md);
   if (r.failures.length) console.log('Failures (first 20):\n  ' + r.failures.slice(0, 20).join('\n  '));
   if (values.record) record(md);

@@ -1,5 +1,5 @@
 /**
- * Native kernels for the hot non-matmul work of a training step (bench/RESULTS.md, "Profile"),
+ * Native kernels for the hot non-matmul work of a training step (bench/RESULTS.md, "Per-kernel profile"),
  * registered on the 'native' path only; each has a stock/pure fallback that computes the same:
  * - Sum over one contiguous run of axes (bias gradients [B, S, D] -> [D], row sums) in one pass,
  *   two threads. The stock wasm Sum transposes the reduced axes to the end first (Transpose + Sum
