@@ -1,9 +1,9 @@
 // Everything that depends on the matrix-product path, on the native path (one file per path:
 // tfjs kernel registration is process-global).
 import { loadAddon } from '../../src/engine/native-addon.ts';
-import { matmulSuite } from './matmul_cases.ts';
-import { memorySuite } from './memory_cases.ts';
-import { paritySuite } from './parity_cases.ts';
+import { matmulSuite } from './matmul-cases.ts';
+import { memorySuite } from './memory-cases.ts';
+import { paritySuite } from './parity-cases.ts';
 
 // Without the addon (no compiler or OpenBLAS at install) the engine falls back, so these skip;
 // HARDY_MER_REQUIRE_NATIVE=1 (set by .ci/run when libopenblas-dev is installed) makes them run
