@@ -4,7 +4,8 @@
  */
 import type { Modality, Task } from '../data/types.ts';
 import { GCNet } from './gcnet.ts';
-import { MMIN } from './mmin.ts';
+import { HardyError } from '../util/errors.ts';
+import { MMIN, mminConfigError } from './mmin.ts';
 import { MoMKE } from './momke.ts';
 import { Student } from './student.ts';
 import { Teacher } from './teacher.ts';
@@ -37,6 +38,17 @@ const MODELS: Record<ModelKind, new (config: ModelConfig, seed: number) => MerMo
   mmin: MMIN,
   gcnet: GCNet,
 };
+
+/** What a model kind requires of the shared hyper-parameters beyond the schema (a message when violated). */
+const REQUIREMENTS: Partial<Record<ModelKind, (hyper: ModelHyper) => string | undefined>> = {
+  mmin: (h) => mminConfigError(h.hidden),
+};
+
+/** Throws a HardyError naming the setting when `kind` cannot be built with `hyper`; runs check it before claiming a folder. */
+export function checkModelHyper(kind: ModelKind, hyper: ModelHyper): void {
+  const error = REQUIREMENTS[kind]?.(hyper);
+  if (error) throw new HardyError(`config: ${error}`);
+}
 
 export function createModel(kind: ModelKind, config: ModelConfig, seed: number): MerModel {
   return new MODELS[kind](config, seed);

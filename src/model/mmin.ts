@@ -20,6 +20,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { MODALITIES, type Modality } from '../data/types.ts';
 import { stopGradient } from '../engine/ops.ts';
+import { HardyError } from '../util/errors.ts';
 import { Rng } from '../util/rng.ts';
 import { drop, Linear, type Ctx } from './layers.ts';
 import { ParamStore } from './params.ts';
@@ -87,6 +88,11 @@ class Cascade {
   }
 }
 
+/** MMIN's constraint on the shared hyper-parameters (embeddings are hidden/2 wide, latents hidden/4). */
+export function mminConfigError(hidden: number): string | undefined {
+  return hidden % 4 === 0 ? undefined : `MMIN needs model.hidden divisible by 4 (embeddings hidden/2, latents hidden/4), got ${hidden}`;
+}
+
 /** Mean over rows and columns of (a - b)^2: the rows are the real utterances. */
 const mse = (a: tf.Tensor, b: tf.Tensor): tf.Scalar => tf.mean(tf.square(tf.sub(a, b)));
 
@@ -103,7 +109,8 @@ export class MMIN implements MerModel {
 
   constructor(readonly config: ModelConfig, seed = 1) {
     const D = config.hidden;
-    if (D % 4 !== 0) throw new Error(`MMIN needs a hidden size divisible by 4, got ${D}`);
+    const bad = mminConfigError(D);
+    if (bad) throw new HardyError(bad);
     const e = D / 2;
     this.params = new ParamStore(new Rng(seed));
     this.enc = {} as Record<Modality, Linear>;

@@ -12,9 +12,10 @@ import type { Corpus, DatasetName, Fold } from '../data/types.ts';
 import { confusionMatrix, scorerFor, type MetricRecord } from '../eval/metrics.ts';
 import type { RunResults } from '../eval/report-data.ts';
 import { buildResults } from '../eval/results.ts';
+import { checkModelHyper } from '../model/factory.ts';
 import type { RunConfig } from '../train/config.ts';
 import { trainHardy } from '../train/hardy.ts';
-import type { HardyMethod } from '../train/methods.ts';
+import { HARDY_METHODS, type HardyMethod } from '../train/methods.ts';
 import type { ProgressOptions } from '../train/progress.ts';
 import { writeJsonAtomic } from '../util/atomic.ts';
 import { HardyError } from '../util/errors.ts';
@@ -75,6 +76,7 @@ export async function runExperiment(request: ExperimentSpec): Promise<RunResults
   const groups = request.everyGroup && corpus.dialogues.every((d) => d.group !== undefined);
   const spec = groups ? { ...request, config: { ...request.config, folds: makeFolds(corpus).map((f) => f.index) } } : request;
   assertModalities(corpus, spec.config.conditions, spec.config.protocol.kind === 'random');
+  checkModelHyper(HARDY_METHODS[spec.method].model, spec.config.model);
   const layout = new RunLayout(spec.runDir);
   // One writer per run folder, from the claim (a check, then writes) to the last result.
   mkdirSync(layout.root, { recursive: true });

@@ -4,7 +4,7 @@
  * `FILE.safetensors` holds, for every member (one seed x fold x unit), the deployed model (the
  * student, or MoMKE for a MoMKE run) and its fold's feature pipeline; `FILE.json` (the sidecar)
  * says what they are: architecture, config, class names, the feature pipeline, which tensor prefix
- * belongs to which member, and what each weight name means (`WEIGHT_NAMES`).
+ * belongs to which member, and what each weight name of its model kind means (`WEIGHT_NAMES`).
  *
  * Tensor names and layout follow PyTorch, so a module whose `nn.Linear`s sit at the same dotted
  * paths loads a member with `load_state_dict`: hardy-mer's Linear keeps W [in, out] and computes
@@ -39,8 +39,8 @@ import { parseUnit, unitName } from './unit.ts';
 
 export const EXPORT_FORMAT = 'hardy-mer/export';
 
-/** What each weight name of a member means (`{m}` = a, t, v; `{l}` = expert layer 0..depth-1). */
-export const WEIGHT_NAMES: Record<string, string> = {
+/** The HARDY-MER backbone's weights (student and MoMKE; `{m}` = a, t, v; `{l}` = expert layer 0..depth-1). */
+const BACKBONE_NAMES: Record<string, string> = {
   'proj.{m}': 'input projection of modality m, [hidden, d_m]: h_m = x_m weight^T + bias, x_m zero-filled when m is missing',
   'expert.{m}.l{l}.attn.q|k|v':
     "layer l of modality m's expert: query, key, value projections [hidden, hidden] of self-attention across the utterances of a dialogue. " +
@@ -50,8 +50,51 @@ export const WEIGHT_NAMES: Record<string, string> = {
   'uni.{m}': 'stage-1 unimodal head [classes, hidden]; training only, not used to predict',
   'fusion.W1': 'z = [r_a * avail_a, r_t * avail_t, r_v * avail_v] [3 hidden] (r_m: the output of expert m on h_m); u = z + relu(z weight^T + bias)',
   'fusion.out': 'logits = u weight^T + bias [classes]; probabilities = softmax(logits), or the score when the task is regression',
-  'decoder.fc1|fc2': 'reconstruction of the three modalities from u (fc2(relu(fc1(u))), [d_a + d_t + d_v]); training only',
-  'router.{m}.fc1|fc2': 'MoMKE only: the mixing weights of the three experts for modality m, softmax(fc2(relu(fc1(h_m))))',
+};
+
+/** An LSTM layer's weights under `<name>.l{l}.fwd|bwd` (src/model/recurrent.ts). */
+const LSTM_NAMES = (name: string, what: string): Record<string, string> => ({
+  [`${name}.l{l}.fwd|bwd.x`]:
+    `${what}. Input weights [4H, in] and bias of layer l, forward or backward direction: [i, f, g, o] = x weight^T + bias + h_{t-1} h.weight^T; ` +
+    `c = sigmoid(f) c_{t-1} + sigmoid(i) tanh(g), h = sigmoid(o) tanh(c); padding steps carry the state; the backward direction runs the dialogue reversed`,
+  [`${name}.l{l}.fwd|bwd.h`]: 'recurrent weights [4H, H] (no bias); layer l > 0 reads [forward; backward] of layer l - 1',
+});
+
+/** What each weight name of a member means, per model kind (the kind is the sidecar's `kind`). */
+export const WEIGHT_NAMES: Record<ModelKind, Record<string, string>> = {
+  student: {
+    ...BACKBONE_NAMES,
+    'decoder.fc1|fc2': 'reconstruction of the three modalities from u (fc2(relu(fc1(u))), [d_a + d_t + d_v]); training only',
+  },
+  teacher: {
+    ...BACKBONE_NAMES,
+    'ca.{pair}.*': 'cross-modal attention of the MI term, one block per ordered modality pair (at, ta, av, va, tv, vt); training only',
+    'decoder.fc1|fc2': 'reconstruction of the three modalities from u (fc2(relu(fc1(u))), [d_a + d_t + d_v]); training only',
+  },
+  momke: {
+    ...BACKBONE_NAMES,
+    'router.{m}.fc1|fc2': 'the mixing weights of the three experts for modality m, softmax(fc2(relu(fc1(h_m))))',
+  },
+  mmin: {
+    'proj.{m}': 'encoder of modality m [hidden/2, d_m]: e_m = relu(x_m weight^T + bias) * avail_m; e = [e_a; e_t; e_v] [3 hidden/2]',
+    'target.{m}': 'frozen copy of proj.{m} from the best pre-training epoch: the imagination target; training only',
+    'pre.cls.l{l}': 'pre-training classifier on complete inputs (3 layers, relu between); training only',
+    'cra.forward.ae{k}.enc|dec.l{l}':
+      'forward imagination: 5 residual autoencoders, s_1 = e, o_k = dec_k(enc_k(s_k)), s_{k+1} = s_k + o_k; ' +
+      'enc: 3h/2 -> h -> h/2 -> h/4 with relu after every layer (the latent z_k), dec the mirror with relu between (h = hidden)',
+    'cra.backward.ae{k}.enc|dec.l{l}': 'backward (cycle) imagination, same shape as the forward one; training only',
+    'cls.l{l}': 'classifier on the joint latent [z_1; ...; z_5] [5 hidden/4]: 3 layers, relu between; logits as fusion.out',
+  },
+  gcnet: {
+    ...LSTM_NAMES('context', 'Context encoder: 2-layer BiLSTM, H = hidden per direction, over u = [x_a avail_a; x_t avail_t; x_v avail_v] of the dialogue; c [2H]'),
+    '{G}.rgcn.root|rel':
+      'G = temporal | speaker graph (window 2 past, 2 future): x_i W_root^T + b + sum_r mean_{j in N_r(i)} x_j W_r, the R relation matrices stacked as rel [R 2H, H]',
+    '{G}.conv.root|nb': "graph convolution: g_i = x_i root.weight^T + root.bias + (sum_{j in N(i)} x_j) nb.weight^T, on the rgcn's output, [H]",
+    ...LSTM_NAMES('{G}.lstm', "Graph G's 2-layer BiLSTM over [c; g], 3H per direction"),
+    '{G}.out': 'f_G = relu(out(BiLSTM_2([c; g]))) [3H]',
+    cls: 'logits = (f_temporal + f_speaker) weight^T + bias',
+    rec: 'completion of the missing features from the same sum, [d_a + d_t + d_v]; training only',
+  },
 };
 
 /** The feature pipeline, as the sidecar describes it. */
@@ -201,7 +244,7 @@ export function exportRun(runDir: string, out: string, opts: ExportOptions = {})
     layout:
       "every Linear is PyTorch's nn.Linear: <name>.weight [out, in], <name>.bias [out], y = x weight^T + bias; " +
       'a member is the tensors under its `model` prefix (architecture) and its `features` prefix (feature pipeline)',
-    weightNames: WEIGHT_NAMES,
+    weightNames: WEIGHT_NAMES[kind],
     members,
   };
   writeFileAtomic(out, encodeSafetensors(tensors, { format: 'pt', producer: `hardy-mer ${VERSION}`, sidecar: basename(sidecarPath(out)) }));

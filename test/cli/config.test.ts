@@ -81,6 +81,12 @@ test('train refuses an out-of-bounds config with one line, exit 1, before the ru
   assert.equal(seeds.status, 1);
   assert.match(seeds.stderr, /--seeds takes comma-separated integers in \[0, 4294967295\]/);
   assert.ok(!existsSync(out));
+  // a model's own constraint (MMIN's latents are hidden/4 wide) is a config error too, not a crash mid-run
+  writeFileSync(file, 'model: {hidden: 30, heads: 2}\n');
+  const mmin = spawnSync(process.execPath, ['bin/hardy-mer.js', 'train', '--data', 'fixtures/data/gcnet_iemocap', '--method', 'mmin', '--config', file, '--out', out, '--quiet'], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(mmin.status, 1, mmin.stderr);
+  assert.match(mmin.stderr, /^hardy-mer: config: MMIN needs model\.hidden divisible by 4 .*got 30\n$/);
+  assert.ok(!existsSync(out));
 });
 
 test('the per-dataset configs validate and hold the published schedules where they differ from the defaults', () => {

@@ -88,6 +88,25 @@ test('import: the rebuilt run predicts exactly what the trained run predicts (wi
   assert.match(again.stderr, /not empty/);
 });
 
+test('the baselines too: an exported and re-imported MMIN and GCNet run predicts exactly what it predicted', () => {
+  const cfg = join(dir, 'baselines.yaml');
+  writeFileSync(cfg, ['model: { hidden: 16, depth: 2, heads: 2, dropout: 0.1 }', 'mmin: { epochs: 2, stage1Epochs: 1 }', 'gcnet: { epochs: 2, stage1Epochs: 0 }', 'finetune: { epochs: 1 }', 'optim: { lr: 0.003, batchSize: 4 }'].join('\n'));
+  for (const method of ['mmin', 'gcnet']) {
+    const trained = join(dir, method);
+    const t = run('train', '--data', data, '--config', cfg, '--method', method, '--folds', '1', '--conditions', 'a,at', '--out', trained, '--quiet');
+    assert.equal(t.status, 0, t.stderr);
+    const out = join(dir, `${method}.safetensors`);
+    assert.equal(run('export', '--run', trained, '--out', out).status, 0);
+    assert.equal(JSON.parse(readFileSync(join(dir, `${method}.json`), 'utf8')).kind, method);
+    const imported = join(dir, `${method}-imported`);
+    const r = run('import', '--model', out, '--out', imported);
+    assert.equal(r.status, 0, r.stderr);
+    const want = predict(trained);
+    assert.ok(want.length > 0);
+    assert.deepEqual(predict(imported).map((u) => [u.id, u.label, u.probs]), want.map((u) => [u.id, u.label, u.probs]), method);
+  }
+});
+
 test('export --condition keeps only that condition; a damaged file is refused naming it, leaving nothing behind', () => {
   const out = join(dir, 'at.safetensors');
   assert.equal(run('export', '--run', runDir, '--condition', 'at', '--out', out).status, 0);
