@@ -28,7 +28,7 @@ import { dropoutGradConfig, dropoutKernel } from './dropout-kernel.ts';
 import { batchMatMulGradConfig } from './matmul-grad.ts';
 import { loadAddon } from './native-addon.ts';
 import { ADAM, adamKernel, sumKernel } from './native-kernels.ts';
-import { castKernel, gatherKernel, identityKernel, scatterNdKernel, sliceKernel, splitVKernel } from './wasm-kernels.ts';
+import { castKernel, gatherKernel, identityKernel, scatterNdKernel, sliceKernel, splitVKernel, unpackKernel } from './wasm-kernels.ts';
 
 export type MatmulPath = 'native' | 'xnnpack' | 'stock';
 export type MatmulChoice = 'auto' | MatmulPath;
@@ -142,7 +142,8 @@ export async function initEngine(options: EngineOptions = {}): Promise<EngineInf
     installLeanGradients();
     const stock = (name: string): tf.KernelConfig => tf.getKernel(name, 'wasm')!;
     replaceKernels([
-      identityKernel, castKernel(stock(tf.Cast)), sliceKernel(stock(tf.Slice)), splitVKernel(stock(tf.SplitV)), gatherKernel(stock(tf.GatherV2)),
+      identityKernel, castKernel(stock(tf.Cast)), sliceKernel(stock(tf.Slice)), splitVKernel(stock(tf.SplitV)), unpackKernel(stock(tf.Unpack)),
+      gatherKernel(stock(tf.GatherV2)),
       scatterNdKernel(stock(tf.ScatterNd)),
       ...lstmCellKernels,
     ]);

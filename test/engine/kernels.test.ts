@@ -1,4 +1,4 @@
-// The engine's copy-free replacements of wasm kernels (Identity, Cast, Slice, SplitV, GatherV2, ScatterNd) against
+// The engine's copy-free replacements of wasm kernels (Identity, Cast, Slice, SplitV, Unpack, GatherV2, ScatterNd) against
 // plain-JS references, including ranks the stock kernel special-cases, other dtypes and gradients.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -64,6 +64,36 @@ test('split: parts concatenate back to the input along any axis; gradients flow 
     })(x);
     const gv = g.arraySync() as number[][][];
     assert.ok(gv.flat().every((row) => row.every((v, i) => v === (i < 4 ? 2 : 1))));
+  });
+});
+
+test('unstack: each part is the slice at i along any axis, for ranks 1-4 and every dtype; its gradient stacks', () => {
+  const rng = new Rng(24);
+  for (let rank = 1; rank <= 4; rank++) {
+    tf.tidy(() => {
+      const shape = Array.from({ length: rank }, () => 1 + rng.int(4));
+      const x = randomTensor(shape, rng);
+      for (const t of [x, tf.cast(tf.mul(x, 10), 'int32'), tf.greater(x, 0)]) {
+        for (let axis = -rank; axis < rank; axis++) {
+          const ax = axis < 0 ? axis + rank : axis;
+          const parts = tf.unstack(t, axis);
+          assert.equal(parts.length, shape[ax]);
+          parts.forEach((p, i) => {
+            const begin = shape.map((_, d) => (d === ax ? i : 0));
+            const size = shape.map((n, d) => (d === ax ? 1 : n));
+            assert.deepEqual(p.shape, shape.filter((_, d) => d !== ax));
+            assert.equal(p.dtype, t.dtype);
+            assert.deepEqual(Array.from(p.dataSync()), referenceSlice(t.dataSync(), shape, begin, size), `[${shape}] axis ${axis} part ${i} ${t.dtype}`);
+          });
+        }
+      }
+    });
+  }
+  tf.tidy(() => {
+    const x = randomTensor([2, 3, 4], new Rng(25));
+    // d/dx sum_i (i + 1) * sum(part_i) along axis 1 is i + 1 at every element of part i.
+    const g = tf.grad((t: tf.Tensor) => tf.addN(tf.unstack(t, 1).map((p, i) => tf.mul(tf.sum(p), i + 1))) as tf.Scalar)(x);
+    assert.ok((g.arraySync() as number[][][]).every((b) => b.every((row, i) => row.every((v) => v === i + 1))));
   });
 });
 
