@@ -7,8 +7,8 @@
  *   at padding (mask 0) the state is carried unchanged: (h_t, c_t) = (h_{t-1}, c_{t-1}).
  * One step is one engine kernel (engine/lstm-kernel.ts) after the product h W_h.
  *
- * The backward direction runs the forward recurrence over the grid reversed in time: a dialogue
- * shorter than S then starts with padding, where the carried state stays exactly zero, so its first
+ * The backward direction runs the forward recurrence from the last step of the grid to the first: a
+ * dialogue shorter than S then starts with padding, where the carried state stays exactly zero, so its first
  * real step (its last utterance) starts from the zero state as with a packed sequence, and no
  * utterance ever sees another dialogue or the padding.
  */
@@ -30,20 +30,20 @@ export class Lstm {
   apply(x: tf.Tensor, mask: tf.Tensor, reverse = false): tf.Tensor {
     const [B, S] = mask.shape as [number, number];
     const H = this.hidden;
-    const xs = reverse ? tf.reverse(x, 1) : x;
-    const ms = reverse ? tf.reverse(mask, 1) : mask;
-    const xw = tf.unstack(this.inProj.apply(xs), 1); // S x [B, 4H], one product for all steps
-    const keep = tf.unstack(ms, 1); // S x [B]
+    const xw = tf.unstack(this.inProj.apply(x), 1); // S x [B, 4H], one product for all steps
+    const keep = tf.unstack(mask, 1); // S x [B]
     let h: tf.Tensor = tf.zeros([B, H]);
     let c: tf.Tensor = tf.zeros([B, H]);
-    const out: tf.Tensor[] = [];
-    for (let t = 0; t < S; t++) {
+    // Visiting the steps backwards instead of reversing x and y: the same operations in the same
+    // order, without two copies of the grid (and their two in the backward pass).
+    const out = new Array<tf.Tensor>(S);
+    for (let i = 0; i < S; i++) {
+      const t = reverse ? S - 1 - i : i;
       const hc = lstmCell(tf.add(xw[t]!, tf.matMul(h, this.Wh)), h, c, keep[t]!);
       [h, c] = tf.split(hc, 2, -1) as [tf.Tensor, tf.Tensor];
-      out.push(h);
+      out[t] = h;
     }
-    const y = tf.stack(out, 1);
-    return reverse ? tf.reverse(y, 1) : y;
+    return tf.stack(out, 1);
   }
 }
 
