@@ -1,8 +1,8 @@
 {
   "targets": [
     {
-      "target_name": "hardy_matmul",
-      "sources": ["native/matmul.cc", "native/attention.cc"],
+      "target_name": "hardy_native",
+      "sources": ["native/addon.cc", "native/common.cc", "native/matmul.cc", "native/elementwise.cc", "native/attention.cc", "native/knn.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],
       "cflags_cc": ["-O3", "-std=c++17"],

@@ -6,89 +6,85 @@
 //
 //   forward : S = scale Q K^T; P = softmax over the kept keys (a row with none gives zeros); O = P V
 //   backward: dP = dO V^T; dV = P^T dO; dS = P * (dP - rowsum(dP * P)) * scale; dQ = dS K; dK = dS^T Q
-#include <napi.h>
-#include <cblas.h>
 #include <cmath>
-#include <thread>
-#include <vector>
 
-extern "C" {
-int openblas_get_num_threads(void);
-void openblas_set_num_threads(int);
-}
+#include "common.h"
 
+namespace hardy {
 namespace {
 
+// Where the rows and the saved weights are: read once per call instead of passed around.
 struct Layout {
   float* heap;
-  size_t heapLen;
   int D, H, dh, B;
   const int32_t* starts;   // [B + 1]
   const int32_t* pStarts;  // [B + 1]
   float scale;
+  size_t N;                // rows: starts[B]
+  size_t pSize;            // floats of P: pStarts[B]
 };
 
-bool ReadLayout(const Napi::CallbackInfo& info, size_t at, Napi::Float32Array heap, Layout& L) {
-  auto starts = info[at].As<Napi::Int32Array>();
-  auto pStarts = info[at + 1].As<Napi::Int32Array>();
+// Reads (starts, pStarts, D, H, scale) at arguments at..at+4 and checks them: starts and pStarts
+// ascending from 0, D a multiple of H.
+Layout ReadLayout(Args& a, size_t at, Napi::Float32Array heap) {
+  auto starts = a.Ints(at);
+  auto pStarts = a.Ints(at + 1);
+  Layout L{};
   L.heap = heap.Data();
-  L.heapLen = heap.ElementLength();
-  L.D = info[at + 2].As<Napi::Number>().Int32Value();
-  L.H = info[at + 3].As<Napi::Number>().Int32Value();
-  L.scale = float(info[at + 4].As<Napi::Number>().DoubleValue());
+  L.D = a.Int(at + 2, 1, INT32_MAX);
+  L.H = a.Int(at + 3, 1, INT32_MAX);
+  L.scale = float(a.Real(at + 4));
   L.B = int(starts.ElementLength()) - 1;
+  a.Require(L.B >= 0 && pStarts.ElementLength() == starts.ElementLength(), "starts and pStarts must both hold B + 1 values");
+  a.Require(L.D % L.H == 0, "D must be a multiple of H");
+  if (!a.Good()) return L;
   L.starts = starts.Data();
   L.pStarts = pStarts.Data();
-  if (L.B < 0 || pStarts.ElementLength() != starts.ElementLength() || L.H <= 0 || L.D % L.H != 0) {
-    Napi::RangeError::New(info.Env(), "attention: bad layout").ThrowAsJavaScriptException();
-    return false;
+  bool ascending = L.starts[0] == 0 && L.pStarts[0] == 0;
+  for (int b = 0; b < L.B && ascending; b++) {
+    const int64_t n = L.starts[b + 1] - L.starts[b];
+    ascending = n >= 0 && int64_t(L.pStarts[b + 1]) - L.pStarts[b] == n * n * L.H;
   }
+  a.Require(ascending, "starts must ascend from 0, and pStarts by H n^2 for a dialogue of n rows");
   L.dh = L.D / L.H;
-  return true;
+  L.N = size_t(L.starts[L.B]);
+  L.pSize = size_t(L.pStarts[L.B]);
+  return L;
 }
 
-// Checks that every [offset, offset + len) lies inside the heap.
-bool InHeap(const Napi::CallbackInfo& info, const Layout& L, std::initializer_list<std::pair<size_t, size_t>> ranges) {
-  for (auto [off, len] : ranges) {
-    if (off + len > L.heapLen) {
-      Napi::RangeError::New(info.Env(), "attention: range outside the heap").ThrowAsJavaScriptException();
-      return false;
-    }
-  }
-  return true;
-}
-
-size_t Off(const Napi::Value& v) { return size_t(v.As<Napi::Number>().Int64Value()); }
-
-// Runs pair(b, h, scratch) for every (dialogue, head) on two threads, each calling single-threaded
-// sgemm: the products are small (n x n x dh), and waking OpenBLAS's pool for each of them cost
-// more than the products (measured: ~25 ms per attention call under load vs ~2 ms this way).
+// Runs pair(b, h, scratch) for every (dialogue, head), the pairs dealt round-robin over the threads
+// (common.h), each thread calling single-threaded sgemm: the products are small (n x n x dh), and
+// waking OpenBLAS's pool for each of them cost more than the products (measured: ~25 ms per
+// attention call under load vs ~2 ms this way).
 template <typename F>
 void ForPairs(const Layout& L, F pair) {
   const int saved = openblas_get_num_threads();
   openblas_set_num_threads(1);
-  auto run = [&](int part) {
+  OnThreads([&](int part) {
     std::vector<float> scratch;
     int idx = 0;
     for (int b = 0; b < L.B; b++) {
       if (L.starts[b + 1] == L.starts[b]) continue;
-      for (int h = 0; h < L.H; h++, idx++) if (idx % 2 == part) pair(b, h, scratch);
+      for (int h = 0; h < L.H; h++, idx++) if (idx % kThreads == part) pair(b, h, scratch);
     }
-  };
-  std::thread t(run, 1);
-  run(0);
-  t.join();
+  });
   openblas_set_num_threads(saved);
 }
 
 // attention(heap, q, k, v, keyMask, out, p, starts, pStarts, D, H, scale)
 Napi::Value Attention(const Napi::CallbackInfo& info) {
-  auto heap = info[0].As<Napi::Float32Array>();
-  Layout L;
-  if (!ReadLayout(info, 7, heap, L)) return info.Env().Undefined();
-  const size_t N = size_t(L.starts[L.B]), ND = N * L.D;
-  const size_t q = Off(info[1]), k = Off(info[2]), v = Off(info[3]), mask = Off(info[4]), out = Off(info[5]), p = Off(info[6]);
-  if (!InHeap(info, L, {{q, ND}, {k, ND}, {v, ND}, {mask, N}, {out, ND}, {p, size_t(L.pStarts[L.B])}})) return info.Env().Undefined();
+  Args a(info, "attention(heap, q, k, v, keyMask, out, p, starts, pStarts, D, H, scale)");
+  auto heap = a.Floats(0);
+  const size_t q = a.Index(1), k = a.Index(2), v = a.Index(3), mask = a.Index(4), out = a.Index(5), p = a.Index(6);
+  const Layout L = ReadLayout(a, 7, heap);
+  const size_t ND = L.N * L.D;
+  a.InHeap(heap, q, ND, "q");
+  a.InHeap(heap, k, ND, "k");
+  a.InHeap(heap, v, ND, "v");
+  a.InHeap(heap, mask, L.N, "keyMask");
+  a.InHeap(heap, out, ND, "out");
+  a.InHeap(heap, p, L.pSize, "p");
+  if (!a.Ok()) return info.Env().Undefined();
   const float* km = L.heap + mask;
   ForPairs(L, [&](int b, int h, std::vector<float>&) {
     const int r0 = L.starts[b], n = L.starts[b + 1] - r0;
@@ -120,15 +116,21 @@ Napi::Value Attention(const Napi::CallbackInfo& info) {
 
 // attentionGrad(heap, dOut, q, k, v, p, dq, dk, dv, starts, pStarts, D, H, scale)
 Napi::Value AttentionGrad(const Napi::CallbackInfo& info) {
-  auto heap = info[0].As<Napi::Float32Array>();
-  Layout L;
-  if (!ReadLayout(info, 9, heap, L)) return info.Env().Undefined();
-  const size_t N = size_t(L.starts[L.B]), ND = N * L.D;
-  const size_t dOut = Off(info[1]), q = Off(info[2]), k = Off(info[3]), v = Off(info[4]), p = Off(info[5]);
-  const size_t dq = Off(info[6]), dk = Off(info[7]), dv = Off(info[8]);
-  if (!InHeap(info, L, {{dOut, ND}, {q, ND}, {k, ND}, {v, ND}, {p, size_t(L.pStarts[L.B])}, {dq, ND}, {dk, ND}, {dv, ND}})) {
-    return info.Env().Undefined();
-  }
+  Args a(info, "attentionGrad(heap, dOut, q, k, v, p, dq, dk, dv, starts, pStarts, D, H, scale)");
+  auto heap = a.Floats(0);
+  const size_t dOut = a.Index(1), q = a.Index(2), k = a.Index(3), v = a.Index(4), p = a.Index(5);
+  const size_t dq = a.Index(6), dk = a.Index(7), dv = a.Index(8);
+  const Layout L = ReadLayout(a, 9, heap);
+  const size_t ND = L.N * L.D;
+  a.InHeap(heap, dOut, ND, "dOut");
+  a.InHeap(heap, q, ND, "q");
+  a.InHeap(heap, k, ND, "k");
+  a.InHeap(heap, v, ND, "v");
+  a.InHeap(heap, p, L.pSize, "p");
+  a.InHeap(heap, dq, ND, "dq");
+  a.InHeap(heap, dk, ND, "dk");
+  a.InHeap(heap, dv, ND, "dv");
+  if (!a.Ok()) return info.Env().Undefined();
   ForPairs(L, [&](int b, int h, std::vector<float>& dP) {
     const int r0 = L.starts[b], n = L.starts[b + 1] - r0;
     dP.resize(size_t(n) * n);
@@ -158,3 +160,5 @@ void RegisterAttention(Napi::Env env, Napi::Object exports) {
   exports.Set("attention", Napi::Function::New(env, Attention));
   exports.Set("attentionGrad", Napi::Function::New(env, AttentionGrad));
 }
+
+}  // namespace hardy

@@ -1,4 +1,4 @@
-// `npm install` hook: builds the OpenBLAS matmul addon (binding.gyp -> build/Release/hardy_matmul.node).
+// `npm install` hook: builds the native kernels addon (binding.gyp -> build/Release/hardy_native.node).
 // A failed build must not fail the install: the engine then uses its pure-wasm matmul path
 // (about 3-4x slower per training step) and says so once at start-up.
 import { spawnSync } from 'node:child_process';
@@ -19,7 +19,7 @@ const r = existsSync(gyp) ? spawnSync(process.execPath, args, { stdio: 'inherit'
 if (r?.status !== 0) {
   const why = r ? `node-gyp exited with ${r.status ?? r.signal}` : `node-gyp not found at ${gyp}`;
   process.stderr.write(
-    `\nhardy-mer: the native BLAS matmul addon was not built (${why}).\n` +
+    `\nhardy-mer: the native kernels addon (OpenBLAS) was not built (${why}).\n` +
       'Training still works on the pure-wasm path, about 3-4x slower per step.\n' +
       'To build it: install a C++ compiler and OpenBLAS (Debian: apt-get install -y g++ libopenblas-dev), then `npm run install` (or `npm install`).\n\n',
   );

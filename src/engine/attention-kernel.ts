@@ -9,7 +9,7 @@
  * Shapes: N real utterances, D hidden, H heads; dialogue b owns rows starts[b]..starts[b+1].
  */
 import * as tf from '@tensorflow/tfjs';
-import type { MatmulAddon } from './native-addon.ts';
+import type { NativeAddon } from './native-addon.ts';
 import { elementOffset, heapF32, type WasmBackend } from './wasm-heap.ts';
 
 export const ATTENTION = 'HardyAttention';
@@ -40,7 +40,7 @@ function checkRows(name: string, D: number, N: number, ...ts: tf.TensorInfo[]): 
   }
 }
 
-export function attentionKernels(addon: MatmulAddon): tf.KernelConfig[] {
+export function attentionKernels(addon: NativeAddon): tf.KernelConfig[] {
   return [
     {
       kernelName: ATTENTION,

@@ -10,7 +10,7 @@
  * the gradient is the same kernel applied to dy with the same seed (dropout is linear in x).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { MatmulAddon } from './native-addon.ts';
+import type { NativeAddon } from './native-addon.ts';
 import { elementOffset, heapF32, type WasmBackend } from './wasm-heap.ts';
 
 export const DROPOUT = 'HardyDropout';
@@ -42,7 +42,7 @@ export function dropoutInto(x: Float32Array, out: Float32Array, rate: number, se
 }
 
 /** The kernel, through `addon` when given. */
-export function dropoutKernel(addon?: MatmulAddon): tf.KernelConfig {
+export function dropoutKernel(addon?: NativeAddon): tf.KernelConfig {
   return {
     kernelName: DROPOUT,
     backendName: 'wasm',

@@ -9,7 +9,7 @@
  * Without the addon `ops.gelu` composes tfjs ops instead (same function, same gradient).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { MatmulAddon } from './native-addon.ts';
+import type { NativeAddon } from './native-addon.ts';
 import { elementOffset, heapF32, type WasmBackend } from './wasm-heap.ts';
 
 export const GELU = 'HardyGelu';
@@ -19,7 +19,7 @@ function checkFloat32(t: tf.TensorInfo): void {
   if (t.dtype !== 'float32') throw new Error(`gelu: only float32 is supported, got ${t.dtype}`);
 }
 
-export function geluKernels(addon: MatmulAddon): tf.KernelConfig[] {
+export function geluKernels(addon: NativeAddon): tf.KernelConfig[] {
   return [
     {
       kernelName: GELU,

@@ -3,14 +3,14 @@
  * partial selection, in the native addon (no copies into the wasm heap, both cores). Returns
  * undefined when the addon is not loaded; callers then use tfjs (matMul + topk), same result.
  */
-import { loadAddon, type MatmulAddon } from './native-addon.ts';
+import { loadAddon, type NativeAddon } from './native-addon.ts';
 
-let addon: MatmulAddon | null | undefined;
+let addon: NativeAddon | null | undefined;
 
 /** Env HARDY_MER_KNN=tfjs forces the fallback (benchmarks and parity tests). */
 export const KNN_ENV = 'HARDY_MER_KNN';
 
-function nativeAddon(): MatmulAddon | null {
+function nativeAddon(): NativeAddon | null {
   if (process.env[KNN_ENV] === 'tfjs') return null;
   addon ??= loadAddon().addon ?? null;
   return addon;

@@ -9,7 +9,7 @@
  *   one untransposed product, which is XNNPACK's fast path (~30 GFLOP/s, one core).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { MatmulAddon } from './native-addon.ts';
+import type { NativeAddon } from './native-addon.ts';
 import { planMatMul, type MatMulPlan } from './matmul-plan.ts';
 import {
   elementOffset,
@@ -33,7 +33,7 @@ function outputSize(plan: MatMulPlan): number {
   return plan.outShape.reduce((p, d) => p * d, 1);
 }
 
-export function nativeMatMul(addon: MatmulAddon): MatMulImpl {
+export function nativeMatMul(addon: NativeAddon): MatMulImpl {
   return (a, b, transA, transB, backend) => {
     const plan = planMatMul(a.shape, b.shape, transA, transB);
     const out = backend.makeOutput(plan.outShape, 'float32');

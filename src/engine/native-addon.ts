@@ -1,11 +1,13 @@
 /**
- * Loads the OpenBLAS matrix-product addon built by `npm install` (binding.gyp -> build/Release).
+ * Loads the native addon built by `npm install` (binding.gyp -> build/Release/hardy_native.node):
+ * the CPU kernels of native/ (OpenBLAS products, elementwise kernels and Adam, attention, kNN).
  * A missing or broken build is not an error: the caller falls back to the pure-wasm path.
+ * Every function checks its arguments and throws a TypeError or RangeError on bad ones.
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
-export interface MatmulAddon {
+export interface NativeAddon {
   /** out[outOffset + i*m*n ..] = op(heap[aOffsets[i]..]) op(heap[bOffsets[i]..]), row-major. */
   matmul(
     heap: Float32Array, aOffsets: Uint32Array, bOffsets: Uint32Array, outOffset: number,
@@ -41,20 +43,21 @@ export interface MatmulAddon {
   ): void;
   /** heap[out + o*inner + j] = sum_m heap[x + (o*mid + m)*inner + j] */
   sumAxes(heap: Float32Array, x: number, out: number, outer: number, mid: number, inner: number): void;
-  /** One Adam step (L2 penalty, bias-corrected) over n floats at w/g/m/v into wOut/mOut/vOut. */
-  adam(
-    heap: Float32Array, w: number, g: number, m: number, v: number, wOut: number, mOut: number, vOut: number, n: number,
-    lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, bc1: number, bc2: number,
-  ): void;
+  /**
+   * One Adam step (L2 penalty, bias-corrected) over n floats: slots are the heap offsets of
+   * [w, g, m, v, wOut, mOut, vOut], hyper [lr, beta1, beta2, eps, weightDecay, bc1, bc2]
+   * (native-kernels.ts, adamHyper).
+   */
+  adam(heap: Float32Array, slots: Uint32Array, n: number, hyper: Float32Array): void;
+  /** The BLAS the addon is linked against, and its thread count. */
   info(): { blas: string; threads: number };
-  setThreads(n: number): void;
 }
 
 /** Where `npm install` builds the addon; env HARDY_MER_ADDON points elsewhere (e.g. a prebuilt copy). */
 export const ADDON_ENV = 'HARDY_MER_ADDON';
-const BUILT_ADDON = fileURLToPath(new URL('../../build/Release/hardy_matmul.node', import.meta.url));
+const BUILT_ADDON = fileURLToPath(new URL('../../build/Release/hardy_native.node', import.meta.url));
 
-export type AddonLoad = { addon: MatmulAddon; error?: undefined } | { addon?: undefined; error: string };
+export type AddonLoad = { addon: NativeAddon; error?: undefined } | { addon?: undefined; error: string };
 
 export function loadAddon(path = process.env[ADDON_ENV] || BUILT_ADDON): AddonLoad {
   // OpenBLAS reads this when it loads (with the addon): idle worker threads spin 2^4 cycles
@@ -63,7 +66,7 @@ export function loadAddon(path = process.env[ADDON_ENV] || BUILT_ADDON): AddonLo
   // CPU per training step, same wall time). A value set by the user wins.
   process.env.OPENBLAS_THREAD_TIMEOUT ??= '4';
   try {
-    const addon = createRequire(import.meta.url)(path) as MatmulAddon;
+    const addon = createRequire(import.meta.url)(path) as NativeAddon;
     if (typeof addon.matmul !== 'function' || typeof addon.gelu !== 'function' || typeof addon.attention !== 'function') {
       return { error: `${path} does not export matmul(), gelu() and attention() (rebuild it: npm run install)` };
     }

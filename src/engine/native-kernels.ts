@@ -8,14 +8,14 @@
  *   kernels; the pure fallback is the composed tfjs update there.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { MatmulAddon } from './native-addon.ts';
+import type { NativeAddon } from './native-addon.ts';
 import { elementOffset, heapF32, type WasmBackend } from './wasm-heap.ts';
 
 export const ADAM = 'HardyAdam';
 
 const size = (shape: readonly number[]): number => shape.reduce((p, d) => p * d, 1);
 
-export function sumKernel(addon: MatmulAddon, stock: tf.KernelConfig): tf.KernelConfig {
+export function sumKernel(addon: NativeAddon, stock: tf.KernelConfig): tf.KernelConfig {
   return {
     ...stock,
     kernelFunc: (args) => {
@@ -47,7 +47,12 @@ export interface AdamHyper {
   bc2: number;
 }
 
-export function adamKernel(addon: MatmulAddon): tf.KernelConfig {
+/** The hyper-parameters as the native kernel reads them (native/elementwise.cc, struct AdamHyper). */
+function adamHyper(h: AdamHyper): Float32Array {
+  return Float32Array.of(h.lr, h.beta1, h.beta2, h.eps, h.weightDecay, h.bc1, h.bc2);
+}
+
+export function adamKernel(addon: NativeAddon): tf.KernelConfig {
   return {
     kernelName: ADAM,
     backendName: 'wasm',
@@ -57,8 +62,8 @@ export function adamKernel(addon: MatmulAddon): tf.KernelConfig {
       const h = attrs as unknown as AdamHyper;
       const outs = [w, m, v].map(() => backend.makeOutput(w.shape, 'float32'));
       const off = (t: tf.TensorInfo): number => elementOffset(backend, t);
-      addon.adam(heapF32(backend), off(w), off(g), off(m), off(v), off(outs[0]!), off(outs[1]!), off(outs[2]!), size(w.shape),
-        h.lr, h.beta1, h.beta2, h.eps, h.weightDecay, h.bc1, h.bc2);
+      const slots = Uint32Array.of(off(w), off(g), off(m), off(v), off(outs[0]!), off(outs[1]!), off(outs[2]!));
+      addon.adam(heapF32(backend), slots, size(w.shape), adamHyper(h));
       return outs;
     },
   };

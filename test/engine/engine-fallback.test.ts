@@ -25,7 +25,7 @@ function run(env: Record<string, string>): { status: number | null; stdout: stri
 }
 
 test('without a loadable addon, auto falls back to the xnnpack path and says so exactly once', () => {
-  const r = run({ HARDY_MER_ADDON: '/nonexistent/hardy_matmul.node', HARDY_MER_MATMUL: '' });
+  const r = run({ HARDY_MER_ADDON: '/nonexistent/hardy_native.node', HARDY_MER_MATMUL: '' });
   assert.equal(r.status, 0, r.stderr);
   const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
   assert.equal(out.first.matmul, 'xnnpack');
@@ -40,7 +40,7 @@ test('HARDY_MER_MATMUL selects the path; explicit native without the addon is an
   const stock = run({ HARDY_MER_MATMUL: 'stock' });
   assert.equal(stock.status, 0, stock.stderr);
   assert.equal(JSON.parse(stock.stdout.trim().split('\n').at(-1)!).first.matmul, 'stock');
-  const bad = run({ HARDY_MER_MATMUL: 'native', HARDY_MER_ADDON: '/nonexistent/hardy_matmul.node' });
+  const bad = run({ HARDY_MER_MATMUL: 'native', HARDY_MER_ADDON: '/nonexistent/hardy_native.node' });
   assert.notEqual(bad.status, 0);
   assert.match(bad.stderr, /native matmul requested but the addon did not load/);
   const typo = run({ HARDY_MER_MATMUL: 'blas' });
@@ -57,7 +57,7 @@ test('with the addon built, auto selects the native path', { skip: skipNative },
   const r = run({ HARDY_MER_MATMUL: '' });
   assert.equal(r.status, 0, r.stderr);
   const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
-  assert.equal(out.first.matmul, 'native', 'build/Release/hardy_matmul.node should load after npm install');
+  assert.equal(out.first.matmul, 'native', 'build/Release/hardy_native.node should load after npm install');
   assert.match(out.first.blas, /OpenBLAS/);
   assert.equal(r.stderr, '');
 });

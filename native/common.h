@@ -1,0 +1,107 @@
+// What every kernel file of the addon shares: the BLAS declarations, the checked reading of a
+// function's arguments, and the one way work is split across threads.
+//
+// Memory model: the tfjs wasm backend keeps every tensor in one wasm heap. JS passes a Float32Array
+// over the whole heap and element offsets into it, so no kernel copies its operands; each checks
+// that every range it touches lies inside the heap before it runs. Outside the heap (kNN) the
+// operands are ordinary typed arrays.
+#pragma once
+
+#include <napi.h>
+#include <cblas.h>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <thread>
+#include <vector>
+
+extern "C" {
+// Declared by OpenBLAS (openblas_config.h is not always on the include path of other BLASes).
+int openblas_get_num_threads(void);
+void openblas_set_num_threads(int);
+char* openblas_get_config(void);
+}
+
+namespace hardy {
+
+// ---------------------------------------------------------------------------------------------
+// Threads. Every kernel splits its work over kThreads threads, the calling one included, through
+// OnThreads (elementwise ranges and kNN rows through Parallel, attention's (dialogue, head) pairs
+// round-robin). Two: every kernel was written and timed on 2-core machines, where the second
+// thread halved GELU, Sum and the kNN selection (bench/LOG.md, 2026-11-27 14:52-15:30) and a third
+// would only queue for a core. A larger machine would want std::thread::hardware_concurrency();
+// that is not measured.
+constexpr int kThreads = 2;
+
+// Runs part(t) for t = 0 .. kThreads - 1, part 0 on the calling thread.
+template <typename F>
+void OnThreads(F part) {
+  std::vector<std::thread> others;
+  for (int t = 1; t < kThreads; t++) others.emplace_back(part, t);
+  part(0);
+  for (auto& t : others) t.join();
+}
+
+// Runs f(begin, end) over contiguous parts of [0, n), on one thread when the work (n items of
+// workPerItem elements) is too small to pay for a thread start (~20-50 us: below ~64k elements one
+// core is as fast).
+template <typename F>
+void Parallel(size_t n, size_t workPerItem, F f) {
+  if (n < 2 || n * workPerItem < 65536) {
+    f(size_t(0), n);
+    return;
+  }
+  OnThreads([&](int t) { f(n * t / kThreads, n * (t + 1) / kThreads); });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Arguments. A kernel reads every argument through Args, then returns if !args.Ok(): the first
+// problem (count, type, value or range) is thrown as a JS TypeError or RangeError that names the
+// function, the argument and what was expected; nothing is computed on bad input. Reads after a
+// problem return harmless empty values, so the checks can be written straight through.
+class Args {
+ public:
+  // signature: "name(arg0, arg1, ...)", used for the count check and to name arguments in errors.
+  Args(const Napi::CallbackInfo& info, const char* signature);
+
+  Napi::Float32Array Floats(size_t i);
+  Napi::Int32Array Ints(size_t i);
+  Napi::Uint32Array Uints(size_t i);
+  bool IsNull(size_t i) const { return i < info_.Length() && info_[i].IsNull(); }
+  // A non-negative integer (an offset or a size) up to 2^53.
+  size_t Index(size_t i);
+  // An integer in [lo, hi].
+  int Int(size_t i, int lo, int hi);
+  // A finite number.
+  double Real(size_t i);
+  bool Bool(size_t i);
+
+  // A RangeError "name: what" unless ok.
+  void Require(bool ok, const std::string& what);
+  // Requires [offset, offset + n) inside heap (what names the operand).
+  void InHeap(const Napi::Float32Array& heap, size_t offset, size_t n, const char* what);
+
+  // Whether no problem was found so far (throws nothing).
+  bool Good() const { return error_.empty(); }
+  // Throws the first problem, if any (once), and says whether there was none.
+  bool Ok();
+  Napi::Env Env() const { return info_.Env(); }
+
+ private:
+  void Fail(bool range, const std::string& message);
+  void TypeFail(size_t i, const char* expected);
+  const Napi::CallbackInfo& info_;
+  std::string name_;
+  std::vector<std::string> argNames_;
+  std::string error_;
+  bool rangeError_ = false;
+  bool thrown_ = false;
+};
+
+// Each kernel file adds its functions to the addon's exports.
+void RegisterMatmul(Napi::Env env, Napi::Object exports);       // matmul.cc
+void RegisterElementwise(Napi::Env env, Napi::Object exports);  // elementwise.cc
+void RegisterKnn(Napi::Env env, Napi::Object exports);          // knn.cc
+void RegisterAttention(Napi::Env env, Napi::Object exports);    // attention.cc
+
+}  // namespace hardy
