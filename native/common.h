@@ -27,9 +27,9 @@ namespace hardy {
 // ---------------------------------------------------------------------------------------------
 // Threads. Every kernel splits its work over kThreads threads, the calling one included, through
 // OnThreads (elementwise ranges and kNN rows through Parallel, attention's (dialogue, head) pairs
-// round-robin). Two: every kernel was written and timed on 2-core machines, where the second
-// thread halved GELU, Sum and the kNN selection (bench/LOG.md, 2026-11-27 14:52-15:30) and a third
-// would only queue for a core. A larger machine would want std::thread::hardware_concurrency();
+// round-robin). Two: every kernel was written and profiled on 2-core machines (bench/LOG.md,
+// 2026-11-27 14:52-15:30, where Sum, GELU and the kNN selection moved to two threads), and more
+// threads than cores only queue. A larger machine would want std::thread::hardware_concurrency();
 // that is not measured.
 constexpr int kThreads = 2;
 
