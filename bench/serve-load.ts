@@ -4,27 +4,27 @@
  * unknown condition/modality, empty, no model for the condition, bodies over the size limit).
  * Checks: the server never crashes, every malformed request gets the expected 4xx with a reason,
  * every valid answer equals calling the predictor directly on the same validated request.
- * Reports p50/p99 latency and throughput.
+ * Reports p50/p99 latency of valid requests and of `GET /health` polled during the storm,
+ * throughput, predictions (utterances answered) per second, and the queueing bound the throughput
+ * implies (Little's law for a closed loop: clients / requests per second).
  *
- *   node --import tsx bench/serve-load.ts [--clients 100] [--requests 20] [--seconds 120] [--seed 1] [--run RUNDIR] [--record]
+ *   node --import tsx bench/serve-load.ts [--clients 100] [--requests 20] [--seconds 120] [--seed 1]
+ *        [--utterances 1] [--workers 1] [--batch-max 64] [--batch-delay-ms 0] [--run RUNDIR]
  *
  * Without --run it serves a deterministic stand-in predictor; with --run, the trained run's models.
- *
- * `runServeLoad(factory, options)` takes any Predictor factory, so the real model can be plugged in.
- * The server (and predictor) run on the main thread, the clients in a worker thread, so client-side
- * body generation never stalls the server's event loop; both share the machine's cores.
+ * The server runs as `hardy-mer serve` does: main thread for HTTP, predictions in a PredictorPool
+ * of --workers threads; the clients run in another worker thread, so generating bodies never stalls
+ * the server's event loop. All share the machine's cores.
  */
 import { parseArgs } from 'node:util';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { cpus, loadavg } from 'node:os';
 import { Rng } from '../src/util/rng.ts';
-import { writeFileAtomic } from '../src/util/atomic.ts';
 import { CONDITIONS, MODALITIES, type Modality } from '../src/data/types.ts';
-import type { Predictor, PredictorInfo } from '../src/serve/predictor.ts';
+import type { Predictor, PredictorInfo, PredictorSpec } from '../src/serve/predictor.ts';
 import { createServer } from '../src/serve/server.ts';
+import { PredictorPool, type PoolOptions } from '../src/serve/pool.ts';
 import { validatePredictRequest } from '../src/serve/validate.ts';
 import { initEngine } from '../src/engine/backend.ts';
 import { HardyError } from '../src/util/errors.ts';
@@ -35,14 +35,19 @@ const RUN_PREDICTOR = '../src/serve/run-predictor.ts';
 export type PredictorFactory = () => Predictor | Promise<Predictor>;
 
 export interface LoadOptions {
+  /** What the server's worker threads serve. */
+  spec: PredictorSpec;
+  pool: PoolOptions;
+  /** The same predictor in this thread, to check every served answer against. */
+  direct: PredictorFactory;
   clients: number;
   requestsPerClient: number;
   /** Hard bound: no request starts after this many seconds. */
   maxSeconds: number;
   seed: number;
   maxBodyBytes: number;
-  /** Utterances per valid request: 1..maxUtterances. */
-  maxUtterances: number;
+  /** Utterances per valid request (one dialogue). */
+  utterances: number;
   /** Sequential requests of one client alone before the storm (the first 5 are warm-up). Default 30. */
   aloneRequests?: number;
 }
@@ -79,10 +84,9 @@ const round = (x: number) => Math.round(x * 1e4) / 1e4;
 const vector = (rng: Rng, n: number) => Array.from({ length: n }, () => round(rng.normal()));
 
 /** A valid body regenerable from its seed (so answers can be re-checked after the run). */
-function validBody(seed: number, info: PredictorInfo, maxUtterances: number) {
+function validBody(seed: number, info: PredictorInfo, n: number) {
   const rng = new Rng(seed);
   const conditions = info.models.map((m) => m.condition);
-  const n = 1 + rng.int(maxUtterances);
   const dialogue = `d${seed}`;
   const utterances = Array.from({ length: n }, (_, i) => {
     const c = conditions[rng.int(conditions.length)];
@@ -137,7 +141,16 @@ export interface LoadReport {
   networkErrors: number;
   seconds: number;
   throughput: number;
-  latencyMs: { p50: number; p99: number; max: number; validP50: number; validP99: number; afterFirstP50: number; afterFirstP99: number; aloneP50: number; aloneP99: number };
+  latencyMs: {
+    p50: number; p99: number; max: number; validP50: number; validP99: number; afterFirstP50: number; afterFirstP99: number; aloneP50: number; aloneP99: number;
+    healthP50: number; healthP99: number; healthMax: number;
+  };
+  /** Utterances in valid answers per second of the storm. */
+  predictionsPerSecond: number;
+  /** Mean latency a closed loop of `clients` at this throughput must have (Little's law), ms. */
+  queueBoundMs: number;
+  healthPolls: number;
+  pool: Record<string, unknown>;
   /** 1-minute load average of the machine before and after the run (other work shares the cores). */
   loadAverage: [number, number];
   /** kind -> [p50, p99] ms */
@@ -172,8 +185,19 @@ interface Outcome {
 }
 
 /** The clients: runs in a worker thread so request generation never blocks the server's event loop. */
-async function runClients(url: string, info: PredictorInfo, o: LoadOptions): Promise<{ outcomes: Outcome[]; bytes: number; seconds: number }> {
+async function runClients(url: string, info: PredictorInfo, o: LoadOptions): Promise<{ outcomes: Outcome[]; bytes: number; seconds: number; health: number[] }> {
   const outcomes: Outcome[] = [];
+  const health: number[] = [];
+  let done = false;
+  // A load balancer's probe: GET /health every 100 ms while the clients run; failures count as network errors.
+  const poller = (async () => {
+    while (!done) {
+      const start = performance.now();
+      const status = await fetch(`${url}/health`, { signal: AbortSignal.timeout(60_000) }).then((r) => r.arrayBuffer().then(() => r.status), () => 0);
+      health.push(status === 200 ? performance.now() - start : Infinity);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
   let bytes = 0;
   const t0 = performance.now();
   const deadline = t0 + o.maxSeconds * 1000;
@@ -183,7 +207,7 @@ async function runClients(url: string, info: PredictorInfo, o: LoadOptions): Pro
     for (let r = 0; r < o.requestsPerClient && performance.now() < deadline; r++) {
       const { kind } = pickKind(rng, kinds);
       const seed = o.seed * 1_000_003 + c * 1000 + r;
-      const body = kind === 'valid' ? JSON.stringify(validBody(seed, info, o.maxUtterances)) : malformedBody(kind, rng, info, o);
+      const body = kind === 'valid' ? JSON.stringify(validBody(seed, info, o.utterances)) : malformedBody(kind, rng, info, o);
       bytes += body.length;
       const start = performance.now();
       try {
@@ -196,12 +220,16 @@ async function runClients(url: string, info: PredictorInfo, o: LoadOptions): Pro
     }
   }
   await Promise.all(Array.from({ length: o.clients }, (_, c) => client(c)));
-  return { outcomes, bytes, seconds: (performance.now() - t0) / 1000 };
+  const seconds = (performance.now() - t0) / 1000;
+  done = true;
+  await poller;
+  return { outcomes, bytes, seconds, health };
 }
 
-export async function runServeLoad(factory: PredictorFactory, o: LoadOptions): Promise<LoadReport> {
-  const predictor = await factory();
-  const info = predictor.info();
+export async function runServeLoad(o: LoadOptions): Promise<LoadReport> {
+  const pool = new PredictorPool(o.spec, { ...o.pool, log: (l) => console.error(l) });
+  await pool.start();
+  const info = pool.info();
   let crashes = 0;
   const onCrash = (err: unknown) => {
     crashes++;
@@ -209,20 +237,21 @@ export async function runServeLoad(factory: PredictorFactory, o: LoadOptions): P
   };
   process.on('uncaughtException', onCrash);
   process.on('unhandledRejection', onCrash);
-  const server = await createServer(predictor, { port: 0, host: '127.0.0.1', maxBodyBytes: o.maxBodyBytes, log: (l) => console.error(l) });
+  const server = await createServer(pool, { port: 0, host: '127.0.0.1', maxBodyBytes: o.maxBodyBytes, log: (l) => console.error(l) });
 
   // Warm-up (JITs the server path), then one client alone: the service time without queueing.
   const alone: number[] = [];
   for (let i = 0; i < (o.aloneRequests ?? 30); i++) {
-    const body = JSON.stringify(validBody(-1 - i, info, o.maxUtterances));
+    const body = JSON.stringify(validBody(-1 - i, info, o.utterances));
     const start = performance.now();
     await fetch(`${server.url}/predict`, { method: 'POST', body }).then((r) => r.arrayBuffer());
     if (i >= 5) alone.push(performance.now() - start);
   }
   const load1 = loadavg()[0];
   // Workers do not inherit the tsx loader: the bootstrap registers it, then loads this file.
-  const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(import.meta.url)}); })`;
-  const worker = new Worker(boot, { eval: true, workerData: { serveLoad: { url: server.url, info, o } } });
+  const boot = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(import.meta.url)}); })`;
+  const { spec, pool: poolOptions, direct, ...clientOptions } = o;
+  const worker = new Worker(boot, { eval: true, execArgv: [], workerData: { serveLoad: { url: server.url, info, o: clientOptions } } });
   const [run] = (await once(worker, 'message')) as [Awaited<ReturnType<typeof runClients>>];
   await worker.terminate();
 
@@ -231,6 +260,9 @@ export async function runServeLoad(factory: PredictorFactory, o: LoadOptions): P
   const health = await fetch(`${server.url}/health`).then((r) => r.status).catch(() => 0);
   if (health !== 200) failures.push(`server unhealthy after the run (GET /health -> ${health})`);
   await server.close();
+  const poolStats = pool.stats();
+  await pool.close();
+  const predictor = await direct();
 
   const expected = new Map(KINDS.map((k) => [k.kind, k]));
   const conditions = info.models.map((m) => m.condition);
@@ -246,7 +278,7 @@ export async function runServeLoad(factory: PredictorFactory, o: LoadOptions): P
     else if (r.status !== spec.status) failures.push(`${r.kind}: status ${r.status}, expected ${spec.status} (${r.json?.message ?? ''})`);
     else if (r.kind === 'valid') {
       // Against the predictor called directly on the same (regenerated) request.
-      const req = validatePredictRequest(validBody(r.seed, info, o.maxUtterances), { dims: info.dims, conditions });
+      const req = validatePredictRequest(validBody(r.seed, info, o.utterances), { dims: info.dims, conditions });
       if (JSON.stringify(await predictor.predict(req)) === JSON.stringify(r.json)) validIdentical++;
       else failures.push(`valid request ${r.seed}: served answer differs from the direct predictor call`);
     } else if (typeof r.json?.message !== 'string' || !spec.reason.test(r.json.message) || !r.json.error) {
@@ -259,14 +291,20 @@ export async function runServeLoad(factory: PredictorFactory, o: LoadOptions): P
   const lat = run.outcomes.map((r) => r.ms);
   const latValid = latByKind.valid ?? [];
   const latAfterFirst = run.outcomes.filter((r) => r.round > 0).map((r) => r.ms);
+  const answered = run.outcomes.filter((r) => r.kind === 'valid' && r.status === 200).length * o.utterances;
+  const throughput = run.outcomes.length / run.seconds;
   return {
     requests: run.outcomes.length,
     byKind,
     failures,
     crashes,
-    networkErrors: run.outcomes.filter((r) => r.status === 0).length,
+    networkErrors: run.outcomes.filter((r) => r.status === 0).length + run.health.filter((ms) => ms === Infinity).length,
     seconds: run.seconds,
-    throughput: run.outcomes.length / run.seconds,
+    throughput,
+    predictionsPerSecond: answered / run.seconds,
+    queueBoundMs: (1000 * o.clients) / throughput,
+    healthPolls: run.health.length,
+    pool: poolStats,
     latencyMs: {
       p50: quantile(lat, 0.5),
       p99: quantile(lat, 0.99),
@@ -277,6 +315,9 @@ export async function runServeLoad(factory: PredictorFactory, o: LoadOptions): P
       afterFirstP99: quantile(latAfterFirst, 0.99),
       aloneP50: quantile(alone, 0.5),
       aloneP99: quantile(alone, 0.99),
+      healthP50: quantile(run.health, 0.5),
+      healthP99: quantile(run.health, 0.99),
+      healthMax: Math.max(...run.health),
     },
     loadAverage: [load1, loadavg()[0]],
     latencyByKind: Object.fromEntries(Object.entries(latByKind).map(([k, xs]) => [k, [quantile(xs, 0.5), quantile(xs, 0.99)]])),
@@ -288,64 +329,38 @@ export async function runServeLoad(factory: PredictorFactory, o: LoadOptions): P
   };
 }
 
-function markdown(r: LoadReport, o: LoadOptions, command: string, predictorName: string, title: string): string {
+function markdown(r: LoadReport, o: LoadOptions, command: string, predictorName: string): string {
   const f = (x: number) => x.toFixed(1);
   const kinds = Object.entries(r.byKind)
     .sort()
     .map(([k, n]) => `${k} ${n}`)
     .join(', ');
-  return `## ${title}
+  const p = o.pool;
+  return `## Server load
 
-${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC. Command: \`${command}\`
+Command: \`${command}\` (${new Date().toISOString().slice(0, 16)} UTC)
 
-Loopback (127.0.0.1), ${o.clients} concurrent clients x up to ${o.requestsPerClient} requests, bound ${o.maxSeconds} s,
-body limit ${(o.maxBodyBytes / 2 ** 20).toFixed(1)} MiB, predictor: ${predictorName}; ${cpus().length} cores shared with other work
-(1-minute load average ${r.loadAverage[0].toFixed(1)} before, ${r.loadAverage[1].toFixed(1)} after). Server on the main thread, clients in a worker thread.
+Loopback, ${o.clients} concurrent clients x up to ${o.requestsPerClient} requests (valid ones: ${o.utterances} utterance(s) in one dialogue), bound ${o.maxSeconds} s,
+body limit ${(o.maxBodyBytes / 2 ** 20).toFixed(1)} MiB, predictor: ${predictorName}; ${p.workers ?? 1} prediction worker thread(s), batches up to
+${p.maxBatchUtterances ?? 64} utterances, batch delay ${p.batchDelayMs ?? 0} ms; ${cpus().length} cores shared with other work (1-minute load average
+${r.loadAverage[0].toFixed(1)} before, ${r.loadAverage[1].toFixed(1)} after).
 
 | measure | value |
 |---|---|
 | requests | ${r.requests} (${kinds}) |
 | request bytes sent | ${r.bodyMiB.toFixed(1)} MiB |
 | wall time | ${r.seconds.toFixed(1)} s (${r.throughput.toFixed(0)} requests/s) |
-| server crashes | ${r.crashes} |
-| network errors | ${r.networkErrors} |
+| predictions (utterances answered) per second | ${r.predictionsPerSecond.toFixed(0)} |
+| server crashes / network errors / failures | ${r.crashes} / ${r.networkErrors} / ${r.failures.length} |
 | malformed answered with the expected 4xx and reason | ${r.malformedOk} of ${r.malformed} |
 | valid answers identical to a direct predictor call | ${r.validIdentical} of ${r.valid} |
-| latency, one client alone (25 valid requests, no queueing) p50 / p99 | ${f(r.latencyMs.aloneP50)} / ${f(r.latencyMs.aloneP99)} ms |
-| latency, all requests p50 / p99 / max | ${f(r.latencyMs.p50)} / ${f(r.latencyMs.p99)} / ${f(r.latencyMs.max)} ms |
+| latency, one client alone p50 / p99 | ${f(r.latencyMs.aloneP50)} / ${f(r.latencyMs.aloneP99)} ms |
 | latency, valid requests p50 / p99 | ${f(r.latencyMs.validP50)} / ${f(r.latencyMs.validP99)} ms |
-| latency without each client's first request (the ${o.clients}-connection opening burst) p50 / p99 | ${f(r.latencyMs.afterFirstP50)} / ${f(r.latencyMs.afterFirstP99)} ms |
-| failures | ${r.failures.length} |
-
-Under load the latency is queueing, not service time: ${o.clients} clients in a closed loop at ${r.throughput.toFixed(0)} requests/s
-give a mean of ${(o.clients / r.throughput).toFixed(1)} s per request by Little's law, against ${f(r.latencyMs.aloneP50)} ms for one client alone.
-p50 / p99 latency by request kind (ms): ${Object.entries(r.latencyByKind)
-    .sort()
-    .map(([k, [a, b]]) => `${k} ${f(a)} / ${f(b)}`)
-    .join('; ')}.
+| queueing bound (clients / throughput) and valid p99 / bound | ${f(r.queueBoundMs)} ms, ${(r.latencyMs.validP99 / r.queueBoundMs).toFixed(2)}x |
+| GET /health during the load (${r.healthPolls} polls) p50 / p99 / max | ${f(r.latencyMs.healthP50)} / ${f(r.latencyMs.healthP99)} / ${f(r.latencyMs.healthMax)} ms |
+| latency, all requests p50 / p99 / max | ${f(r.latencyMs.p50)} / ${f(r.latencyMs.p99)} / ${f(r.latencyMs.max)} ms |
+| pool | ${JSON.stringify(r.pool)} |
 `;
-}
-
-/**
- * Puts a section into bench/RESULTS.md (the current figures) in place of the section with the same
- * title, and moves the replaced one to the top of bench/LOG.md (the history) as a dated entry.
- */
-export function record(section: string, dir = 'bench'): void {
-  const results = join(dir, 'RESULTS.md');
-  const title = section.slice(0, section.indexOf('\n'));
-  const text = readFileSync(results, 'utf8');
-  const start = text.indexOf(`\n${title}\n`);
-  if (start < 0) return writeFileAtomic(results, `${text.trimEnd()}\n\n${section.trimEnd()}\n`);
-  const next = text.indexOf('\n## ', start + 1);
-  const end = next < 0 ? text.length : next + 1;
-  const old = text.slice(start + 1, end).trimEnd();
-  const log = join(dir, 'LOG.md');
-  const logText = readFileSync(log, 'utf8');
-  const at = logText.indexOf('\n## ') + 1 || logText.length;
-  const stamp = new Date().toISOString().slice(0, 10);
-  const entry = `## ${stamp} — ${title.slice(3)}: the figures this day's run replaced\n\n${old.replace(/^## .*\n+/, '')}\n\n`;
-  writeFileAtomic(log, logText.slice(0, at) + entry + logText.slice(at));
-  writeFileAtomic(results, `${text.slice(0, start + 1)}${section.trimEnd()}\n${text.slice(end).replace(/^(?!\n|$)/, '\n')}`);
 }
 
 async function main(): Promise<void> {
@@ -355,25 +370,22 @@ async function main(): Promise<void> {
       requests: { type: 'string', default: '20' },
       seconds: { type: 'string', default: '120' },
       seed: { type: 'string', default: '1' },
+      utterances: { type: 'string', default: '1' },
+      workers: { type: 'string', default: '1' },
+      'batch-max': { type: 'string', default: '64' },
+      'batch-delay-ms': { type: 'string', default: '0' },
       'max-body-mib': { type: 'string', default: '2' },
-      record: { type: 'boolean', default: false },
       run: { type: 'string' },
     },
   });
-  const o: LoadOptions = {
-    clients: Number(values.clients),
-    requestsPerClient: Number(values.requests),
-    maxSeconds: Number(values.seconds),
-    seed: Number(values.seed),
-    maxBodyBytes: Math.round(Number(values['max-body-mib']) * 2 ** 20),
-    maxUtterances: 6,
-  };
   let name: string;
-  let factory: PredictorFactory;
+  let spec: PredictorSpec;
+  let direct: PredictorFactory;
   if (values.run) {
     const runDir = values.run;
     name = `the trained run ${runDir}`;
-    factory = async () => {
+    spec = { module: new URL(RUN_PREDICTOR, import.meta.url).href, options: { runDir } };
+    direct = async () => {
       await initEngine();
       // Resolved at run time: the run-folder predictor sits above this bench's static imports.
       const mod = await import(RUN_PREDICTOR);
@@ -381,15 +393,26 @@ async function main(): Promise<void> {
     };
   } else {
     // IEMOCAP (GCNet features) dimensions and the six incomplete-condition models.
+    const fake = { dims: { a: 512, t: 1024, v: 1024 } };
     name = 'deterministic linear stand-in (test/serve/fake-predictor.ts), IEMOCAP dims a 512 / t 1024 / v 1024, 4 classes';
-    factory = () => makeFakePredictor({ dims: { a: 512, t: 1024, v: 1024 } });
+    spec = { module: new URL('../test/serve/fake-predictor.ts', import.meta.url).href, options: fake };
+    direct = () => makeFakePredictor(fake);
   }
-  const r = await runServeLoad(factory, o);
-  const command = `node --import tsx bench/serve-load.ts ${process.argv.slice(2).join(' ')}`.trim();
-  const md = markdown(r, o, command, name, values.run ? 'Server load, trained model' : 'Server load');
-  console.log(md);
+  const o: LoadOptions = {
+    spec,
+    direct,
+    pool: { workers: Number(values.workers), maxBatchUtterances: Number(values['batch-max']), batchDelayMs: Number(values['batch-delay-ms']) },
+    clients: Number(values.clients),
+    requestsPerClient: Number(values.requests),
+    maxSeconds: Number(values.seconds),
+    seed: Number(values.seed),
+    maxBodyBytes: Math.round(Number(values['max-body-mib']) * 2 ** 20),
+    utterances: Number(values.utterances),
+  };
+  const r = await runServeLoad(o);
+  const command = `npm run bench:serve -- ${process.argv.slice(2).join(' ')}`.trim();
+  console.log(markdown(r, o, command, name));
   if (r.failures.length) console.log('Failures (first 20):\n  ' + r.failures.slice(0, 20).join('\n  '));
-  if (values.record) record(md);
   process.exit(r.failures.length || r.crashes ? 1 : 0);
 }
 

@@ -67,7 +67,36 @@ export interface PredictResponse {
 }
 
 export interface Predictor {
+  /** Throws ServiceUnavailableError while the models are still loading. */
   info(): PredictorInfo;
   /** Must not mutate `req`. May reject with a HardyError for a request it cannot serve. */
   predict(req: PredictRequest): Promise<PredictResponse>;
+  /** Whether the models are loaded (`GET /ready`); a predictor without it is ready once built. */
+  ready?(): boolean;
+  /** Queue and worker figures for `GET /health`. */
+  stats?(): Record<string, unknown>;
+}
+
+/**
+ * The service cannot take the request now (models loading, queue full, deadline passed): HTTP 503
+ * with `Retry-After`. Not the client's fault, so not a HardyError.
+ */
+export class ServiceUnavailableError extends Error {
+  constructor(
+    readonly code: 'not_ready' | 'overloaded' | 'timeout',
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+    this.name = 'ServiceUnavailableError';
+  }
+}
+
+/**
+ * How a worker thread builds a predictor: `module` (a file URL) exports
+ * `createPredictor(options): Promise<Predictor>`; options must be structured-cloneable.
+ */
+export interface PredictorSpec {
+  module: string;
+  options: unknown;
 }

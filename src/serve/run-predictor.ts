@@ -17,6 +17,7 @@ import { loadModel } from '../train/checkpoint.ts';
 import { FeaturePipeline } from '../train/features.ts';
 import { HARDY_METHODS, isHardyMethod } from '../train/methods.ts';
 import { HardyError, quoteId } from '../util/errors.ts';
+import { initEngine } from '../engine/backend.ts';
 import { featureLimits } from './validate.ts';
 import type { ModelInfo, PredictRequest, PredictResponse, Predictor, PredictorInfo, RequestDialogue, UtterancePrediction } from './predictor.ts';
 
@@ -202,4 +203,10 @@ export class RunPredictor implements Predictor {
       if (f.indexes) for (const m of MODALITIES) f.indexes[m].dispose();
     }
   }
+}
+
+/** The worker-thread entry (see PredictorSpec): starts this thread's engine, then loads the run. */
+export async function createPredictor(options: { runDir: string }): Promise<RunPredictor> {
+  await initEngine();
+  return RunPredictor.load(options.runDir);
 }

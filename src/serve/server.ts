@@ -1,12 +1,18 @@
 /**
  * HTTP JSON API over a Predictor, on node:http (three routes do not need a framework):
  *   POST /predict  body = a prediction request (see validate.ts) -> PredictResponse
- *   GET  /health   -> { status, version, inFlight, uptimeSeconds }
+ *   GET  /health   -> { status, version, inFlight, uptimeSeconds, ...the predictor's queue figures }
+ *   GET  /ready    -> 200 { ready: true } once the models are loaded, else 503
  *   GET  /models   -> PredictorInfo (task, classNames, dims, models)
  * Errors are JSON `{ error, message }`: 400 invalid request or malformed URL (the message says what
- * and where), 404, 405 (with Allow), 413 body too large, 503 too many uploads at once (with
- * Retry-After), 500 predictor failure (details go to the log only). An upload the client abandons
- * is logged as such, in one line. Requests are data only: nothing in them is ever used as a file path.
+ * and where), 404, 405 (with Allow), 413 body too large, 503 with Retry-After (too many uploads at
+ * once, models loading, queue full, deadline passed), 500 predictor failure (details go to the log
+ * only). An upload the client abandons is logged as such, in one line. Requests are data only:
+ * nothing in them is ever used as a file path.
+ *
+ * Everything here runs on the main thread and is cheap (parse, validate, format); the predictions
+ * themselves run in worker threads when the predictor is a PredictorPool (pool.ts), so /health
+ * and /models stay fast under load.
  *
  * Memory is bounded under hostile load: at most `maxConnections` sockets (more are refused by the
  * kernel-side accept), and at most `maxConcurrentBodies` request bodies buffered at once, so body
@@ -16,7 +22,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { excerpt, HardyError } from '../util/errors.ts';
 import { VERSION } from '../util/version.ts';
-import type { Predictor } from './predictor.ts';
+import { ServiceUnavailableError, type Predictor } from './predictor.ts';
 import { InvalidRequestError, validatePredictRequest, DEFAULT_MAX_UTTERANCES } from './validate.ts';
 
 export interface ServerOptions {
@@ -156,7 +162,13 @@ export function createServer(predictor: Predictor, opts: ServerOptions = {}): Pr
 
   const routes: Record<string, Record<string, (req: http.IncomingMessage) => Promise<unknown> | unknown>> = {
     '/predict': { POST: predict },
-    '/health': { GET: () => ({ status: closing ? 'closing' : 'ok', version: VERSION, inFlight, uptimeSeconds: (Date.now() - started) / 1000 }) },
+    '/health': { GET: () => ({ status: closing ? 'closing' : 'ok', version: VERSION, inFlight, uptimeSeconds: (Date.now() - started) / 1000, ...predictor.stats?.() }) },
+    '/ready': {
+      GET: () => {
+        if (predictor.ready && !predictor.ready()) throw new ServiceUnavailableError('not_ready', 'the models are still loading', 1);
+        return { ready: true };
+      },
+    },
     '/models': { GET: () => predictor.info() },
   };
 
@@ -186,6 +198,9 @@ export function createServer(predictor: Predictor, opts: ServerOptions = {}): Pr
       } else if (err instanceof HttpError) {
         Object.assign(headers, err.headers);
         reply(err.status, { error: err.code, message: err.message });
+      } else if (err instanceof ServiceUnavailableError) {
+        headers['retry-after'] = String(err.retryAfterSeconds);
+        reply(503, { error: err.code, message: err.message });
       } else if (err instanceof HardyError) {
         reply(400, { error: 'invalid_request', message: err.message });
       } else {

@@ -130,6 +130,8 @@ test('serve: health, models, predict identical to the CLI, 400 on malformed requ
       });
       child.once('exit', (code) => reject(new Error(`serve exited ${code}`)));
     });
+    // Listening comes first; /ready turns 200 once the worker has loaded the models.
+    while ((await fetch(`${url}/ready`)).status !== 200) await new Promise((r) => setTimeout(r, 100));
     const health = (await (await fetch(`${url}/health`)).json()) as { status: string; version: string };
     assert.equal(health.status, 'ok');
     assert.equal(health.version, JSON.parse(readFileSync('package.json', 'utf8')).version);

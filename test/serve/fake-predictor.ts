@@ -16,6 +16,10 @@ export interface FakeOptions {
   seed?: number;
   /** Artificial wait per predict() call, to hold requests in flight. */
   delayMs?: number;
+  /** Synchronous busy work per predict() call (blocks the thread, as tensor work does). */
+  busyMs?: number;
+  /** createPredictor() only: how long "loading the models" takes. */
+  loadMs?: number;
 }
 
 export function makeFakePredictor(o: FakeOptions = {}): Predictor & { calls: number } {
@@ -52,6 +56,7 @@ export function makeFakePredictor(o: FakeOptions = {}): Predictor & { calls: num
     async predict(req: PredictRequest): Promise<PredictResponse> {
       p.calls++;
       if (o.delayMs) await new Promise((r) => setTimeout(r, o.delayMs));
+      if (o.busyMs) for (const end = performance.now() + o.busyMs; performance.now() < end; );
       const out: UtterancePrediction[] = [];
       for (const d of req.dialogues) {
         const zs = d.utterances.map((u) => project(u.features));
@@ -78,4 +83,10 @@ export function makeFakePredictor(o: FakeOptions = {}): Predictor & { calls: num
     },
   };
   return p;
+}
+
+/** For the worker pool (PredictorSpec): the same stand-in built inside a worker thread. */
+export async function createPredictor(o: FakeOptions): Promise<Predictor> {
+  if (o.loadMs) await new Promise((r) => setTimeout(r, o.loadMs));
+  return makeFakePredictor(o);
 }

@@ -1,39 +1,58 @@
-/** `hardy-mer serve`: the HTTP JSON API over a run's models. */
+/** `hardy-mer serve`: the HTTP JSON API over a run's models, predictions in worker threads. */
 import { Command } from 'commander';
 import { HardyError } from '../../util/errors.ts';
+
+/** An integer flag in min..max (the upper bound keeps a typo from allocating the machine away). */
+const int = (s: string, flag: string, min: number, max = 1e6): number => {
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < min || n > max) throw new HardyError(`${flag} must be an integer in ${min}..${max}, got '${s}'`);
+  return n;
+};
 
 export function register(program: Command): void {
   program
     .command('serve')
-    .description('Serve a run over HTTP: POST /predict, GET /health, GET /models (JSON)')
+    .description('Serve a run over HTTP: POST /predict, GET /health, /ready, /models (JSON)')
     .requiredOption('--run <dir>', 'run folder written by `hardy-mer train`')
     .option('--port <n>', 'port (0 = any free port)', '8080')
     .option('--host <addr>', 'address to bind (loopback by default)', '127.0.0.1')
     .option('--max-body <bytes>', 'largest request body accepted', String(16 * 1024 * 1024))
     .option('--max-connections <n>', 'most open connections', '256')
     .option('--max-uploads <n>', 'most request bodies received at once (more get 503); memory for bodies stays under this x --max-body', '4')
-    .action(async (opts: { run: string; port: string; host: string; maxBody: string; maxConnections: string; maxUploads: string }) => {
-      const port = Number(opts.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new HardyError(`--port must be an integer in 0..65535, got '${opts.port}'`);
-      const maxBodyBytes = Number(opts.maxBody);
-      if (!Number.isInteger(maxBodyBytes) || maxBodyBytes <= 0) throw new HardyError(`--max-body must be a positive integer, got '${opts.maxBody}'`);
-      const positive = (v: string, flag: string): number => {
-        const n = Number(v);
-        if (!Number.isInteger(n) || n <= 0 || n > 1e6) throw new HardyError(`${flag} must be an integer in 1..1000000, got '${v}'`);
-        return n;
+    .option('--workers <n>', 'prediction worker threads, each with its own copy of the models', '1')
+    .option('--batch-max <n>', 'most utterances merged into one prediction call', '64')
+    .option('--batch-delay-ms <ms>', 'how long a lone request waits for others to batch with', '0')
+    .option('--queue-max <n>', 'most utterances waiting for a worker; beyond it 503 with Retry-After', '8192')
+    .option('--timeout-ms <ms>', 'a request not answered within this gets 503', '30000')
+    .action(async (opts: { run: string; port: string; host: string; maxBody: string; maxConnections: string; maxUploads: string; workers: string; batchMax: string; batchDelayMs: string; queueMax: string; timeoutMs: string }) => {
+      const port = int(opts.port, '--port', 0, 65535);
+      const maxBodyBytes = int(opts.maxBody, '--max-body', 1, Number.MAX_SAFE_INTEGER);
+      const maxConnections = int(opts.maxConnections, '--max-connections', 1);
+      const maxConcurrentBodies = int(opts.maxUploads, '--max-uploads', 1);
+      const pool = {
+        workers: int(opts.workers, '--workers', 1, 64),
+        maxBatchUtterances: int(opts.batchMax, '--batch-max', 1),
+        batchDelayMs: int(opts.batchDelayMs, '--batch-delay-ms', 0, 60_000),
+        maxQueueUtterances: int(opts.queueMax, '--queue-max', 1),
+        timeoutMs: int(opts.timeoutMs, '--timeout-ms', 1, 3_600_000),
       };
-      const maxConnections = positive(opts.maxConnections, '--max-connections');
-      const maxConcurrentBodies = positive(opts.maxUploads, '--max-uploads');
-      const { initEngine } = await import('../../engine/backend.ts');
-      const { RunPredictor } = await import('../../serve/run-predictor.ts');
+      const { PredictorPool } = await import('../../serve/pool.ts');
       const { closeOnSignals, createServer } = await import('../../serve/server.ts');
-      await initEngine();
-      const predictor = RunPredictor.load(opts.run);
+      const predictor = new PredictorPool({ module: new URL('../../serve/run-predictor.ts', import.meta.url).href, options: { runDir: opts.run } }, pool);
+      // Listen at once (GET /ready says when the models are loaded); a run that cannot load stops the server.
       const running = await createServer(predictor, { host: opts.host, port, maxBodyBytes, maxConnections, maxConcurrentBodies });
-      const conds = predictor.info().models.map((m) => m.condition).join(', ');
       // The first stdout line is machine-readable, so scripts (and tests) can find a random port.
       process.stdout.write(`listening ${running.url}\n`);
-      process.stderr.write(`serving ${opts.run} (conditions ${conds}); Ctrl-C to stop\n`);
-      await new Promise<void>((resolve) => closeOnSignals(running, () => { predictor.dispose(); resolve(); }));
+      const stopped = new Promise<void>((resolve) => closeOnSignals(running, () => void predictor.close().then(resolve)));
+      try {
+        await predictor.start();
+      } catch (err) {
+        await running.close();
+        await predictor.close();
+        throw err;
+      }
+      const conds = predictor.info().models.map((m) => m.condition).join(', ');
+      process.stderr.write(`ready: serving ${opts.run} (conditions ${conds}) with ${pool.workers} worker thread(s); Ctrl-C to stop\n`);
+      await stopped;
     });
 }
