@@ -4,11 +4,14 @@
  *   GET  /health   -> { status, version, inFlight, uptimeSeconds, ...the predictor's queue figures }
  *   GET  /ready    -> 200 { ready: true } once the models are loaded, else 503
  *   GET  /models   -> PredictorInfo (task, classNames, dims, models)
+ *   GET  /openapi.json -> the OpenAPI 3.1 document of all this (openapi.ts)
+ * With a token, every route but /health, /ready (and the page's static files) needs
+ * `Authorization: Bearer <token>`; CORS headers only for the `cors` origin.
  * Errors are JSON `{ error, message }`: 400 invalid request or malformed URL (the message says what
- * and where), 404, 405 (with Allow), 413 body too large, 503 with Retry-After (too many uploads at
- * once, models loading, queue full, deadline passed), 500 predictor failure (details go to the log
- * only). An upload the client abandons is logged as such, in one line. Requests are data only:
- * nothing in them is ever used as a file path.
+ * and where), 404, 405 (with Allow), 401 without the token, 413 body too large, 503 with
+ * Retry-After (too many uploads at once, models loading, queue full, deadline passed), 500
+ * predictor failure (details go to the log only). An upload the client abandons is logged as such,
+ * in one line. Requests are data only: nothing in them is ever used as a file path.
  *
  * Everything here runs on the main thread and is cheap (parse, validate, format); the predictions
  * themselves run in worker threads when the predictor is a PredictorPool (pool.ts), so /health
@@ -18,11 +21,13 @@
  * kernel-side accept), and at most `maxConcurrentBodies` request bodies buffered at once, so body
  * memory stays under maxConcurrentBodies x maxBodyBytes however many clients hold uploads open.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { excerpt, HardyError } from '../util/errors.ts';
 import { VERSION } from '../util/version.ts';
-import { ServiceUnavailableError, type Predictor } from './predictor.ts';
+import { openApiDocument } from './openapi.ts';
+import { ServiceUnavailableError, type Predictor, type PredictorInfo } from './predictor.ts';
 import { InvalidRequestError, validatePredictRequest, DEFAULT_MAX_UTTERANCES } from './validate.ts';
 
 export interface ServerOptions {
@@ -42,8 +47,18 @@ export interface ServerOptions {
   shutdownGraceMs?: number;
   /** Idle keep-alive connection timeout. Default 65 s. */
   keepAliveTimeoutMs?: number;
-  /** Where request failures are logged; default console.error. */
+  /** Where request failures and warnings are logged; default console.error. */
   log?: (line: string) => void;
+  /** Require `Authorization: Bearer <token>` on every route that is not `open`. */
+  token?: string;
+  /** The one origin allowed to call from a browser page of another origin (CORS); none by default. */
+  cors?: string;
+  /** One JSON access line per request (time, method, route, status, ms, utterances). Default off. */
+  logRequests?: boolean;
+  /** Where access lines go; default stdout. */
+  accessLog?: (line: string) => void;
+  /** More routes (the web page's). */
+  routes?: Record<string, Route>;
 }
 
 export interface RunningServer {
@@ -74,15 +89,17 @@ class ClientAborted extends Error {
 }
 
 function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
+  const raw = body instanceof RawBody;
+  const data = raw ? body.body : status === 204 ? Buffer.alloc(0) : Buffer.from(JSON.stringify(body));
   res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': String(Buffer.byteLength(text)),
+    'content-type': raw ? body.contentType : 'application/json; charset=utf-8',
+    'content-length': String(data.length),
     'cache-control': 'no-store',
     'x-content-type-options': 'nosniff',
+    ...(raw ? body.headers : {}),
     ...headers,
   });
-  res.end(text);
+  res.end(data);
 }
 
 /**
@@ -121,18 +138,52 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
+/** A route's answer that is not JSON (the page's static files). */
+export class RawBody {
+  constructor(readonly contentType: string, readonly body: Buffer, readonly headers: Record<string, string> = {}) {}
+}
+
+/** What a handler may note for the access log. */
+export interface RequestNote {
+  utterances?: number;
+}
+
+type Handler = (req: http.IncomingMessage, note: RequestNote) => Promise<unknown> | unknown;
+
+/** A route answers `methods`; `open` routes need no bearer token (liveness probes, the page's code). */
+export interface Route {
+  methods: Record<string, Handler>;
+  open?: boolean;
+}
+
+const isLoopback = (host: string) => host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+
+/** Equal-time comparison, so the answer time does not tell how much of a guessed token was right. */
+function tokenMatches(header: string | undefined, token: string): boolean {
+  const m = /^Bearer (.+)$/i.exec(header ?? '');
+  if (!m) return false;
+  const a = createHash('sha256').update(m[1]!).digest();
+  const b = createHash('sha256').update(token).digest();
+  return timingSafeEqual(a, b);
+}
+
 export function createServer(predictor: Predictor, opts: ServerOptions = {}): Promise<RunningServer> {
   const host = opts.host ?? '127.0.0.1';
   const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const maxUtterances = opts.maxUtterances ?? DEFAULT_MAX_UTTERANCES;
   const log = opts.log ?? ((line: string) => console.error(line));
+  const accessLog = opts.accessLog ?? ((line: string) => process.stdout.write(line + '\n'));
   const started = Date.now();
   const maxBodies = opts.maxConcurrentBodies ?? DEFAULT_MAX_CONCURRENT_BODIES;
   let inFlight = 0;
   let bodies = 0;
   let closing = false;
   let drained: (() => void) | null = null;
+  if (!isLoopback(host) && !opts.token) {
+    log(`hardy-mer serve: warning: listening on ${host} without a token: anyone who can reach it can use the models (set --token or HARDY_MER_TOKEN)`);
+  }
 
-  async function predict(req: http.IncomingMessage): Promise<unknown> {
+  async function predict(req: http.IncomingMessage, note: RequestNote): Promise<unknown> {
     if (bodies >= maxBodies) {
       req.resume(); // discarded as it arrives, never buffered
       throw new HttpError(503, 'busy', `${maxBodies} requests are being received already; retry shortly`, { 'retry-after': '1', connection: 'close' });
@@ -151,29 +202,40 @@ export function createServer(predictor: Predictor, opts: ServerOptions = {}): Pr
       throw new InvalidRequestError(`body is not valid JSON: ${excerpt((err as Error).message, 300)}`);
     }
     const info = predictor.info();
-    const request = validatePredictRequest(body, {
-      dims: info.dims,
-      conditions: info.models.map((m) => m.condition),
-      limits: info.featureLimits,
-      maxUtterances: opts.maxUtterances ?? DEFAULT_MAX_UTTERANCES,
-    });
+    const request = validatePredictRequest(body, { dims: info.dims, conditions: info.models.map((m) => m.condition), limits: info.featureLimits, maxUtterances });
+    note.utterances = request.dialogues.reduce((a, d) => a + d.utterances.length, 0);
     return predictor.predict(request);
   }
 
-  const routes: Record<string, Record<string, (req: http.IncomingMessage) => Promise<unknown> | unknown>> = {
-    '/predict': { POST: predict },
-    '/health': { GET: () => ({ status: closing ? 'closing' : 'ok', version: VERSION, inFlight, uptimeSeconds: (Date.now() - started) / 1000, ...predictor.stats?.() }) },
+  let document: { info: PredictorInfo; doc: unknown } | undefined;
+  const routes: Record<string, Route> = {
+    '/predict': { methods: { POST: predict } },
+    '/health': { open: true, methods: { GET: () => ({ status: closing ? 'closing' : 'ok', version: VERSION, inFlight, uptimeSeconds: (Date.now() - started) / 1000, ...predictor.stats?.() }) } },
     '/ready': {
-      GET: () => {
-        if (predictor.ready && !predictor.ready()) throw new ServiceUnavailableError('not_ready', 'the models are still loading', 1);
-        return { ready: true };
+      open: true,
+      methods: {
+        GET: () => {
+          if (predictor.ready && !predictor.ready()) throw new ServiceUnavailableError('not_ready', 'the models are still loading', 1);
+          return { ready: true };
+        },
       },
     },
-    '/models': { GET: () => predictor.info() },
+    '/models': { methods: { GET: () => predictor.info() } },
+    '/openapi.json': {
+      methods: {
+        GET: () => {
+          const info = predictor.info();
+          if (document?.info !== info) document = { info, doc: openApiDocument(info, { maxUtterances, maxBodyBytes: maxBody, auth: Boolean(opts.token), version: VERSION }) };
+          return document.doc;
+        },
+      },
+    },
+    ...opts.routes,
   };
 
-  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse, note: RequestNote & { route?: string }): Promise<void> {
     const headers: Record<string, string> = {};
+    if (opts.cors) Object.assign(headers, { 'access-control-allow-origin': opts.cors, vary: 'origin' });
     // Decided when the answer is sent: after close() every answer tells the client not to reuse the connection.
     const reply = (status: number, body: unknown) => send(res, status, body, closing ? { ...headers, connection: 'close' } : headers);
     try {
@@ -185,12 +247,26 @@ export function createServer(predictor: Predictor, opts: ServerOptions = {}): Pr
       }
       const route = routes[path];
       if (!route) throw new HttpError(404, 'not_found', `no route ${path} (routes: ${Object.keys(routes).join(', ')})`);
-      const fn = route[req.method ?? ''];
+      note.route = path;
+      if (req.method === 'OPTIONS' && opts.cors) {
+        // CORS preflight: only for the one allowed origin (--cors); without it browsers keep other origins out.
+        Object.assign(headers, {
+          'access-control-allow-methods': Object.keys(route.methods).join(', '),
+          'access-control-allow-headers': 'authorization, content-type',
+          'access-control-max-age': '600',
+        });
+        return reply(204, null);
+      }
+      const fn = route.methods[req.method ?? ''];
       if (!fn) {
-        headers.allow = Object.keys(route).join(', ');
+        headers.allow = Object.keys(route.methods).join(', ');
         throw new HttpError(405, 'method_not_allowed', `${req.method} not allowed on ${path} (allowed: ${headers.allow})`);
       }
-      reply(200, await fn(req));
+      if (opts.token && !route.open && !tokenMatches(req.headers.authorization, opts.token)) {
+        headers['www-authenticate'] = 'Bearer';
+        throw new HttpError(401, 'unauthorized', 'this server needs `Authorization: Bearer <token>` (the token given to hardy-mer serve)');
+      }
+      reply(200, await fn(req, note));
     } catch (err) {
       if (err instanceof ClientAborted) {
         log(`hardy-mer serve: ${req.method} ${excerpt(req.url ?? '', 100)}: ${err.message}`);
@@ -212,12 +288,19 @@ export function createServer(predictor: Predictor, opts: ServerOptions = {}): Pr
 
   const server = http.createServer((req, res) => {
     inFlight++;
+    const t0 = performance.now();
+    const note: RequestNote & { route?: string } = {};
     res.on('close', () => {
       inFlight--;
+      if (opts.logRequests) {
+        // One JSON line per request; the route, never the raw URL (it is the client's text).
+        const line = { time: new Date().toISOString(), method: req.method, route: note.route ?? null, status: res.statusCode, ms: Math.round((performance.now() - t0) * 10) / 10, utterances: note.utterances ?? 0 };
+        accessLog(JSON.stringify(line));
+      }
       if (inFlight === 0 && drained) drained();
     });
     if (req.method !== 'POST') req.resume(); // discard any body a GET may carry
-    void handle(req, res).catch((err) => {
+    void handle(req, res, note).catch((err) => {
       log(`hardy-mer serve: response failed: ${String(err)}`);
       res.destroy();
     });

@@ -1,7 +1,9 @@
 /**
  * One validator for every way a prediction request arrives (HTTP body, CLI `--input` file), so a
  * request is accepted or refused for the same reason everywhere. It never touches the file system:
- * a request is data only, never a path.
+ * a request is data only, never a path. The shape is checked by ajv against the JSON Schema of
+ * schema.ts (the one GET /openapi.json documents), its first error turned into a message that
+ * names the utterance; then come the checks JSON Schema cannot express.
  *
  * Accepted shapes (JSON):
  *   { "condition"?: "at", "dialogues": [ { "id": "d1", "utterances": [ U, ... ] }, ... ] }
@@ -11,9 +13,11 @@
  * Without `condition`, each utterance uses the model of the modalities it supplies; with it, every
  * utterance must supply at least those modalities and the others are ignored.
  */
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { HardyError } from '../util/errors.ts';
 import { MODALITIES, type Condition, type Modality } from '../data/types.ts';
 import type { PredictRequest, RequestDialogue, RequestUtterance } from './predictor.ts';
+import { MAX_ID_LENGTH, requestSchemas } from './schema.ts';
 
 /** A request refused for a reason the sender can fix (HTTP 400). */
 export class InvalidRequestError extends HardyError {
@@ -57,10 +61,7 @@ export function featureLimits(absMax: Record<Modality, number> | undefined): Rec
     absMax && Number.isFinite(absMax[m]) ? Math.min(FEATURE_ABS_LIMIT, FEATURE_RANGE_FACTOR * Math.max(1, absMax[m])) : FEATURE_FALLBACK_LIMIT;
   return { a: limit('a'), t: limit('t'), v: limit('v') };
 }
-const MAX_ID_LENGTH = 256;
 const TOP_KEYS = ['condition', 'dialogues', 'utterances'];
-const DIALOGUE_KEYS = ['id', 'utterances'];
-const UTTERANCE_KEYS = ['id', 'speaker', 'dialogue', 'features'];
 
 type Json = Record<string, unknown>;
 
@@ -85,35 +86,97 @@ export function parseCondition(name: unknown, where = 'condition'): Condition {
   return MODALITIES.filter((m) => set.has(m)).join('') as Condition;
 }
 
-function checkKeys(obj: Json, allowed: string[], where: string): void {
-  for (const k of Object.keys(obj)) {
-    if (!allowed.includes(k)) {
-      throw new InvalidRequestError(`${where}: unknown field '${k}' (allowed: ${allowed.join(', ')})`);
-    }
-  }
+interface Compiled {
+  byDialogues: ValidateFunction;
+  byUtterances: ValidateFunction;
+  list: ValidateFunction;
 }
 
-function checkId(x: unknown, where: string, what: string): string {
-  if (typeof x !== 'string' || x.length === 0 || x.length > MAX_ID_LENGTH) {
-    throw new InvalidRequestError(`${where}: '${what}' must be a non-empty string of at most ${MAX_ID_LENGTH} characters, got ${kind(x)}`);
+const ajv = new Ajv({ allErrors: false });
+// Compiled once per (dims, conditions, limits): a server compiles once, a CLI call once.
+const compiled = new Map<string, Compiled>();
+
+function compile(opts: ValidateOptions): Compiled {
+  const ctx = { dims: opts.dims, conditions: opts.conditions, limits: opts.limits, maxUtterances: opts.maxUtterances ?? DEFAULT_MAX_UTTERANCES };
+  const key = JSON.stringify(ctx);
+  let c = compiled.get(key);
+  if (!c) {
+    const s = requestSchemas(ctx);
+    c = { byDialogues: ajv.compile(s.byDialogues), byUtterances: ajv.compile(s.byUtterances), list: ajv.compile(s.list) };
+    compiled.set(key, c);
   }
-  return x;
+  return c;
 }
 
-/** Copies one modality's values into a Float32Array, refusing non-numbers, NaN/Inf and |values| above `limit`. */
-function readVector(x: unknown, m: Modality, dim: number, limit: number, where: string): Float32Array {
-  if (!Array.isArray(x)) throw new InvalidRequestError(`${where}: modality '${m}' must be an array of numbers, got ${kind(x)}`);
-  if (x.length !== dim) throw new InvalidRequestError(`${where}: modality '${m}' has ${x.length} values, expected ${dim}`);
-  const out = new Float32Array(dim);
-  for (let i = 0; i < dim; i++) {
-    const v = x[i];
-    if (typeof v !== 'number') throw new InvalidRequestError(`${where}: modality '${m}' value ${i} is ${kind(v)}, expected a number`);
-    out[i] = v;
-    // Checked after the float32 cast: 1e39 is finite as a double but Infinity as float32.
-    if (!Number.isFinite(out[i])) throw new InvalidRequestError(`${where}: modality '${m}' value ${i} is ${v}; features must be finite`);
-    if (Math.abs(v) > limit) throw new InvalidRequestError(`${where}: modality '${m}' value ${i} is ${v}, outside the range this run accepts (|value| <= ${limit}, from its training features)`);
+const idRule = `must be a non-empty string of at most ${MAX_ID_LENGTH} characters`;
+
+/** What went wrong inside one utterance object, `rest` being the path below it. */
+function utteranceProblem(e: ErrorObject, rest: string[], value: unknown): string {
+  const [field, m, k] = rest;
+  if (field === undefined) {
+    if (e.keyword === 'type') return `expected an utterance object, got ${kind(value)}`;
+    if (e.keyword === 'additionalProperties') return `unknown field '${e.params.additionalProperty}' (allowed: id, speaker, dialogue, features)`;
+    if (e.keyword === 'required') return `'${e.params.missingProperty}' ${e.params.missingProperty === 'id' ? idRule : 'is required (an object such as {"a": [...], "t": [...]})'}, got undefined`;
   }
-  return out;
+  if (field === 'id' || field === 'dialogue') return `'${field}' ${idRule}, got ${kind(value)}`;
+  if (field === 'speaker') return `'speaker' must be a string, got ${kind(value)}`;
+  if (field === 'features' && m === undefined) {
+    if (e.keyword === 'additionalProperties') return `unknown modality '${e.params.additionalProperty}' (expected a, t or v)`;
+    if (e.keyword === 'minProperties') return 'no features given (supply at least one of a, t, v)';
+    return `'features' must be an object such as {"a": [...], "t": [...]}, got ${kind(value)}`;
+  }
+  if (field === 'features' && k === undefined) {
+    if (e.keyword === 'minItems' || e.keyword === 'maxItems') return `modality '${m}' has ${(value as unknown[]).length} values, expected ${e.params.limit}`;
+    return `modality '${m}' must be an array of numbers, got ${kind(value)}`;
+  }
+  if (field === 'features') {
+    // 1e39 is finite as a double but Infinity as float32: the reason is the same as for 1e999.
+    if (typeof value === 'number' && (e.keyword === 'type' || !Number.isFinite(Math.fround(value)))) return `modality '${m}' value ${k} is ${value}; features must be finite`;
+    if (e.keyword === 'minimum' || e.keyword === 'maximum') return `modality '${m}' value ${k} is ${value}, outside the range this run accepts (|value| <= ${Math.abs(e.params.limit as number)}, from its training features)`;
+    return `modality '${m}' value ${k} is ${kind(value)}, expected a number`;
+  }
+  return `${rest.join('.')} ${e.message}`;
+}
+
+/** ajv's first error as a sentence naming where it is: the file line or list index, the utterance id. */
+function describe(e: ErrorObject, body: unknown, opts: ValidateOptions, prefix: string): string {
+  const path = e.instancePath.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  let value: unknown = body;
+  const values = [body];
+  for (const p of path) values.push((value = (value as Json)?.[p]));
+  const utterance = (base: string, at: number) => {
+    const raw = values[at + 1];
+    const named = isObject(raw) && typeof raw.id === 'string' && raw.id.length > 0 && raw.id.length <= MAX_ID_LENGTH ? `${base}: utterance '${raw.id}'` : base;
+    return `${named}: ${utteranceProblem(e, path.slice(at + 1), value)}`;
+  };
+  const flatWhere = (i: string) => prefix + (opts.locate ? opts.locate(Number(i)) : `utterances[${i}]`);
+  const top = Array.isArray(body) ? ['utterances', ...path] : path;
+  const [head, i, sub, j] = top;
+  const offset = Array.isArray(body) ? -1 : 0; // a bare list has no 'utterances' segment in its path
+  if (head === undefined) {
+    if (e.keyword === 'additionalProperties') return `${prefix}request: unknown field '${e.params.additionalProperty}' (allowed: ${TOP_KEYS.join(', ')})`;
+    if (e.keyword === 'minItems') return `${prefix}request: no utterances`;
+    const unknown = isObject(body) && Object.keys(body).find((k) => !TOP_KEYS.includes(k));
+    if (unknown) return `${prefix}request: unknown field '${unknown}' (allowed: ${TOP_KEYS.join(', ')})`;
+    return `${prefix}request: give exactly one of 'dialogues' or 'utterances'`;
+  }
+  if (head === 'condition') parseCondition(value, prefix + 'condition'); // throws the precise reason
+  if (i === undefined) {
+    if (e.keyword === 'minItems') return `${prefix}request: no utterances`;
+    return `${prefix}'${head}' must be an array, got ${kind(value)}`;
+  }
+  if (head === 'utterances') return utterance(flatWhere(i), 1 + offset);
+  const where = `${prefix}dialogues[${i}]`;
+  const d = values[2];
+  if (sub === undefined) {
+    if (e.keyword === 'additionalProperties') return `${where}: unknown field '${e.params.additionalProperty}' (allowed: id, utterances)`;
+    if (e.keyword === 'required' && e.params.missingProperty === 'id') return `${where}: 'id' ${idRule}, got undefined`;
+    if (e.keyword === 'required') return `${where}: dialogue '${(d as Json).id}' needs a non-empty 'utterances' array`;
+    return `${where}: expected a dialogue object, got ${kind(value)}`;
+  }
+  if (sub === 'id') return `${where}: 'id' ${idRule}, got ${kind(value)}`;
+  if (j === undefined) return `${where}: dialogue '${String((d as Json).id)}' needs a non-empty 'utterances' array`;
+  return utterance(`${where}.utterances[${j}]`, 3);
 }
 
 interface Context {
@@ -123,27 +186,29 @@ interface Context {
   count: number;
 }
 
-function readUtterance(raw: unknown, ctx: Context, where: string): RequestUtterance & { dialogue?: string } {
-  if (!isObject(raw)) throw new InvalidRequestError(`${where}: expected an utterance object, got ${kind(raw)}`);
-  checkKeys(raw, UTTERANCE_KEYS, where);
-  const id = checkId(raw.id, where, 'id');
+/** Copies one modality's values into a Float32Array, refusing values that overflow float32. */
+function readVector(x: number[], m: Modality, where: string): Float32Array {
+  const out = Float32Array.from(x);
+  for (let i = 0; i < out.length; i++) {
+    // 1e39 is finite as a double (so the schema accepts it) but Infinity as float32.
+    if (!Number.isFinite(out[i])) throw new InvalidRequestError(`${where}: modality '${m}' value ${i} is ${x[i]}; features must be finite`);
+  }
+  return out;
+}
+
+type RawUtterance = { id: string; speaker?: string; dialogue?: string; features: Partial<Record<Modality, number[]>> };
+
+/** The checks after the schema: unique ids, the total count, the condition and its model, float32 range. */
+function readUtterance(raw: RawUtterance, ctx: Context, where: string): RequestUtterance & { dialogue?: string } {
+  const id = raw.id;
   where = `${where}: utterance '${id}'`;
   if (ctx.seen.has(id)) throw new InvalidRequestError(`${where}: duplicate utterance id`);
   ctx.seen.add(id);
   if (++ctx.count > (ctx.opts.maxUtterances ?? DEFAULT_MAX_UTTERANCES)) {
     throw new InvalidRequestError(`${where}: too many utterances (at most ${ctx.opts.maxUtterances ?? DEFAULT_MAX_UTTERANCES} per request)`);
   }
-  if (raw.speaker !== undefined && typeof raw.speaker !== 'string') {
-    throw new InvalidRequestError(`${where}: 'speaker' must be a string, got ${kind(raw.speaker)}`);
-  }
-  const dialogue = raw.dialogue === undefined ? undefined : checkId(raw.dialogue, where, 'dialogue');
-  if (!isObject(raw.features)) throw new InvalidRequestError(`${where}: 'features' must be an object such as {"a": [...], "t": [...]}, got ${kind(raw.features)}`);
   const given = Object.keys(raw.features);
-  for (const k of given) {
-    if (!(MODALITIES as readonly string[]).includes(k)) throw new InvalidRequestError(`${where}: unknown modality '${k}' (expected a, t or v)`);
-  }
-  if (given.length === 0) throw new InvalidRequestError(`${where}: no features given (supply at least one of a, t, v)`);
-  const condition = ctx.forced ?? (MODALITIES.filter((m) => m in (raw.features as Json)).join('') as Condition);
+  const condition = ctx.forced ?? (MODALITIES.filter((m) => m in raw.features).join('') as Condition);
   const used = MODALITIES.filter((m) => condition.includes(m));
   const missing = used.filter((m) => !given.includes(m));
   if (missing.length) throw new InvalidRequestError(`${where}: condition '${condition}' needs modality '${missing[0]}', which is missing`);
@@ -151,40 +216,33 @@ function readUtterance(raw: unknown, ctx: Context, where: string): RequestUttera
     throw new InvalidRequestError(`${where}: no model trained for condition '${condition}' (available: ${ctx.opts.conditions.join(', ') || 'none'})`);
   }
   const features: Partial<Record<Modality, Float32Array>> = {};
-  for (const m of used) features[m] = readVector((raw.features as Json)[m], m, ctx.opts.dims[m], ctx.opts.limits?.[m] ?? Infinity, where);
+  for (const m of used) features[m] = readVector(raw.features[m]!, m, where);
   const utt: RequestUtterance & { dialogue?: string } = { id, condition, features };
-  if (raw.speaker !== undefined) utt.speaker = raw.speaker as string;
-  if (dialogue !== undefined) utt.dialogue = dialogue;
+  if (raw.speaker !== undefined) utt.speaker = raw.speaker;
+  if (raw.dialogue !== undefined) utt.dialogue = raw.dialogue;
   return utt;
 }
 
-function readDialogues(list: unknown, ctx: Context, prefix: string): RequestDialogue[] {
-  if (!Array.isArray(list)) throw new InvalidRequestError(`${prefix}'dialogues' must be an array, got ${kind(list)}`);
+function readDialogues(list: { id: string; utterances: RawUtterance[] }[], ctx: Context, prefix: string): RequestDialogue[] {
   const ids = new Set<string>();
   return list.map((d, i) => {
     const where = `${prefix}dialogues[${i}]`;
-    if (!isObject(d)) throw new InvalidRequestError(`${where}: expected a dialogue object, got ${kind(d)}`);
-    checkKeys(d, DIALOGUE_KEYS, where);
-    const id = checkId(d.id, where, 'id');
-    if (ids.has(id)) throw new InvalidRequestError(`${where}: duplicate dialogue id '${id}'`);
-    ids.add(id);
-    if (!Array.isArray(d.utterances) || d.utterances.length === 0) {
-      throw new InvalidRequestError(`${where}: dialogue '${id}' needs a non-empty 'utterances' array`);
-    }
+    if (ids.has(d.id)) throw new InvalidRequestError(`${where}: duplicate dialogue id '${d.id}'`);
+    ids.add(d.id);
     const utterances = d.utterances.map((u, j) => {
       const utt = readUtterance(u, ctx, `${where}.utterances[${j}]`);
-      if (utt.dialogue !== undefined && utt.dialogue !== id) {
-        throw new InvalidRequestError(`${where}.utterances[${j}]: utterance '${utt.id}' names dialogue '${utt.dialogue}' inside dialogue '${id}'`);
+      if (utt.dialogue !== undefined && utt.dialogue !== d.id) {
+        throw new InvalidRequestError(`${where}.utterances[${j}]: utterance '${utt.id}' names dialogue '${utt.dialogue}' inside dialogue '${d.id}'`);
       }
       delete utt.dialogue;
       return utt;
     });
-    return { id, utterances };
+    return { id: d.id, utterances };
   });
 }
 
 /** A flat utterance list: grouped by `dialogue` in order of first appearance, else one dialogue each. */
-function readFlat(list: unknown[], ctx: Context, prefix: string): RequestDialogue[] {
+function readFlat(list: RawUtterance[], ctx: Context, prefix: string): RequestDialogue[] {
   const byId = new Map<string, RequestDialogue>();
   // Dialogues named after an utterance given without `dialogue`: nothing else may join them.
   const implicit = new Set<string>();
@@ -209,22 +267,24 @@ function readFlat(list: unknown[], ctx: Context, prefix: string): RequestDialogu
  */
 export function validatePredictRequest(body: unknown, opts: ValidateOptions): PredictRequest {
   const prefix = opts.source ? `${opts.source}: ` : '';
-  const ctx: Context = { opts, seen: new Set(), count: 0 };
-  let dialogues: RequestDialogue[];
-  if (Array.isArray(body)) {
-    dialogues = readFlat(body, ctx, prefix);
-  } else if (isObject(body)) {
-    checkKeys(body, TOP_KEYS, prefix + 'request');
-    if (body.condition !== undefined) ctx.forced = parseCondition(body.condition, prefix + 'condition');
-    if ((body.dialogues === undefined) === (body.utterances === undefined)) {
+  const schemas = compile(opts);
+  let check: ValidateFunction;
+  if (Array.isArray(body)) check = schemas.list;
+  else if (isObject(body)) {
+    if ((body.dialogues === undefined) === (body.utterances === undefined) && Object.keys(body).every((k) => TOP_KEYS.includes(k))) {
       throw new InvalidRequestError(`${prefix}request: give exactly one of 'dialogues' or 'utterances'`);
     }
-    if (body.dialogues !== undefined) dialogues = readDialogues(body.dialogues, ctx, prefix);
-    else if (Array.isArray(body.utterances)) dialogues = readFlat(body.utterances, ctx, prefix);
-    else throw new InvalidRequestError(`${prefix}'utterances' must be an array, got ${kind(body.utterances)}`);
+    check = body.dialogues !== undefined ? schemas.byDialogues : schemas.byUtterances;
   } else {
     throw new InvalidRequestError(`${prefix}request: expected a JSON object with 'dialogues' or 'utterances', got ${kind(body)}`);
   }
-  if (ctx.count === 0) throw new InvalidRequestError(`${prefix}request: no utterances`);
+  if (!check(body)) throw new InvalidRequestError(describe(check.errors![0]!, body, opts, prefix));
+  const ctx: Context = { opts, seen: new Set(), count: 0 };
+  if (isObject(body) && body.condition !== undefined) ctx.forced = parseCondition(body.condition, prefix + 'condition');
+  const dialogues = Array.isArray(body)
+    ? readFlat(body as RawUtterance[], ctx, prefix)
+    : body.dialogues !== undefined
+      ? readDialogues(body.dialogues as { id: string; utterances: RawUtterance[] }[], ctx, prefix)
+      : readFlat(body.utterances as RawUtterance[], ctx, prefix);
   return { dialogues };
 }

@@ -151,3 +151,67 @@ test('SIGTERM in a real process: in-flight request answered, clean exit', async 
   const [code] = await once(child, 'exit');
   assert.equal(code, 0);
 });
+
+test('--token: bearer token required except on /health and /ready; wrong or missing token is 401', async () => {
+  const lines: string[] = [];
+  await withServer({}, { token: 's3cret', host: '0.0.0.0', log: (l) => lines.push(l) }, async (s) => {
+    assert.equal(lines.length, 0, 'no warning with a token on a non-loopback host');
+    const url = s.url.replace('0.0.0.0', '127.0.0.1');
+    const body = JSON.stringify({ utterances: [{ id: 'u', features: { v: vec(8, 1) } }] });
+    for (const auth of [undefined, 'Bearer wrong', 's3cret', 'Bearer s3cret2']) {
+      const r = await fetch(url + '/predict', { method: 'POST', body, headers: auth ? { authorization: auth } : {} });
+      assert.equal(r.status, 401, String(auth));
+      assert.equal(r.headers.get('www-authenticate'), 'Bearer');
+    }
+    assert.equal((await fetch(url + '/models')).status, 401);
+    assert.equal((await fetch(url + '/health')).status, 200);
+    assert.equal((await fetch(url + '/ready')).status, 200);
+    const ok = await fetch(url + '/predict', { method: 'POST', body, headers: { authorization: 'Bearer s3cret' } });
+    assert.equal(ok.status, 200);
+  });
+});
+
+test('a non-loopback host without a token prints a warning; loopback does not', async () => {
+  for (const [host, warned] of [['0.0.0.0', true], ['127.0.0.1', false]] as const) {
+    const lines: string[] = [];
+    await withServer({}, { host, log: (l) => lines.push(l) }, async () => {});
+    assert.equal(lines.some((l) => /warning: listening on .* without a token/.test(l)), warned, host);
+  }
+});
+
+test('CORS only with --cors: the one origin, preflight answered', async () => {
+  await withServer({}, {}, async (s) => {
+    const r = await fetch(s.url + '/models', { headers: { origin: 'http://evil.example' } });
+    assert.equal(r.headers.get('access-control-allow-origin'), null);
+    assert.equal((await fetch(s.url + '/predict', { method: 'OPTIONS' })).status, 405);
+  });
+  await withServer({}, { cors: 'http://lab.example' }, async (s) => {
+    const r = await fetch(s.url + '/models');
+    assert.equal(r.headers.get('access-control-allow-origin'), 'http://lab.example');
+    const pre = await fetch(s.url + '/predict', { method: 'OPTIONS', headers: { origin: 'http://lab.example', 'access-control-request-method': 'POST' } });
+    assert.equal(pre.status, 204);
+    assert.match(pre.headers.get('access-control-allow-headers') ?? '', /authorization/);
+    assert.equal(pre.headers.get('access-control-allow-methods'), 'POST');
+  });
+});
+
+test('--log-requests: one structured line per request (route, status, ms, utterances); quiet by default', async () => {
+  const lines: string[] = [];
+  await withServer({}, { logRequests: true, accessLog: (l) => lines.push(l) }, async (s) => {
+    await call(s, 'POST', '/predict', JSON.stringify(body));
+    await call(s, 'GET', '/health');
+    await call(s, 'GET', '/no/such/../path?x=1');
+    await call(s, 'POST', '/predict', '{');
+  });
+  const recs = lines.map((l) => JSON.parse(l));
+  assert.deepEqual(recs.map((r) => [r.method, r.route, r.status, r.utterances]), [
+    ['POST', '/predict', 200, 3],
+    ['GET', '/health', 200, 0],
+    ['GET', null, 404, 0],
+    ['POST', '/predict', 400, 0],
+  ]);
+  for (const r of recs) assert.ok(r.ms >= 0 && typeof r.time === 'string');
+  const quiet: string[] = [];
+  await withServer({}, { accessLog: (l) => quiet.push(l) }, async (s) => void (await call(s, 'GET', '/health')));
+  assert.deepEqual(quiet, []);
+});

@@ -2,6 +2,8 @@
 import { Command } from 'commander';
 import { HardyError } from '../../util/errors.ts';
 
+const TOKEN_ENV = 'HARDY_MER_TOKEN';
+
 /** An integer flag in min..max (the upper bound keeps a typo from allocating the machine away). */
 const int = (s: string, flag: string, min: number, max = 1e6): number => {
   const n = Number(s);
@@ -24,7 +26,10 @@ export function register(program: Command): void {
     .option('--batch-delay-ms <ms>', 'how long a lone request waits for others to batch with', '0')
     .option('--queue-max <n>', 'most utterances waiting for a worker; beyond it 503 with Retry-After', '8192')
     .option('--timeout-ms <ms>', 'a request not answered within this gets 503', '30000')
-    .action(async (opts: { run: string; port: string; host: string; maxBody: string; maxConnections: string; maxUploads: string; workers: string; batchMax: string; batchDelayMs: string; queueMax: string; timeoutMs: string }) => {
+    .option('--token <token>', `require "Authorization: Bearer <token>" (default: env ${TOKEN_ENV})`)
+    .option('--cors <origin>', 'allow browser pages of this origin to call the API (CORS); off by default')
+    .option('--log-requests', 'one JSON access line per request on stdout (method, route, status, ms, utterances)')
+    .action(async (opts: { run: string; port: string; host: string; maxBody: string; maxConnections: string; maxUploads: string; workers: string; batchMax: string; batchDelayMs: string; queueMax: string; timeoutMs: string; token?: string; cors?: string; logRequests?: boolean }) => {
       const port = int(opts.port, '--port', 0, 65535);
       const maxBodyBytes = int(opts.maxBody, '--max-body', 1, Number.MAX_SAFE_INTEGER);
       const maxConnections = int(opts.maxConnections, '--max-connections', 1);
@@ -40,7 +45,8 @@ export function register(program: Command): void {
       const { closeOnSignals, createServer } = await import('../../serve/server.ts');
       const predictor = new PredictorPool({ module: new URL('../../serve/run-predictor.ts', import.meta.url).href, options: { runDir: opts.run } }, pool);
       // Listen at once (GET /ready says when the models are loaded); a run that cannot load stops the server.
-      const running = await createServer(predictor, { host: opts.host, port, maxBodyBytes, maxConnections, maxConcurrentBodies });
+      const token = opts.token ?? (process.env[TOKEN_ENV] || undefined);
+      const running = await createServer(predictor, { host: opts.host, port, maxBodyBytes, maxConnections, maxConcurrentBodies, token, cors: opts.cors, logRequests: opts.logRequests });
       // The first stdout line is machine-readable, so scripts (and tests) can find a random port.
       process.stdout.write(`listening ${running.url}\n`);
       const stopped = new Promise<void>((resolve) => closeOnSignals(running, () => void predictor.close().then(resolve)));
