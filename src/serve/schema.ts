@@ -115,9 +115,10 @@ export function responseSchemas(info: PredictorInfo) {
   };
   const health: Schema = {
     type: 'object',
-    required: ['status', 'inFlight', 'uptimeSeconds'],
+    required: ['status', 'version', 'inFlight', 'uptimeSeconds'],
     properties: {
       status: { type: 'string', enum: ['ok', 'closing'] },
+      version: { type: 'string' },
       inFlight: { type: 'integer' },
       uptimeSeconds: number,
       workers: { type: 'integer' },
