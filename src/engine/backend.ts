@@ -2,6 +2,10 @@
  * The one module that owns the tensor backend: start-up, kernel registration and seeding.
  * Nothing else in the project names a backend.
  *
+ * The platform-neutral part (wasm backend, copy-free kernels, gradients, the pure-wasm product)
+ * is wasm-start.ts, which the web page uses alone; this file adds the Node side (the wasm folder
+ * in node_modules, the native addon, the environment variable).
+ *
  * Matrix-product paths (tfjs's kernel registry is process-global, so this is per process):
  * - 'native': BatchMatMul/_FusedMatMul through the OpenBLAS N-API addon (fastest);
  * - 'xnnpack': pure wasm, every product rerouted to XNNPACK's fast path (used when the addon
@@ -15,20 +19,16 @@
  * the Adam update in the addon (gelu-kernel.ts, attention-kernel.ts, native-kernels.ts).
  */
 import * as tf from '@tensorflow/tfjs';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { HardyError } from '../util/errors.ts';
-import { batchMatMulKernel, fusedMatMulKernel, nativeMatMul, xnnpackMatMul } from './matmul-kernels.ts';
-import { GELU, GELU_GRAD, geluGradConfig, geluKernels } from './gelu-kernel.ts';
-import { lstmCellGradConfig, lstmCellKernels } from './lstm-kernel.ts';
-import { ATTENTION, ATTENTION_GRAD, attentionKernels } from './attention-kernel.ts';
-import { installLeanGradients } from './autograd.ts';
-import { dropoutGradConfig, dropoutKernel } from './dropout-kernel.ts';
-import { batchMatMulGradConfig } from './matmul-grad.ts';
+import { batchMatMulKernel, fusedMatMulKernel, nativeMatMul } from './matmul-kernels.ts';
+import { geluKernels } from './gelu-kernel.ts';
+import { attentionKernels } from './attention-kernel.ts';
+import { dropoutKernel } from './dropout-kernel.ts';
 import { loadAddon } from './native-addon.ts';
-import { ADAM, adamKernel, sumKernel } from './native-kernels.ts';
-import { castKernel, gatherKernel, identityKernel, scatterNdKernel, sliceKernel, splitVKernel, unpackKernel } from './wasm-kernels.ts';
+import { adamKernel, sumKernel } from './native-kernels.ts';
+import { dropNativeKernels, registerStockMatMul, registerXnnpackMatMul, replaceKernels, startWasmBackend, stockSumKernel } from './wasm-start.ts';
 
 export type MatmulPath = 'native' | 'xnnpack' | 'stock';
 export type MatmulChoice = 'auto' | MatmulPath;
@@ -63,48 +63,24 @@ function requestedPath(options: EngineOptions): MatmulChoice {
 }
 
 let started: Promise<void> | undefined;
-let stockKernels: tf.KernelConfig[] | undefined;
-let stockSum: tf.KernelConfig | undefined;
 let active: EngineInfo | undefined;
 let noticePrinted = false;
 
-function replaceKernels(configs: tf.KernelConfig[]): void {
-  for (const c of configs) {
-    if (tf.getKernel(c.kernelName, c.backendName)) tf.unregisterKernel(c.kernelName, c.backendName);
-    tf.registerKernel(c);
-  }
-}
-
-/**
- * The native GELU, attention and Adam kernels exist only on the 'native' path (ops.gelu,
- * ops.attention and Adam compose tfjs ops otherwise); Sum goes back to the stock kernel, dropout to its TypeScript version.
- */
-function dropNativeKernels(): void {
-  for (const name of [GELU, GELU_GRAD, ADAM, ATTENTION, ATTENTION_GRAD]) if (tf.getKernel(name, 'wasm')) tf.unregisterKernel(name, 'wasm');
-  replaceKernels([stockSum!, dropoutKernel()]);
-}
-
 function registerPath(choice: MatmulChoice): EngineInfo {
   const backend = tf.getBackend();
-  stockKernels ??= [tf.BatchMatMul, tf._FusedMatMul].map((name) => {
-    const k = tf.getKernel(name, 'wasm');
-    if (!k) throw new Error(`the wasm backend has no ${name} kernel`);
-    return k;
-  });
-  stockSum ??= tf.getKernel(tf.Sum, 'wasm')!;
-  dropNativeKernels();
   if (choice === 'stock') {
-    replaceKernels(stockKernels);
+    registerStockMatMul();
     return { backend, matmul: 'stock' };
   }
   let fallbackReason: string | undefined;
   if (choice !== 'xnnpack') {
     const load = loadAddon();
     if (load.addon) {
+      dropNativeKernels();
       const impl = nativeMatMul(load.addon);
       replaceKernels([
         batchMatMulKernel(impl), fusedMatMulKernel(impl), ...geluKernels(load.addon),
-        sumKernel(load.addon, stockSum), adamKernel(load.addon), dropoutKernel(load.addon), ...attentionKernels(load.addon),
+        sumKernel(load.addon, stockSumKernel()), adamKernel(load.addon), dropoutKernel(load.addon), ...attentionKernels(load.addon),
       ]);
       const { blas, threads } = load.addon.info();
       return { backend, matmul: 'native', blas, blasThreads: threads };
@@ -121,8 +97,7 @@ function registerPath(choice: MatmulChoice): EngineInfo {
       );
     }
   }
-  const impl = xnnpackMatMul();
-  replaceKernels([batchMatMulKernel(impl), fusedMatMulKernel(impl)]);
+  registerXnnpackMatMul();
   return { backend, matmul: 'xnnpack', ...(fallbackReason ? { fallbackReason } : {}) };
 }
 
@@ -132,25 +107,8 @@ function registerPath(choice: MatmulChoice): EngineInfo {
  */
 export async function initEngine(options: EngineOptions = {}): Promise<EngineInfo> {
   const choice = requestedPath(options);
-  started ??= (async () => {
-    const require = createRequire(import.meta.url);
-    const wasmDir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
-    setWasmPaths(wasmDir + '/');
-    await tf.setBackend('wasm');
-    await tf.ready();
-    tf.registerGradient(batchMatMulGradConfig);
-    installLeanGradients();
-    const stock = (name: string): tf.KernelConfig => tf.getKernel(name, 'wasm')!;
-    replaceKernels([
-      identityKernel, castKernel(stock(tf.Cast)), sliceKernel(stock(tf.Slice)), splitVKernel(stock(tf.SplitV)), unpackKernel(stock(tf.Unpack)),
-      gatherKernel(stock(tf.GatherV2)),
-      scatterNdKernel(stock(tf.ScatterNd)),
-      ...lstmCellKernels,
-    ]);
-    tf.registerGradient(lstmCellGradConfig);
-    tf.registerGradient(geluGradConfig);
-    tf.registerGradient(dropoutGradConfig);
-  })();
+  const wasmDir = dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
+  started ??= startWasmBackend(wasmDir + '/');
   await started;
   if (!active || (options.matmul !== undefined && options.matmul !== 'auto' && options.matmul !== active.matmul)) {
     active = registerPath(choice);

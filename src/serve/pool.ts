@@ -41,7 +41,7 @@ export const POOL_DEFAULTS = { workers: 1, maxBatchUtterances: 64, batchDelayMs:
 interface Job {
   request: PredictRequest;
   utterances: number;
-  /** The conditions the request uses, e.g. "a,at": only jobs with the same key are merged. */
+  /** The conditions the request uses, e.g. "a,at|1|false" (with fold, explain): only jobs with the same key are merged. */
   key: string;
   arrived: number;
   /** Answered (or timed out): a late answer is dropped. */
@@ -64,12 +64,14 @@ const WORKER_URL = new URL('./worker.ts', import.meta.url).href;
 const BOOT = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL)}); })`;
 
 const countUtterances = (r: PredictRequest) => r.dialogues.reduce((a, d) => a + d.utterances.length, 0);
-const conditionKey = (r: PredictRequest) => [...new Set(r.dialogues.flatMap((d) => d.utterances.map((u) => u.condition)))].sort().join(',');
+/** Requests merge only when they ask for the same conditions, fold and explanation. */
+const batchKey = (r: PredictRequest) => `${[...new Set(r.dialogues.flatMap((d) => d.utterances.map((u) => u.condition)))].sort().join(',')}|${r.fold ?? ''}|${r.explain ?? false}`;
 
 /** Several requests as one: ids prefixed `<job>:` so they stay unique (the predictor keys by id). */
 function merge(jobs: Job[]): PredictRequest {
   if (jobs.length === 1) return jobs[0].request;
   return {
+    ...jobs[0].request, // fold, explain: the same for every job of a batch
     dialogues: jobs.flatMap((j, k) =>
       j.request.dialogues.map((d) => ({ id: `${k}:${d.id}`, utterances: d.utterances.map((u) => ({ ...u, id: `${k}:${u.id}` })) })),
     ),
@@ -241,7 +243,7 @@ export class PredictorPool implements Predictor {
       return Promise.reject(new ServiceUnavailableError('overloaded', `${this.queuedUtterances} utterances are waiting (limit ${this.o.maxQueueUtterances}); retry later`, this.retryAfter()));
     }
     return new Promise((resolve, reject) => {
-      const job: Job = { request, utterances, key: conditionKey(request), arrived: Date.now(), settled: false, alone: false, resolve, reject, timer: undefined! };
+      const job: Job = { request, utterances, key: batchKey(request), arrived: Date.now(), settled: false, alone: false, resolve, reject, timer: undefined! };
       job.timer = setTimeout(() => {
         this.settle(job, () => {
           const at = this.queue.indexOf(job);

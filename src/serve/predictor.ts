@@ -42,6 +42,25 @@ export interface RequestDialogue {
 /** A request after `validatePredictRequest`: ids unique, shapes checked, values finite. */
 export interface PredictRequest {
   dialogues: RequestDialogue[];
+  /** Only the models of this fold (e.g. for an utterance of its test split, which they never saw). */
+  fold?: number;
+  /** Also return each utterance's nearest training utterances (`neighbours`). */
+  explain?: boolean;
+}
+
+/** A training utterance near a predicted one, in one model's fold retrieval index. */
+export interface Neighbour {
+  id: string;
+  /** The modality whose index found it. */
+  modality: Modality;
+  fold: number;
+  seed: number;
+  /** The frozen teacher's hardness of it, in [0, 1]. */
+  hardness: number;
+  /** Squared L2 (audio, video) or 1 - cosine similarity (text), on the fold's transformed features. */
+  distance: number;
+  /** Its true label, when the server can read the run's corpus. */
+  label?: string | number;
 }
 
 export interface UtterancePrediction {
@@ -58,6 +77,8 @@ export interface UtterancePrediction {
   condition: Condition;
   /** The teacher's hardness estimate in [0, 1], when the run has a teacher. */
   hardness?: number;
+  /** With `explain`: the training utterances `hardness` averages. */
+  neighbours?: Neighbour[];
 }
 
 export interface PredictResponse {

@@ -4,12 +4,9 @@
  * them. A dialogue whose utterances bring different modalities is run once per condition present,
  * every utterance with its own availability, so each keeps its conversational context.
  */
-import * as tf from '@tensorflow/tfjs';
 import { existsSync, readFileSync } from 'node:fs';
 import { readFoldIndexes, type FoldIndexes } from '../curriculum/retrieval-index.ts';
-import { makeBatch, type MaskSet } from '../data/index.ts';
-import { CONDITIONS, MODALITIES, type Avail, type Condition, type Dialogue, type Modality } from '../data/types.ts';
-import { batchInputs } from '../model/inputs.ts';
+import { CONDITIONS, MODALITIES, type Condition } from '../data/types.ts';
 import type { MerModel } from '../model/types.ts';
 import { RunLayout } from '../run/layout.ts';
 import { readRunFile, type CorpusInfo } from '../run/run-file.ts';
@@ -19,7 +16,8 @@ import { HARDY_METHODS, isHardyMethod } from '../train/methods.ts';
 import { HardyError, quoteId } from '../util/errors.ts';
 import { initEngine } from '../engine/backend.ts';
 import { featureLimits } from './validate.ts';
-import type { ModelInfo, PredictRequest, PredictResponse, Predictor, PredictorInfo, RequestDialogue, UtterancePrediction } from './predictor.ts';
+import { modelOutputs, transformRows, type TransformedRows } from './forward.ts';
+import type { ModelInfo, Neighbour, PredictRequest, PredictResponse, Predictor, PredictorInfo, UtterancePrediction } from './predictor.ts';
 
 /** The fold's feature pipeline and, when the run has them, its retrieval indexes. */
 interface FoldAssets {
@@ -94,19 +92,30 @@ export class RunPredictor implements Predictor {
     // Per utterance id: the summed outputs (and hardness estimates) over the members of its condition.
     const sums = new Map<string, Float32Array>();
     const hardSums = new Map<string, { sum: number; n: number }>();
+    const neighbours = new Map<string, Neighbour[]>();
+    const count = new Map<Condition, number>();
     const present = new Set(req.dialogues.flatMap((d) => d.utterances.map((u) => u.condition)));
     for (const c of present) {
-      const members = this.byCondition.get(c);
-      if (!members) throw new HardyError(`no model trained for condition '${c}' (this run has ${[...this.byCondition.keys()].join(', ')})`);
+      const all = this.byCondition.get(c);
+      if (!all) throw new HardyError(`no model trained for condition '${c}' (this run has ${[...this.byCondition.keys()].join(', ')})`);
+      const members = req.fold === undefined ? all : all.filter((m) => m.fold === req.fold);
+      if (!members.length) throw new HardyError(`fold ${req.fold}: no model for condition '${c}' on that fold (folds: ${[...new Set(all.map((m) => m.fold))].join(', ')})`);
+      count.set(c, members.length);
       const dialogues = req.dialogues.filter((d) => d.utterances.some((u) => u.condition === c));
       for (const member of members) {
         for (let i = 0; i < dialogues.length; i += BATCH) {
-          const out = this.forward(member, dialogues.slice(i, i + BATCH), C);
-          for (const [id, cond, row, h] of out) {
-            if (cond !== c) continue;
-            if (h !== undefined) {
+          const batch = dialogues.slice(i, i + BATCH);
+          const utts = batch.flatMap((d) => d.utterances);
+          const condOf = new Map(utts.map((u) => [u.id, u.condition]));
+          const rows = transformRows(member.assets.pipeline, utts);
+          const near = this.neighbours(member, rows);
+          for (const [id, row] of modelOutputs(member.model, batch, rows, member.assets.pipeline.inputDims, C)) {
+            if (condOf.get(id) !== c) continue; // its own condition's members answer it
+            const nb = near.get(id);
+            if (nb?.length) {
               const acc = hardSums.get(id) ?? { sum: 0, n: 0 };
-              hardSums.set(id, { sum: acc.sum + h, n: acc.n + 1 });
+              hardSums.set(id, { sum: acc.sum + nb.reduce((a, x) => a + x.hardness, 0) / nb.length, n: acc.n + 1 });
+              if (req.explain) neighbours.set(id, [...(neighbours.get(id) ?? []), ...nb]);
             }
             const acc = sums.get(id) ?? new Float32Array(C);
             for (let k = 0; k < C; k++) acc[k]! += row[k]!;
@@ -127,71 +136,46 @@ export class RunPredictor implements Predictor {
     const utterances: UtterancePrediction[] = [];
     for (const d of req.dialogues) {
       for (const u of d.utterances) {
-        const n = this.byCondition.get(u.condition)!.length;
+        const n = count.get(u.condition)!;
         const mean = Array.from(sums.get(u.id)!, (x) => x / n);
         const used = MODALITIES.filter((m) => u.condition.includes(m));
         const hs = hardSums.get(u.id);
         const hardness = hs ? hs.sum / hs.n : undefined;
+        const extra = req.explain ? { neighbours: neighbours.get(u.id) ?? [] } : {};
         if (C === 1) {
-          utterances.push({ id: u.id, dialogue: d.id, label: mean[0]!, score: mean[0]!, used, condition: u.condition, hardness });
+          utterances.push({ id: u.id, dialogue: d.id, label: mean[0]!, score: mean[0]!, used, condition: u.condition, hardness, ...extra });
         } else {
           const best = mean.indexOf(Math.max(...mean));
-          utterances.push({ id: u.id, dialogue: d.id, probs: mean, label: this.corpus.classNames[best] ?? best, used, condition: u.condition, hardness });
+          utterances.push({ id: u.id, dialogue: d.id, probs: mean, label: this.corpus.classNames[best] ?? best, used, condition: u.condition, hardness, ...extra });
         }
       }
     }
     return { task: this.corpus.task, utterances };
   }
 
-  /** One member on up to BATCH dialogues: [utterance id, its condition, probabilities or score, hardness estimate]. */
-  private forward(member: Member, dialogues: RequestDialogue[], C: number): Array<[string, Condition, Float32Array, number?]> {
-    const { pipeline, indexes } = member.assets;
-    const dims = pipeline.inputDims;
-    // Hardness estimate: mean teacher hardness of the nearest training utterances, per available modality.
-    const neighbourHardness = new Map<string, number[]>();
-    const utts = dialogues.flatMap((d) => d.utterances);
-    // Transform each modality's given rows in one pass; missing ones stay zero (and masked).
-    const feats = new Map(utts.map((u) => [u.id, {} as Record<Modality, Float32Array>]));
+  /**
+   * The hardness estimate's sources: per utterance, the nearest training utterances (HARDNESS_NEIGHBOURS
+   * per available modality) in the member's fold indexes, with the teacher's hardness of each.
+   */
+  private neighbours(member: Member, rows: TransformedRows): Map<string, Neighbour[]> {
+    const out = new Map<string, Neighbour[]>();
+    const { indexes } = member.assets;
+    if (!member.hardness || !indexes) return out;
     for (const m of MODALITIES) {
-      const given = utts.filter((u) => u.features[m]);
-      const rows = new Float32Array(given.length * dims[m]);
-      given.forEach((u, i) => rows.set(u.features[m]!, i * dims[m]));
-      const out = given.length ? pipeline.apply(m, rows, given.length) : rows;
-      if (member.hardness && indexes && given.length) {
-        const nb = indexes[m].search(out, HARDNESS_NEIGHBOURS);
-        given.forEach((u, i) => {
-          const hs = neighbourHardness.get(u.id) ?? [];
-          for (let j = 0; j < nb.k; j++) {
-            const row = nb.rows[i * nb.k + j]!;
-            const h = row >= 0 ? member.hardness!.get(indexes[m].ids[row]!) : undefined;
-            if (h !== undefined) hs.push(h);
-          }
-          neighbourHardness.set(u.id, hs);
-        });
-      }
-      for (const u of utts) feats.get(u.id)![m] = new Float32Array(dims[m]);
-      given.forEach((u, i) => feats.get(u.id)![m].set(out.subarray(i * dims[m], (i + 1) * dims[m])));
+      const { given, rows: x } = rows[m];
+      if (!given.length) continue;
+      const nb = indexes[m].search(x, HARDNESS_NEIGHBOURS);
+      given.forEach((u, i) => {
+        const list = out.get(u.id) ?? [];
+        for (let j = 0; j < nb.k; j++) {
+          const row = nb.rows[i * nb.k + j]!;
+          const id = row >= 0 ? indexes[m].ids[row]! : undefined;
+          const h = id === undefined ? undefined : member.hardness!.get(id);
+          if (h !== undefined) list.push({ id: id!, modality: m, fold: member.fold, seed: member.seed, hardness: h, distance: nb.dists[i * nb.k + j]! });
+        }
+        out.set(u.id, list);
+      });
     }
-    const avail = new Map(utts.map((u) => [u.id, MODALITIES.map((m) => (u.condition.includes(m) ? 1 : 0)) as Avail]));
-    const masks: MaskSet = { rate: 0, seed: 0, avail };
-    const ds: Dialogue[] = dialogues.map((d) => ({
-      id: d.id,
-      utterances: d.utterances.map((u) => ({ id: u.id, speaker: u.speaker ?? '', label: 0, features: feats.get(u.id)! })),
-    }));
-    const batch = makeBatch(ds, { masks });
-    const values = tf.tidy(() => {
-      const logits = member.model.forward(batchInputs(batch), { stage: 2, training: false }).logits; // [B, S, C]
-      return (C === 1 ? logits : tf.softmax(logits)).dataSync() as Float32Array;
-    });
-    const cond = new Map(utts.map((u) => [u.id, u.condition]));
-    const out: Array<[string, Condition, Float32Array, number?]> = [];
-    const meanOf = (xs: number[] | undefined) => (xs?.length ? xs.reduce((a, b) => a + b, 0) / xs.length : undefined);
-    batch.uttIds.forEach((row, b) =>
-      row.forEach((id, s) => {
-        const at = b * batch.S + s;
-        if (batch.umask[at]! > 0) out.push([id, cond.get(id)!, values.slice(at * C, (at + 1) * C), meanOf(neighbourHardness.get(id))]);
-      }),
-    );
     return out;
   }
 

@@ -67,13 +67,18 @@ export function requestSchemas(c: SchemaContext) {
     additionalProperties: false,
     properties: { id: id('dialogue id, unique in the request'), utterances: utteranceList },
   };
+  const options = {
+    condition,
+    fold: { type: 'integer', minimum: 1, description: "only this fold's models answer (e.g. for an utterance of that fold's test split, which they never saw)" },
+    explain: { type: 'boolean', description: 'also return each utterance\'s nearest training utterances (`neighbours`)' },
+  };
   const byDialogues: Schema = {
     type: 'object',
     required: ['dialogues'],
     additionalProperties: false,
-    properties: { condition, dialogues: { type: 'array', minItems: 1, items: dialogue } },
+    properties: { ...options, dialogues: { type: 'array', minItems: 1, items: dialogue } },
   };
-  const byUtterances: Schema = { type: 'object', required: ['utterances'], additionalProperties: false, properties: { condition, utterances: utteranceList } };
+  const byUtterances: Schema = { type: 'object', required: ['utterances'], additionalProperties: false, properties: { ...options, utterances: utteranceList } };
   return { byDialogues, byUtterances, list: utteranceList, request: { oneOf: [byDialogues, byUtterances, utteranceList] } as Schema };
 }
 
@@ -96,6 +101,23 @@ export function responseSchemas(info: PredictorInfo) {
       used: { type: 'array', items: { type: 'string', enum: [...MODALITIES] }, description: 'the modalities the model used, in a, t, v order' },
       condition: { type: 'string', enum: info.models.map((m) => m.condition) },
       hardness: { type: 'number', minimum: 0, maximum: 1, description: "HARDY-MER runs: the frozen teacher's hardness of the utterance's nearest training utterances" },
+      neighbours: {
+        type: 'array',
+        description: 'with `explain`: the training utterances `hardness` averages (5 per modality used, per model)',
+        items: {
+          type: 'object',
+          required: ['id', 'modality', 'fold', 'seed', 'hardness', 'distance'],
+          properties: {
+            id: { type: 'string' },
+            modality: { type: 'string', enum: [...MODALITIES] },
+            fold: { type: 'integer' },
+            seed: { type: 'integer' },
+            hardness: { type: 'number', minimum: 0, maximum: 1 },
+            distance: { type: 'number', description: 'squared L2 (audio, video) or 1 - cosine (text) on the fold\'s transformed features' },
+            label: classification ? { type: 'string', enum: info.classNames } : number,
+          },
+        },
+      },
     },
   };
   const predictResponse: Schema = {

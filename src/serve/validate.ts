@@ -61,7 +61,7 @@ export function featureLimits(absMax: Record<Modality, number> | undefined): Rec
     absMax && Number.isFinite(absMax[m]) ? Math.min(FEATURE_ABS_LIMIT, FEATURE_RANGE_FACTOR * Math.max(1, absMax[m])) : FEATURE_FALLBACK_LIMIT;
   return { a: limit('a'), t: limit('t'), v: limit('v') };
 }
-const TOP_KEYS = ['condition', 'dialogues', 'utterances'];
+const TOP_KEYS = ['condition', 'fold', 'explain', 'dialogues', 'utterances'];
 
 type Json = Record<string, unknown>;
 
@@ -161,6 +161,8 @@ function describe(e: ErrorObject, body: unknown, opts: ValidateOptions, prefix: 
     return `${prefix}request: give exactly one of 'dialogues' or 'utterances'`;
   }
   if (head === 'condition') parseCondition(value, prefix + 'condition'); // throws the precise reason
+  if (head === 'fold') return `${prefix}'fold' must be a fold number (an integer >= 1), got ${JSON.stringify(value)}`;
+  if (head === 'explain') return `${prefix}'explain' must be true or false, got ${kind(value)}`;
   if (i === undefined) {
     if (e.keyword === 'minItems') return `${prefix}request: no utterances`;
     return `${prefix}'${head}' must be an array, got ${kind(value)}`;
@@ -286,5 +288,8 @@ export function validatePredictRequest(body: unknown, opts: ValidateOptions): Pr
     : body.dialogues !== undefined
       ? readDialogues(body.dialogues as { id: string; utterances: RawUtterance[] }[], ctx, prefix)
       : readFlat(body.utterances as RawUtterance[], ctx, prefix);
-  return { dialogues };
+  const request: PredictRequest = { dialogues };
+  if (isObject(body) && body.fold !== undefined) request.fold = body.fold as number;
+  if (isObject(body) && body.explain === true) request.explain = true;
+  return request;
 }

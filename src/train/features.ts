@@ -13,12 +13,12 @@ import { HardyError } from '../util/errors.ts';
 import { readBundle, writeBundle, type TensorSet } from './checkpoint.ts';
 import { join } from 'node:path';
 
-const FORMAT = 'hardy-mer/features';
+export const FEATURES_FORMAT = 'hardy-mer/features';
 /** Rows per forward pass when extracting. */
 const CHUNK = 1024;
 
 interface Header {
-  format: typeof FORMAT;
+  format: typeof FEATURES_FORMAT;
   version: 1;
   inputDims: Record<Modality, number>;
   /** Per modality: the fine-tuned MLP's output size (classes, or 1); absent = raw features. */
@@ -69,7 +69,7 @@ export class FeaturePipeline {
   }
 
   save(dir: string): void {
-    const header: Header = { format: FORMAT, version: 1, inputDims: this.inputDims };
+    const header: Header = { format: FEATURES_FORMAT, version: 1, inputDims: this.inputDims };
     const sets: Record<string, TensorSet> = {};
     if (this.mlps) {
       header.finetune = {} as Record<Modality, { outDim: number }>;
@@ -86,13 +86,18 @@ export class FeaturePipeline {
   }
 
   static load(dir: string): FeaturePipeline {
-    const { header, sets } = readBundle(dir, 'features.json', 'features.bin', FORMAT);
+    const { header, sets } = readBundle(dir, 'features.json', 'features.bin', FEATURES_FORMAT);
+    return FeaturePipeline.fromBundle(header, sets, join(dir, 'features.json'));
+  }
+
+  /** From a parsed bundle (`source` names it in errors); the web page builds its pipelines this way. */
+  static fromBundle(header: Record<string, unknown>, sets: Record<string, TensorSet>, source: string): FeaturePipeline {
     const h = header as unknown as Header;
     if (!h.finetune) return new FeaturePipeline(h.inputDims);
     const mlps = {} as Record<Modality, FinetuneMlp>;
     for (const m of MODALITIES) {
       mlps[m] = new FinetuneMlp(h.inputDims[m], h.finetune[m].outDim, 0, `ft.${m}`);
-      mlps[m].params.setWeights(sets[m] ?? new Map(), join(dir, 'features.json'));
+      mlps[m].params.setWeights(sets[m] ?? new Map(), source);
     }
     return new FeaturePipeline(h.inputDims, mlps);
   }

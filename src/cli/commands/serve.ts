@@ -1,5 +1,7 @@
 /** `hardy-mer serve`: the HTTP JSON API over a run's models, predictions in worker threads. */
 import { Command } from 'commander';
+import type { Predictor } from '../../serve/predictor.ts';
+import type { Route } from '../../serve/server.ts';
 import { HardyError } from '../../util/errors.ts';
 
 const TOKEN_ENV = 'HARDY_MER_TOKEN';
@@ -29,7 +31,8 @@ export function register(program: Command): void {
     .option('--token <token>', `require "Authorization: Bearer <token>" (default: env ${TOKEN_ENV})`)
     .option('--cors <origin>', 'allow browser pages of this origin to call the API (CORS); off by default')
     .option('--log-requests', 'one JSON access line per request on stdout (method, route, status, ms, utterances)')
-    .action(async (opts: { run: string; port: string; host: string; maxBody: string; maxConnections: string; maxUploads: string; workers: string; batchMax: string; batchDelayMs: string; queueMax: string; timeoutMs: string; token?: string; cors?: string; logRequests?: boolean }) => {
+    .option('--no-page', 'no web page at GET / (the JSON API only)')
+    .action(async (opts: { run: string; port: string; host: string; maxBody: string; maxConnections: string; maxUploads: string; workers: string; batchMax: string; batchDelayMs: string; queueMax: string; timeoutMs: string; token?: string; cors?: string; logRequests?: boolean; page: boolean }) => {
       const port = int(opts.port, '--port', 0, 65535);
       const maxBodyBytes = int(opts.maxBody, '--max-body', 1, Number.MAX_SAFE_INTEGER);
       const maxConnections = int(opts.maxConnections, '--max-connections', 1);
@@ -44,9 +47,18 @@ export function register(program: Command): void {
       const { PredictorPool } = await import('../../serve/pool.ts');
       const { closeOnSignals, createServer } = await import('../../serve/server.ts');
       const predictor = new PredictorPool({ module: new URL('../../serve/run-predictor.ts', import.meta.url).href, options: { runDir: opts.run } }, pool);
-      // Listen at once (GET /ready says when the models are loaded); a run that cannot load stops the server.
+      // The page is bundled while the workers load the models; the server listens once it is
+      // (GET /ready says when the models are loaded); a run that cannot load stops the server.
+      let served: Predictor = predictor;
+      let routes: Record<string, Route> | undefined;
+      if (opts.page) {
+        const { bundlePage, runPage, withNeighbourLabels } = await import('../../serve/page-server.ts');
+        const page = runPage({ runDir: opts.run, bundle: await bundlePage() });
+        routes = page.routes;
+        served = withNeighbourLabels(predictor, page.labelOf);
+      }
       const token = opts.token ?? (process.env[TOKEN_ENV] || undefined);
-      const running = await createServer(predictor, { host: opts.host, port, maxBodyBytes, maxConnections, maxConcurrentBodies, token, cors: opts.cors, logRequests: opts.logRequests });
+      const running = await createServer(served, { host: opts.host, port, maxBodyBytes, maxConnections, maxConcurrentBodies, token, cors: opts.cors, logRequests: opts.logRequests, routes });
       // The first stdout line is machine-readable, so scripts (and tests) can find a random port.
       process.stdout.write(`listening ${running.url}\n`);
       const stopped = new Promise<void>((resolve) => closeOnSignals(running, () => void predictor.close().then(resolve)));
@@ -58,7 +70,7 @@ export function register(program: Command): void {
         throw err;
       }
       const conds = predictor.info().models.map((m) => m.condition).join(', ');
-      process.stderr.write(`ready: serving ${opts.run} (conditions ${conds}) with ${pool.workers} worker thread(s); Ctrl-C to stop\n`);
+      process.stderr.write(`ready: serving ${opts.run} (conditions ${conds}) with ${pool.workers} worker thread(s)${opts.page ? `; the page: ${running.url}/` : ''}; Ctrl-C to stop\n`);
       await stopped;
     });
 }
