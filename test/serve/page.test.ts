@@ -83,7 +83,7 @@ test('the page: pick a test utterance, toggle a modality by keyboard, bars equal
   page.on('request', (r) => {
     if (!r.url().startsWith(url) && !r.url().startsWith('data:')) problems.push(`outside request: ${r.url()}`);
   });
-  await page.setViewport({ width: 1100, height: 900 });
+  await page.setViewport({ width: 1100, height: 640 });
   await settled(page, () => page.goto(url + '/', { waitUntil: 'load' }));
 
   // Pick the third test utterance with the keyboard: focus the list, arrow down twice.
