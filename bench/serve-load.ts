@@ -11,6 +11,8 @@
  *   node --import tsx bench/serve-load.ts [--clients 100] [--requests 20] [--seconds 120] [--seed 1]
  *        [--utterances 1] [--workers 1] [--batch-max 64] [--batch-delay-ms 0] [--run RUNDIR]
  *
+ * --workers 0 serves from the main thread without the pool: the reference the pool is measured against.
+ *
  * Without --run it serves a deterministic stand-in predictor; with --run, the trained run's models.
  * The server runs as `hardy-mer serve` does: main thread for HTTP, predictions in a PredictorPool
  * of --workers threads; the clients run in another worker thread, so generating bodies never stalls
@@ -254,9 +256,11 @@ async function runClients(url: string, info: PredictorInfo, o: LoadOptions): Pro
 }
 
 export async function runServeLoad(o: LoadOptions): Promise<LoadReport> {
-  const pool = new PredictorPool(o.spec, { ...o.pool, log: (l) => console.error(l) });
-  await pool.start();
-  const info = pool.info();
+  // --workers 0: the predictor on the server's main thread, as before the pool (the reference).
+  const pool = o.pool.workers === 0 ? undefined : new PredictorPool(o.spec, { ...o.pool, log: (l) => console.error(l) });
+  await pool?.start();
+  const served = pool ?? (await o.direct());
+  const info = served.info();
   let crashes = 0;
   const onCrash = (err: unknown) => {
     crashes++;
@@ -264,7 +268,7 @@ export async function runServeLoad(o: LoadOptions): Promise<LoadReport> {
   };
   process.on('uncaughtException', onCrash);
   process.on('unhandledRejection', onCrash);
-  const server = await createServer(pool, { port: 0, host: '127.0.0.1', maxBodyBytes: o.maxBodyBytes, log: (l) => console.error(l) });
+  const server = await createServer(served, { port: 0, host: '127.0.0.1', maxBodyBytes: o.maxBodyBytes, log: (l) => console.error(l) });
 
   // Warm-up (JITs the server path), then one client alone: the service time without queueing.
   const alone: number[] = [];
@@ -291,8 +295,8 @@ export async function runServeLoad(o: LoadOptions): Promise<LoadReport> {
   const health = await fetch(`${server.url}/health`).then((r) => r.status).catch(() => 0);
   if (health !== 200) failures.push(`server unhealthy after the run (GET /health -> ${health})`);
   await server.close();
-  const poolStats = pool.stats();
-  await pool.close();
+  const poolStats = pool?.stats() ?? { workers: 0 };
+  await pool?.close();
   const predictor = await direct();
 
   const expected = new Map(KINDS.map((k) => [k.kind, k]));
@@ -377,8 +381,8 @@ function markdown(r: LoadReport, o: LoadOptions, command: string, predictorName:
 Command: \`${command}\` (${new Date().toISOString().slice(0, 16)} UTC)
 
 Loopback, ${o.clients} concurrent clients x up to ${o.requestsPerClient} requests (valid ones: ${o.utterances} utterance(s) in one dialogue), bound ${o.maxSeconds} s,
-body limit ${(o.maxBodyBytes / 2 ** 20).toFixed(1)} MiB, predictor: ${predictorName}; ${p.workers ?? 1} prediction worker thread(s), batches up to
-${p.maxBatchUtterances ?? 64} utterances, batch delay ${p.batchDelayMs ?? 0} ms; ${cpus().length} cores shared with other work (1-minute load average
+body limit ${(o.maxBodyBytes / 2 ** 20).toFixed(1)} MiB, predictor: ${predictorName}; ${p.workers === 0 ? 'predictions on the main thread (no pool: the reference)' : `${p.workers ?? 1} prediction worker thread(s), batches up to
+${p.maxBatchUtterances ?? 64} utterances, batch delay ${p.batchDelayMs ?? 0} ms`}; ${cpus().length} cores shared with other work (1-minute load average
 ${r.loadAverage[0].toFixed(1)} before, ${r.loadAverage[1].toFixed(1)} after).
 
 | measure | value |
