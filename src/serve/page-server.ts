@@ -6,7 +6,7 @@
  *   GET /wasm/<file>.wasm                      TensorFlow.js's wasm binaries, from node_modules
  *   GET /examples                              { examples: ExampleEntry[], unavailable? }
  *   GET /example?id=UID                        POST /predict body of the dialogue holding test utterance UID (+ its fold)
- *   GET /browser/members?condition=C&fold=F    [{ seed }]: the models the page loads for C on fold F
+ *   GET /browser/members?condition=C[&fold=F]  [{ seed, fold, unit }]: the models the page loads for C (on fold F)
  *   GET /browser/file?condition=C&fold=F&seed=S&name=N   N in model.json, weights.bin, features.json, features.bin
  * Query values are looked up in tables built from the run folder; none is ever used as a path.
  * The static files need no token (they are code); the rest do when the server has one.
@@ -125,12 +125,13 @@ export function runPage(o: PageOptions): { routes: Record<string, Route>; labelO
     .units()
     .filter((u) => u.layout.modelSaved(kind))
     .map((u) => ({ seed: u.seed, fold: u.fold, name: u.name, unit: u.unit, model: u.layout.models[kind].model, features: u.layout.fold.features }));
+  /** The units serving `condition` (on `fold`, or on every fold without one), as RunPredictor picks them. */
   const unitsFor = (q: URLSearchParams) => {
     const condition = q.get('condition');
-    const fold = Number(q.get('fold'));
-    // A random-missing model serves every condition; a fixed one only its own (as RunPredictor).
-    const found = units.filter((u) => (u.unit.protocol === 'random' || u.unit.condition === condition) && u.fold === fold);
-    if (!found.length) throw new HardyError(`no model for condition '${condition}' on fold ${q.get('fold')} (this run has ${[...new Set(units.map((u) => `${u.name}/${u.fold}`))].join(', ')})`);
+    const fold = q.has('fold') ? Number(q.get('fold')) : undefined;
+    // A random-missing model serves every condition; a fixed one only its own.
+    const found = units.filter((u) => (u.unit.protocol === 'random' || u.unit.condition === condition) && (fold === undefined || u.fold === fold));
+    if (!found.length) throw new HardyError(`no model for condition '${condition}'${fold === undefined ? '' : ` on fold ${fold}`} (this run has ${[...new Set(units.map((u) => `${u.name} on fold ${u.fold}`))].join(', ')})`);
     return found;
   };
   routes['/browser/members'] = { methods: { GET: (req) => unitsFor(query(req)).map((u) => ({ seed: u.seed, fold: u.fold, unit: u.name })) } };
@@ -148,7 +149,7 @@ export function runPage(o: PageOptions): { routes: Record<string, Route>; labelO
         const where = FILES[name];
         if (!Object.hasOwn(FILES, name) || !where) throw new HardyError(`name must be one of ${Object.keys(FILES).join(', ')}`);
         const u = unitsFor(q).find((x) => x.seed === Number(q.get('seed')));
-        if (!u) throw new HardyError(`no model for seed ${q.get('seed')}`);
+        if (!u) throw new HardyError(`no model for seed ${q.get('seed')} on fold ${q.get('fold')}`);
         return new RawBody(typeOf(name), readFileSync(where(u)));
       },
     },

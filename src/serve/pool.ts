@@ -138,7 +138,7 @@ export class PredictorPool implements Predictor {
         else this.log(`hardy-mer serve: prediction worker failed: ${err?.stack ?? String(err)}`);
       });
       worker.on('exit', () => {
-        this.slots.splice(this.slots.indexOf(slot), 1);
+        if (this.slots.includes(slot)) this.slots.splice(this.slots.indexOf(slot), 1);
         const jobs = slot.jobs ?? [];
         for (const j of jobs) this.settle(j, () => j.reject(new Error('the prediction worker stopped')));
         if (!slot.ready) reject(new HardyError('a prediction worker stopped while loading the models'));

@@ -153,6 +153,12 @@ test('the page: pick a test utterance, toggle a modality by keyboard, bars equal
   const pastedBars = await bars(page);
   assert.deepEqual(Object.values(pastedBars), (await served({ ...one, condition: 'a' })).utterances[0].probs);
   assert.match(await page.$eval('#status', (e) => e.textContent!), /Predicted mine/);
+  await settled(page, async () => {
+    await page.focus('#path input[value="browser"]');
+    await page.keyboard.press('Space');
+  });
+  for (const [k, p] of Object.entries(await bars(page))) assert.ok(Math.abs(p - pastedBars[k]!) < 1e-4, `${k} (pasted): browser ${p} vs server ${pastedBars[k]}`);
+  assert.match(await page.$eval('#answered-by', (e) => e.textContent!), /every fold/);
 
   // A condition without a model is explained, not a crash.
   await settled(page, async () => {

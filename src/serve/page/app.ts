@@ -18,8 +18,8 @@ const MODS = ['a', 't', 'v'] as const;
 let token = '';
 let info: PredictorInfo | undefined;
 let examples: ExampleEntry[] = [];
-/** What is shown: an example (its dialogue, the utterance to show, its fold) or a pasted body. */
-let current: { body: Body; focus?: string; fold?: number; truth?: string | number } | undefined;
+/** What is shown: an example (its dialogue with its fold, the utterance to show) or a pasted body. */
+let current: { body: Body; focus?: string; truth?: string | number } | undefined;
 let seq = 0;
 
 const headers = (): Record<string, string> => (token ? { authorization: `Bearer ${token}` } : {});
@@ -118,7 +118,7 @@ async function predictNow(my: number): Promise<void> {
     let answeredBy = 'the server (a prediction worker thread)';
     if (path() === 'browser') {
       const { predictInBrowser, backendName } = await import('./browser.ts');
-      const fold = current.fold ?? req.fold ?? (info.models.find((m) => m.condition === condition)!.folds as number[])[0]!;
+      const fold = req.fold; // an example's fold, or every fold (as the server) for a pasted request
       const dialogues = toDialogues(req, condition as Condition);
       const C = info.task === 'classification' ? info.classNames.length : 1;
       const local = await predictInBrowser(dialogues, condition as Condition, fold, C, headers());
@@ -126,7 +126,7 @@ async function predictNow(my: number): Promise<void> {
         const v = local.get(u.id)!;
         return C === 1 ? { ...u, score: v[0], label: v[0]! } : { ...u, probs: v, label: info!.classNames[v.indexOf(Math.max(...v))]! };
       });
-      answeredBy = `this browser: ${backendName()}, the engine's pure-TypeScript path; fold ${fold}`;
+      answeredBy = `this browser: ${backendName()}, the engine's pure-TypeScript path; ${fold === undefined ? 'every fold' : `fold ${fold}`}`;
     }
     if (my !== seq) return; // a newer toggle has taken over
     const u = shown.find((x) => x.id === current!.focus) ?? shown[0]!;
@@ -144,9 +144,21 @@ async function predictNow(my: number): Promise<void> {
   }
 }
 
-/** The request's dialogues in the predictor's shape, every utterance under `condition`. */
+/**
+ * The request's dialogues in the predictor's shape, every utterance under `condition`; a flat list
+ * grouped as the server groups it (by `dialogue`, else one dialogue per utterance).
+ */
 function toDialogues(body: Body, condition: Condition): RequestDialogue[] {
-  const raw: RawDialogue[] = body.dialogues ?? [{ id: 'pasted', utterances: (body.utterances ?? []) as RawDialogue['utterances'] }];
+  let raw = body.dialogues;
+  if (!raw) {
+    const byId = new Map<string, RawDialogue>();
+    for (const u of (body.utterances ?? []) as (RawDialogue['utterances'][number] & { dialogue?: string })[]) {
+      const id = u.dialogue ?? u.id;
+      if (!byId.has(id)) byId.set(id, { id, utterances: [] });
+      byId.get(id)!.utterances.push(u);
+    }
+    raw = [...byId.values()];
+  }
   return raw.map((d) => ({
     id: d.id,
     utterances: d.utterances.map((u) => ({
@@ -162,7 +174,7 @@ async function pick(): Promise<void> {
   const id = ($('example') as HTMLSelectElement).value;
   const e = examples.find((x) => x.id === id);
   if (!e) return;
-  current = { body: await api<Body>(`example?id=${encodeURIComponent(id)}`), focus: id, fold: e.fold, truth: e.label };
+  current = { body: await api<Body>(`example?id=${encodeURIComponent(id)}`), focus: id, truth: e.label };
   $('example-note').textContent = `Dialogue ${e.dialogue}, speaker ${e.speaker || '–'}; in the test split of fold ${e.fold}, so only fold ${e.fold}'s models (which never saw it) answer.`;
   await predict();
 }

@@ -47,15 +47,15 @@ async function loadMember(base: string, headers: Record<string, string>): Promis
   return { model: m, pipeline: FeaturePipeline.fromBundle(features.header, features.sets, `${base} features.json`) };
 }
 
-/** Every (seed) model the run trained for `condition` on `fold`, loaded once per page. */
-function members(condition: Condition, fold: number, headers: Record<string, string>): Promise<Member[]> {
-  const key = `${condition}/${fold}`;
+/** Every model the run trained for `condition` (on `fold`, or on all folds), loaded once per page. */
+function members(condition: Condition, fold: number | undefined, headers: Record<string, string>): Promise<Member[]> {
+  const key = `${condition}/${fold ?? 'all'}`;
   let p = cache.get(key);
   if (!p) {
     p = (async () => {
-      const r = await fetchOk(`browser/members?condition=${condition}&fold=${fold}`, headers);
-      const list = (await r.json()) as { seed: number }[];
-      return Promise.all(list.map((m) => loadMember(`browser/file?condition=${condition}&fold=${fold}&seed=${m.seed}`, headers)));
+      const r = await fetchOk(`browser/members?condition=${condition}${fold === undefined ? '' : `&fold=${fold}`}`, headers);
+      const list = (await r.json()) as { seed: number; fold: number }[];
+      return Promise.all(list.map((m) => loadMember(`browser/file?condition=${condition}&fold=${m.fold}&seed=${m.seed}`, headers)));
     })();
     p.catch(() => cache.delete(key));
     cache.set(key, p);
@@ -64,10 +64,10 @@ function members(condition: Condition, fold: number, headers: Record<string, str
 }
 
 /**
- * Class probabilities (or scores) of every utterance of `dialogues`, averaged over the fold's
- * models for `condition` as the server does: id -> values [C].
+ * Class probabilities (or scores) of every utterance of `dialogues`, averaged over the models for
+ * `condition` (of `fold`, or of every fold) as the server does: id -> values [C].
  */
-export async function predictInBrowser(dialogues: RequestDialogue[], condition: Condition, fold: number, C: number, headers: Record<string, string>): Promise<Map<string, number[]>> {
+export async function predictInBrowser(dialogues: RequestDialogue[], condition: Condition, fold: number | undefined, C: number, headers: Record<string, string>): Promise<Map<string, number[]>> {
   await startEngine();
   const ms = await members(condition, fold, headers);
   const sums = new Map<string, Float32Array>();
