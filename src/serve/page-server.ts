@@ -21,6 +21,7 @@ import { readRunFile } from '../run/run-file.ts';
 import { HARDY_METHODS, isHardyMethod } from '../train/methods.ts';
 import { HardyError } from '../util/errors.ts';
 import { RunExamples } from './examples.ts';
+import { MODULE_EXT } from './pool.ts';
 import type { Predictor } from './predictor.ts';
 import { RawBody, type Route } from './server.ts';
 
@@ -45,7 +46,8 @@ const nodeBuiltinsStub: Plugin = {
 /** app.js and its lazily loaded chunks (the in-browser predictor with TensorFlow.js), in memory. */
 export async function bundlePage(): Promise<Map<string, Buffer>> {
   const out = await build({
-    entryPoints: { app: new URL('app.ts', PAGE_DIR).pathname },
+    // From the sources app.ts; in the compiled package (dist/) tsc's app.js.
+    entryPoints: { app: new URL(`app${MODULE_EXT}`, PAGE_DIR).pathname },
     bundle: true,
     splitting: true,
     format: 'esm',

@@ -59,9 +59,18 @@ interface Slot {
   jobs: Job[] | null;
 }
 
-const WORKER_URL = new URL('./worker.ts', import.meta.url).href;
-// Workers do not inherit a loader registered in code (bin/hardy-mer.js does that): register tsx first.
-const BOOT = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL)}); })`;
+/** `.ts` when running from the sources (through tsx), `.js` in the compiled package (dist/). */
+export const MODULE_EXT = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+
+/**
+ * The worker thread's code. From the sources, the worker registers tsx first: workers do not
+ * inherit a loader registered in code (bin/hardy-mer.js does that); compiled, it is plain JS.
+ */
+function workerCode(): { code: string | URL; eval: boolean } {
+  const url = new URL(`./worker${MODULE_EXT}`, import.meta.url);
+  if (MODULE_EXT === '.js') return { code: url, eval: false };
+  return { code: `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`, eval: true };
+}
 
 const countUtterances = (r: PredictRequest) => r.dialogues.reduce((a, d) => a + d.utterances.length, 0);
 /** Requests merge only when they ask for the same conditions, fold and explanation. */
@@ -119,7 +128,8 @@ export class PredictorPool implements Predictor {
   }
 
   private spawn(): Promise<void> {
-    const worker = new Worker(BOOT, { eval: true, workerData: this.spec, execArgv: [] });
+    const { code, eval: isEval } = workerCode();
+    const worker = new Worker(code, { eval: isEval, workerData: this.spec, execArgv: [] });
     const slot: Slot = { worker, ready: false, jobs: null };
     this.slots.push(slot);
     return new Promise<void>((resolve, reject) => {

@@ -44,9 +44,9 @@ export function register(program: Command): void {
         maxQueueUtterances: int(opts.queueMax, '--queue-max', 1),
         timeoutMs: int(opts.timeoutMs, '--timeout-ms', 1, 3_600_000),
       };
-      const { PredictorPool } = await import('../../serve/pool.ts');
+      const { MODULE_EXT, PredictorPool } = await import('../../serve/pool.ts');
       const { closeOnSignals, createServer } = await import('../../serve/server.ts');
-      const predictor = new PredictorPool({ module: new URL('../../serve/run-predictor.ts', import.meta.url).href, options: { runDir: opts.run } }, pool);
+      const predictor = new PredictorPool({ module: new URL(`../../serve/run-predictor${MODULE_EXT}`, import.meta.url).href, options: { runDir: opts.run } }, pool);
       // The page is bundled while the workers load the models; the server listens once it is
       // (GET /ready says when the models are loaded); a run that cannot load stops the server.
       let served: Predictor = predictor;
