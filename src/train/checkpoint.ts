@@ -54,24 +54,24 @@ export function readBundle(dir: string, json: string, bin: string, format: strin
   const jpath = join(dir, json);
   const bpath = join(dir, bin);
   if (!existsSync(jpath) || !existsSync(bpath)) throw new HardyError(`${dir}: expected ${json} and ${bin}`);
-  return parseBundle(readFileSync(jpath, 'utf8'), new Uint8Array(readFileSync(bpath)), jpath, format);
+  return parseBundle(readFileSync(jpath, 'utf8'), new Uint8Array(readFileSync(bpath)), { json: jpath, bin: bpath }, format);
 }
 
 /** A bundle from its two files' contents (`source` names them in errors); no file system, so the web page uses it too. */
-export function parseBundle(headerText: string, bytes: Uint8Array, source: string, format: string): { header: Record<string, unknown>; sets: Record<string, TensorSet> } {
+export function parseBundle(headerText: string, bytes: Uint8Array, source: { json: string; bin: string }, format: string): { header: Record<string, unknown>; sets: Record<string, TensorSet> } {
   let header: Record<string, unknown>;
   try {
     header = JSON.parse(headerText) as Record<string, unknown>;
   } catch (err) {
-    throw new HardyError(`${source}: not valid JSON (${(err as Error).message})`);
+    throw new HardyError(`${source.json}: not valid JSON (${(err as Error).message})`);
   }
-  if (header.format !== format) throw new HardyError(`${source}: format '${String(header.format)}', expected '${format}'`);
+  if (header.format !== format) throw new HardyError(`${source.json}: format '${String(header.format)}', expected '${format}'`);
   const data = new Float32Array(bytes.slice().buffer, 0, Math.floor(bytes.length / 4));
   const sets: Record<string, TensorSet> = {};
   for (const e of header.tensors as ManifestEntry[]) {
     const n = e.shape.reduce((a, b) => a * b, 1);
     if (e.offset + n > data.length) {
-      throw new HardyError(`${source}: tensor ${e.name} needs elements ${e.offset}..${e.offset + n}, the weights hold ${data.length}`);
+      throw new HardyError(`${source.bin}: tensor ${e.name} needs elements ${e.offset}..${e.offset + n}, file has ${data.length}`);
     }
     (sets[e.set] ??= new Map()).set(e.name, { shape: e.shape, values: data.slice(e.offset, e.offset + n) });
   }

@@ -39,11 +39,11 @@ async function fetchOk(url: string, headers: Record<string, string>): Promise<Re
 async function loadMember(base: string, headers: Record<string, string>): Promise<Member> {
   const get = (name: string) => fetchOk(`${base}&name=${name}`, headers);
   const [mj, mb, fj, fb] = await Promise.all(['model.json', 'weights.bin', 'features.json', 'features.bin'].map(get));
-  const model = parseBundle(await mj!.text(), new Uint8Array(await mb!.arrayBuffer()), base, MODEL_FORMAT);
+  const model = parseBundle(await mj!.text(), new Uint8Array(await mb!.arrayBuffer()), { json: `${base} model.json`, bin: `${base} weights.bin` }, MODEL_FORMAT);
   const h = model.header as unknown as ModelFileHeader;
   const m = createModel(h.kind, h.config, 0);
   m.params.setWeights(model.sets.weights ?? new Map(), `${base} model.json`);
-  const features = parseBundle(await fj!.text(), new Uint8Array(await fb!.arrayBuffer()), base, FEATURES_FORMAT);
+  const features = parseBundle(await fj!.text(), new Uint8Array(await fb!.arrayBuffer()), { json: `${base} features.json`, bin: `${base} features.bin` }, FEATURES_FORMAT);
   return { model: m, pipeline: FeaturePipeline.fromBundle(features.header, features.sets, `${base} features.json`) };
 }
 
