@@ -5,6 +5,11 @@
 
 namespace hardy {
 
+std::shared_mutex& BlasThreadsLock() {
+  static std::shared_mutex lock;
+  return lock;
+}
+
 Args::Args(const Napi::CallbackInfo& info, const char* signature) : info_(info) {
   const std::string s(signature);
   const size_t open = s.find('(');

@@ -11,6 +11,7 @@
 #include <cblas.h>
 #include <cstddef>
 #include <cstdint>
+#include <shared_mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -32,6 +33,19 @@ namespace hardy {
 // threads than cores only queue. A larger machine would want std::thread::hardware_concurrency();
 // that is not measured.
 constexpr int kThreads = 2;
+
+// OpenBLAS's own thread count is one setting for the whole process (openblas_set_num_threads), and
+// a product's last bits depend on it: on OpenBLAS 0.3.21 a 50x128x64 sgemm differs in 442 of its
+// 3200 elements (up to 8e-7) between 1 and 2 threads. Attention (ForPairs) lowers the count to 1 for
+// its small per-head products and restores it. With one caller per process that is invisible; the
+// server's prediction worker threads share the process and the addon, and another thread's product
+// then ran under the lowered count whenever the calls overlapped (its result depended on timing),
+// and two overlapping save/restore pairs could leave the process at one thread for good (issue 18:
+// served answers differed from a direct call). So every entry point that runs OpenBLAS holds this
+// lock: shared for products under the process's count (OpenBLAS serves concurrent callers),
+// exclusive while the count is changed. Uncontended it costs nanoseconds; contended, an attention
+// call waits for the products already running, which use every BLAS thread anyway.
+std::shared_mutex& BlasThreadsLock();
 
 // Runs part(t) for t = 0 .. kThreads - 1, part 0 on the calling thread.
 template <typename F>

@@ -66,8 +66,11 @@ Napi::Value Knn(const Napi::CallbackInfo& info) {
     const size_t rows = std::min(chunk, nq - start);
     float* sc = scores.data();
     // scores = (2 when L2) Q X^T; the selection subtracts ||x||^2
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(rows), int(n), int(dim), l2 ? 2.0f : 1.0f,
-                q.Data() + start * dim, int(dim), db.Data(), int(dim), 0.0f, sc, int(n));
+    {
+      std::shared_lock<std::shared_mutex> blas(BlasThreadsLock());
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(rows), int(n), int(dim), l2 ? 2.0f : 1.0f,
+                  q.Data() + start * dim, int(dim), db.Data(), int(dim), 0.0f, sc, int(n));
+    }
     float* v = outVals.Data() + start * kk;
     int32_t* ix = outIdx.Data() + start * kk;
     Parallel(rows, n, [&](size_t b, size_t e) { TopRows(sc + b * n, dbSq, e - b, n, kk, v + b * kk, ix + b * kk); });

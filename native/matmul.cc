@@ -38,6 +38,7 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
   }
   const int lda = transA ? M : K;
   const int ldb = transB ? K : N;
+  std::shared_lock<std::shared_mutex> blas(BlasThreadsLock());
   for (size_t i = 0; i < batch; i++) {
     cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                 M, N, K, 1.0f, base + aOff[i], lda, base + bOff[i], ldb, 0.0f, out + i * sliceOut, N);
