@@ -3,6 +3,14 @@
  * modalities, then the model's forward pass over the dialogues as one batch. Shared by the server
  * (run-predictor.ts, any engine path) and the web page's in-browser prediction (page/browser.ts,
  * the pure-wasm path), so the two differ only in the engine underneath.
+ *
+ * The pipeline runs dialogue by dialogue, never over several at once: a matrix product's last bits
+ * depend on its row count (OpenBLAS picks its kernels by shape), so transforming a dialogue
+ * together with others (another request merged into the same micro-batch, pool.ts) would change
+ * its features in the last bits, and the nearest-neighbour choice behind the hardness estimate can
+ * turn that into another neighbour at a near-tie. This way an utterance's features and neighbours
+ * depend on its dialogue only. (The forward pass still runs dialogues together: its outputs can
+ * differ in the last float32 bits with the batch, with no discrete choice to amplify them.)
  */
 import * as tf from '@tensorflow/tfjs';
 import { makeBatch } from '../data/batches.ts';
@@ -13,15 +21,15 @@ import type { MerModel } from '../model/types.ts';
 import type { FeaturePipeline } from '../train/features.ts';
 import type { RequestDialogue, RequestUtterance } from './predictor.ts';
 
-/** Per modality: the utterances that give it, and their transformed rows [n, d_m]. */
+/** Per modality: the utterances of one dialogue that give it, and their transformed rows [n, d_m]. */
 export type TransformedRows = Record<Modality, { given: RequestUtterance[]; rows: Float32Array }>;
 
-/** The pipeline on each modality's given rows in one pass. */
-export function transformRows(pipeline: FeaturePipeline, utts: RequestUtterance[]): TransformedRows {
+/** The pipeline on one dialogue's given rows, one pass per modality. */
+export function transformDialogue(pipeline: FeaturePipeline, dialogue: RequestDialogue): TransformedRows {
   const dims = pipeline.inputDims;
   const out = {} as TransformedRows;
   for (const m of MODALITIES) {
-    const given = utts.filter((u) => u.features[m]);
+    const given = dialogue.utterances.filter((u) => u.features[m]);
     const rows = new Float32Array(given.length * dims[m]);
     given.forEach((u, i) => rows.set(u.features[m]!, i * dims[m]));
     out[m] = { given, rows: given.length ? pipeline.apply(m, rows, given.length) : rows };
@@ -31,12 +39,16 @@ export function transformRows(pipeline: FeaturePipeline, utts: RequestUtterance[
 
 /**
  * Class probabilities (softmax of the logits) or the regression score of every utterance of
- * `dialogues`: [utterance id, values [C]] in batch order. Missing modalities stay zero and masked.
+ * `dialogues`: [utterance id, values [C]] in batch order. `rows` holds each dialogue's transformed
+ * features (transformDialogue, by dialogue id); missing modalities stay zero and masked.
  */
-export function modelOutputs(model: MerModel, dialogues: RequestDialogue[], rows: TransformedRows, dims: Record<Modality, number>, C: number): Array<[string, Float32Array]> {
+export function modelOutputs(model: MerModel, dialogues: RequestDialogue[], rows: Map<string, TransformedRows>, dims: Record<Modality, number>, C: number): Array<[string, Float32Array]> {
   const utts = dialogues.flatMap((d) => d.utterances);
   const feats = new Map(utts.map((u) => [u.id, Object.fromEntries(MODALITIES.map((m) => [m, new Float32Array(dims[m])])) as Record<Modality, Float32Array>]));
-  for (const m of MODALITIES) rows[m].given.forEach((u, i) => feats.get(u.id)![m].set(rows[m].rows.subarray(i * dims[m], (i + 1) * dims[m])));
+  for (const d of dialogues) {
+    const r = rows.get(d.id)!;
+    for (const m of MODALITIES) r[m].given.forEach((u, i) => feats.get(u.id)![m].set(r[m].rows.subarray(i * dims[m], (i + 1) * dims[m])));
+  }
   const avail = new Map(utts.map((u) => [u.id, MODALITIES.map((m) => (u.condition.includes(m) ? 1 : 0)) as Avail]));
   const masks: MaskSet = { rate: 0, seed: 0, avail };
   const ds: Dialogue[] = dialogues.map((d) => ({

@@ -16,13 +16,22 @@ import { HARDY_METHODS, isHardyMethod } from '../train/methods.ts';
 import { HardyError, quoteId } from '../util/errors.ts';
 import { initEngine } from '../engine/backend.ts';
 import { featureLimits } from './validate.ts';
-import { modelOutputs, transformRows, type TransformedRows } from './forward.ts';
-import type { ModelInfo, Neighbour, PredictRequest, PredictResponse, Predictor, PredictorInfo, UtterancePrediction } from './predictor.ts';
+import { modelOutputs, transformDialogue, type TransformedRows } from './forward.ts';
+import type { ModelInfo, Neighbour, PredictRequest, PredictResponse, Predictor, PredictorInfo, RequestDialogue, UtterancePrediction } from './predictor.ts';
 
 /** The fold's feature pipeline and, when the run has them, its retrieval indexes. */
 interface FoldAssets {
   pipeline: FeaturePipeline;
   indexes?: FoldIndexes;
+}
+
+/** A training utterance found near a request utterance in its fold's index (before the member's hardness). */
+type Near = Pick<Neighbour, 'id' | 'modality' | 'distance'>;
+
+/** One request dialogue on one fold: its transformed features and, once asked, their nearest training utterances. */
+interface Prepared {
+  rows: TransformedRows;
+  near?: Map<string, Near[]>;
 }
 
 interface Member {
@@ -95,6 +104,16 @@ export class RunPredictor implements Predictor {
     const neighbours = new Map<string, Neighbour[]>();
     const count = new Map<Condition, number>();
     const present = new Set(req.dialogues.flatMap((d) => d.utterances.map((u) => u.condition)));
+    // Per fold and dialogue, made once however many conditions and members use them (forward.ts
+    // says why per dialogue).
+    const prepared = new Map<FoldAssets, Map<string, Prepared>>();
+    const prepare = (assets: FoldAssets, d: RequestDialogue): Prepared => {
+      let byDialogue = prepared.get(assets);
+      if (!byDialogue) prepared.set(assets, (byDialogue = new Map()));
+      let p = byDialogue.get(d.id);
+      if (!p) byDialogue.set(d.id, (p = { rows: transformDialogue(assets.pipeline, d) }));
+      return p;
+    };
     for (const c of present) {
       const all = this.byCondition.get(c);
       if (!all) throw new HardyError(`no model trained for condition '${c}' (this run has ${[...this.byCondition.keys()].join(', ')})`);
@@ -105,10 +124,10 @@ export class RunPredictor implements Predictor {
       for (const member of members) {
         for (let i = 0; i < dialogues.length; i += BATCH) {
           const batch = dialogues.slice(i, i + BATCH);
-          const utts = batch.flatMap((d) => d.utterances);
-          const condOf = new Map(utts.map((u) => [u.id, u.condition]));
-          const rows = transformRows(member.assets.pipeline, utts);
-          const near = this.neighbours(member, rows);
+          const condOf = new Map(batch.flatMap((d) => d.utterances.map((u) => [u.id, u.condition])));
+          const ready = new Map(batch.map((d) => [d.id, prepare(member.assets, d)]));
+          const rows = new Map([...ready].map(([id, p]) => [id, p.rows]));
+          const near = new Map([...ready.values()].flatMap((p) => [...this.neighbours(member, p)]));
           for (const [id, row] of modelOutputs(member.model, batch, rows, member.assets.pipeline.inputDims, C)) {
             if (condOf.get(id) !== c) continue; // its own condition's members answer it
             const nb = near.get(id);
@@ -154,27 +173,35 @@ export class RunPredictor implements Predictor {
   }
 
   /**
-   * The hardness estimate's sources: per utterance, the nearest training utterances (HARDNESS_NEIGHBOURS
-   * per available modality) in the member's fold indexes, with the teacher's hardness of each.
+   * The hardness estimate's sources: per utterance of a prepared dialogue, the nearest training
+   * utterances (HARDNESS_NEIGHBOURS per available modality) in the member's fold indexes, searched
+   * once per fold, with the teacher's hardness of each under the member's condition.
    */
-  private neighbours(member: Member, rows: TransformedRows): Map<string, Neighbour[]> {
-    const out = new Map<string, Neighbour[]>();
+  private neighbours(member: Member, p: Prepared): Map<string, Neighbour[]> {
     const { indexes } = member.assets;
-    if (!member.hardness || !indexes) return out;
-    for (const m of MODALITIES) {
-      const { given, rows: x } = rows[m];
-      if (!given.length) continue;
-      const nb = indexes[m].search(x, HARDNESS_NEIGHBOURS);
-      given.forEach((u, i) => {
-        const list = out.get(u.id) ?? [];
-        for (let j = 0; j < nb.k; j++) {
-          const row = nb.rows[i * nb.k + j]!;
-          const id = row >= 0 ? indexes[m].ids[row]! : undefined;
-          const h = id === undefined ? undefined : member.hardness!.get(id);
-          if (h !== undefined) list.push({ id: id!, modality: m, fold: member.fold, seed: member.seed, hardness: h, distance: nb.dists[i * nb.k + j]! });
-        }
-        out.set(u.id, list);
-      });
+    if (!member.hardness || !indexes) return new Map();
+    if (!p.near) {
+      p.near = new Map();
+      for (const m of MODALITIES) {
+        const { given, rows: x } = p.rows[m];
+        if (!given.length) continue;
+        const nb = indexes[m].search(x, HARDNESS_NEIGHBOURS);
+        given.forEach((u, i) => {
+          const list = p.near!.get(u.id) ?? [];
+          for (let j = 0; j < nb.k; j++) {
+            const row = nb.rows[i * nb.k + j]!;
+            if (row >= 0) list.push({ id: indexes[m].ids[row]!, modality: m, distance: nb.dists[i * nb.k + j]! });
+          }
+          p.near!.set(u.id, list);
+        });
+      }
+    }
+    const out = new Map<string, Neighbour[]>();
+    for (const [id, list] of p.near) {
+      out.set(id, list.flatMap((n) => {
+        const h = member.hardness!.get(n.id);
+        return h === undefined ? [] : [{ ...n, fold: member.fold, seed: member.seed, hardness: h }];
+      }));
     }
     return out;
   }

@@ -199,3 +199,32 @@ test('finite but huge features: refused naming the utterance (range from the run
     p.dispose();
   }
 });
+
+test('a dialogue gets the same answer alone and among other dialogues (as when the server merges requests): features, neighbours and hardness bit-identical', async () => {
+  const { initEngine } = await import('../../src/engine/backend.ts');
+  const { RunPredictor } = await import('../../src/serve/run-predictor.ts');
+  await initEngine();
+  const p = RunPredictor.load(runDir);
+  try {
+    // Whole dialogues, every utterance with audio and half with text too: both conditions, many rows.
+    const dialogues = loadCorpus(data).dialogues.slice(0, 5).map((d) => ({
+      id: d.id,
+      utterances: d.utterances.map((u, i) => ({ id: u.id, condition: (i % 2 ? 'a' : 'at') as 'a' | 'at', features: i % 2 ? { a: u.features.a } : { a: u.features.a, t: u.features.t } })),
+    }));
+    const alone = await p.predict({ dialogues: [dialogues[2]!], explain: true });
+    const among = await p.predict({ dialogues, explain: true });
+    const mine = among.utterances.filter((u) => u.dialogue === dialogues[2]!.id);
+    assert.equal(mine.length, alone.utterances.length);
+    alone.utterances.forEach((u, i) => {
+      const v = mine[i]!;
+      // The neighbour distances come straight from the transformed features: any change in their
+      // last bits (a pipeline run over several dialogues at once) shows here.
+      assert.deepEqual(v.neighbours, u.neighbours, `${u.id}: neighbours`);
+      assert.equal(v.hardness, u.hardness, `${u.id}: hardness`);
+      assert.equal(v.label, u.label);
+      u.probs!.forEach((q, k) => assert.ok(Math.abs(q - v.probs![k]!) < 1e-6, `${u.id} class ${k}: ${q} vs ${v.probs![k]}`));
+    });
+  } finally {
+    p.dispose();
+  }
+});

@@ -13,7 +13,7 @@ import type { MerModel } from '../../model/types.ts';
 import { MODEL_FORMAT, parseBundle, type ModelFileHeader } from '../../train/checkpoint.ts';
 import { FEATURES_FORMAT, FeaturePipeline } from '../../train/features.ts';
 import type { Condition } from '../../data/types.ts';
-import { modelOutputs, transformRows } from '../forward.ts';
+import { modelOutputs, transformDialogue } from '../forward.ts';
 import type { RequestDialogue } from '../predictor.ts';
 
 interface Member {
@@ -72,7 +72,7 @@ export async function predictInBrowser(dialogues: RequestDialogue[], condition: 
   const ms = await members(condition, fold, headers);
   const sums = new Map<string, Float32Array>();
   for (const { model, pipeline } of ms) {
-    const rows = transformRows(pipeline, dialogues.flatMap((d) => d.utterances));
+    const rows = new Map(dialogues.map((d) => [d.id, transformDialogue(pipeline, d)]));
     for (const [id, values] of modelOutputs(model, dialogues, rows, pipeline.inputDims, C)) {
       const acc = sums.get(id) ?? new Float32Array(C);
       for (let k = 0; k < C; k++) acc[k]! += values[k]!;
