@@ -6,9 +6,11 @@
 //      declarations and runs: it writes a tiny corpus, trains, loads the run and predicts; then
 //      `hardy-mer train` trains a tiny MoMKE unit on that corpus;
 //   3. `import { loadRun } from 'hardy-mer'` predicts exactly what `hardy-mer predict` prints, and
-//      again on the pure-wasm path (addon absent) to 1e-5.
+//      again on the pure-wasm path (addon absent) to 1e-5;
+//   4. `hardy-mer serve` starts its worker threads, serves the bundled web page (app.js, its chunk,
+//      the wasm binaries) and answers POST /predict exactly as `hardy-mer predict` did.
 // Exits non-zero on the first failure; prints the time of each phase.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -33,6 +35,45 @@ function sh(what, cmd, args, cwd, env = {}) {
   if (r.status !== 0) fail(`${what} failed (exit ${r.status ?? r.signal}):\n${r.stdout}\n${r.stderr}`);
   process.stdout.write(`ok ${what} (${s} s)\n`);
   return r.stdout;
+}
+
+/** Starts the installed `hardy-mer serve` on runs/tiny, fetches the page and a prediction, stops it. */
+async function serveCheck() {
+  const t0 = performance.now();
+  const child = spawn(bin, ['serve', '--run', 'runs/tiny', '--port', '0'], { cwd: app, env: { ...process.env, HARDY_MER_FROM_SOURCE: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (b) => (err += b));
+  try {
+    const url = await new Promise((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (b) => {
+        out += b;
+        const m = /listening (http:\/\/\S+)/.exec(out);
+        if (m) resolve(m[1]);
+      });
+      child.once('exit', (code) => reject(new Error(`exited ${code}: ${err}`)));
+    });
+    while ((await fetch(`${url}/ready`)).status !== 200) await new Promise((r) => setTimeout(r, 200));
+    const get = async (path, type) => {
+      const r = await fetch(url + path);
+      if (r.status !== 200 || !r.headers.get('content-type')?.startsWith(type)) fail(`serve: GET ${path} -> ${r.status} ${r.headers.get('content-type')}`);
+      return r.text();
+    };
+    const html = await get('/', 'text/html');
+    const appJs = await get('/app.js', 'text/javascript');
+    const chunk = /["'](\.\/[\w-]+\.js)["']/.exec(appJs)?.[1];
+    if (!html.includes('app.js') || !chunk) fail('serve: the page or its bundle is incomplete');
+    await get(chunk.slice(1), 'text/javascript');
+    await get('/wasm/tfjs-backend-wasm-simd.wasm', 'application/wasm');
+    const r = await fetch(`${url}/predict`, { method: 'POST', body: readFileSync(join(app, 'request.json')) });
+    if (r.status !== 200) fail(`serve: POST /predict -> ${r.status} ${await r.text()}`);
+    process.stdout.write(`ok hardy-mer serve: page, bundle, wasm, prediction (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
+    return r.json();
+  } catch (e) {
+    fail(`hardy-mer serve failed: ${e.message}`);
+  } finally {
+    child.kill('SIGTERM');
+  }
 }
 
 // 1. pack (prepare compiles dist/) and install into an empty folder.
@@ -107,5 +148,9 @@ lib.response.utterances.forEach((u, i) => {
   const gap = Math.max(...u.probs.map((p, k) => Math.abs(p - w.probs[k])));
   if (!(gap < 1e-5) || u.label !== w.label) fail(`${u.id}: native and pure-wasm predictions differ by ${gap}`);
 });
+
+// 4. `hardy-mer serve` from the package: worker threads, the bundled web page and its wasm, an answer.
+const served = await serveCheck();
+if (JSON.stringify(served) !== JSON.stringify(cli)) fail('`hardy-mer serve` and `hardy-mer predict` disagree');
 process.stdout.write(`check-package: ${packed[0].filename} (${(packed[0].size / 1024).toFixed(0)} KiB, ${shipped.length} files) installs and works\n`);
 rmSync(tmp, { recursive: true, force: true });

@@ -2,7 +2,7 @@
  * The server side of the web page (page/): its static files, the run's test utterances
  * (examples.ts), and the saved model files the page's in-browser prediction loads.
  *
- *   GET /, /style.css, /app.js (+ its chunks)  the page; bundled from page/*.ts by esbuild when the server starts
+ *   GET /, /style.css, /app.js (+ its chunk)    the page (page-bundle.ts: bundled at build, or at start from the sources)
  *   GET /wasm/<file>.wasm                      TensorFlow.js's wasm binaries, from node_modules
  *   GET /examples                              { examples: ExampleEntry[], unavailable? }
  *   GET /example?id=UID                        POST /predict body of the dialogue holding test utterance UID (+ its fold)
@@ -15,52 +15,18 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type http from 'node:http';
 import { dirname, join } from 'node:path';
-import { build, type Plugin } from 'esbuild';
 import { RunLayout } from '../run/layout.ts';
 import { readRunFile } from '../run/run-file.ts';
 import { HARDY_METHODS, isHardyMethod } from '../train/methods.ts';
 import { HardyError } from '../util/errors.ts';
 import { RunExamples } from './examples.ts';
-import { MODULE_EXT } from './pool.ts';
 import type { Predictor } from './predictor.ts';
 import { RawBody, type Route } from './server.ts';
 
-const PAGE_DIR = new URL('./page/', import.meta.url);
 const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.css': 'text/css; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.wasm': 'application/wasm' };
 const typeOf = (name: string) => TYPES[name.slice(name.lastIndexOf('.'))] ?? 'application/octet-stream';
 // The page may load only its own files (and run the wasm it was served): no network beyond this server.
 const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
-
-/**
- * The page's modules import code that, elsewhere, reads files (checkpoint.ts, features.ts, masks.ts);
- * the page calls none of it, so Node's built-in modules become empty stand-ins in the bundle.
- */
-const nodeBuiltinsStub: Plugin = {
-  name: 'node-builtins-stub',
-  setup(b) {
-    b.onResolve({ filter: /^node:/ }, (args) => ({ path: args.path, namespace: 'node-stub' }));
-    b.onLoad({ filter: /.*/, namespace: 'node-stub' }, () => ({ contents: 'module.exports = {};', loader: 'js' }));
-  },
-};
-
-/** app.js and its lazily loaded chunks (the in-browser predictor with TensorFlow.js), in memory. */
-export async function bundlePage(): Promise<Map<string, Buffer>> {
-  const out = await build({
-    // From the sources app.ts; in the compiled package (dist/) tsc's app.js.
-    entryPoints: { app: new URL(`app${MODULE_EXT}`, PAGE_DIR).pathname },
-    bundle: true,
-    splitting: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    minify: true,
-    write: false,
-    outdir: '/page',
-    logLevel: 'silent',
-    plugins: [nodeBuiltinsStub],
-  });
-  return new Map(out.outputFiles.map((f) => [f.path.slice('/page/'.length), Buffer.from(f.contents)]));
-}
 
 function query(req: http.IncomingMessage): URLSearchParams {
   return new URL(req.url ?? '/', 'http://localhost').searchParams;
@@ -68,8 +34,8 @@ function query(req: http.IncomingMessage): URLSearchParams {
 
 export interface PageOptions {
   runDir: string;
-  /** The bundle (bundlePage()); built once by the caller. */
-  bundle: Map<string, Buffer>;
+  /** The page's files by name (page-bundle.ts `pageFiles()`). */
+  files: Map<string, Buffer>;
   log?: (line: string) => void;
 }
 
@@ -83,8 +49,7 @@ export function runPage(o: PageOptions): { routes: Record<string, Route>; labelO
     const body = new RawBody(typeOf(name), data, name.endsWith('.html') ? { 'content-security-policy': CSP } : {});
     routes[name === 'index.html' ? '/' : `/${name}`] = { open: true, methods: { GET: () => body } };
   };
-  for (const name of ['index.html', 'style.css']) file(name, readFileSync(new URL(name, PAGE_DIR)));
-  for (const [name, data] of o.bundle) file(name, data);
+  for (const [name, data] of o.files) file(name, data);
   const wasmDir = dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
   for (const name of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm']) file(`wasm/${name}`, readFileSync(join(wasmDir, name)));
 

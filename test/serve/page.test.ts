@@ -1,9 +1,10 @@
 /**
- * The web page of `hardy-mer serve`, driven in Debian's Chromium (headless, through puppeteer-core,
- * which downloads nothing): a tiny trained run served by the real binary; pick a test utterance,
- * switch a modality off by keyboard, read the probabilities, run the same prediction in the
- * browser (tfjs wasm, the engine's pure-TypeScript path) and compare it with the server's.
- * In CI (CI=true) a missing Chromium fails the test instead of skipping it.
+ * The web page of `hardy-mer serve`, driven in Debian's Chromium (DevTools protocol) and Firefox ESR
+ * (WebDriver BiDi), both headless through puppeteer-core, which downloads nothing: a tiny trained
+ * run served by the real binary; pick a test utterance, switch a modality off by keyboard, read the
+ * probabilities, run the same prediction in the browser (tfjs wasm, the engine's pure-TypeScript
+ * path) and compare it with the server's. One run and one server for both browsers.
+ * In CI (CI=true) a missing browser fails its test instead of skipping it.
  * HARDY_MER_SCREENSHOTS=DIR also saves screenshots of the page there.
  */
 import { test, before, after } from 'node:test';
@@ -12,20 +13,30 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import puppeteer, { type Page } from 'puppeteer-core';
 
 const BIN = 'bin/hardy-mer.js';
-const CHROMIUM = [process.env.CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => p && existsSync(p));
-const skip = CHROMIUM || process.env.CI ? false : 'Chromium not installed (apt-get install -y chromium); page test skipped';
+const found = (...paths: (string | undefined)[]) => paths.find((p) => p && existsSync(p));
+const BROWSERS = {
+  chromium: {
+    path: found(process.env.CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser'),
+    launch: (executablePath: string) => puppeteer.launch({ executablePath, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] }),
+  },
+  firefox: {
+    path: found(process.env.FIREFOX, '/usr/bin/firefox-esr', '/usr/bin/firefox'),
+    launch: (executablePath: string) => puppeteer.launch({ browser: 'firefox', executablePath, headless: true }),
+  },
+} as const;
+type Name = keyof typeof BROWSERS;
+const skipOf = (name: Name) =>
+  BROWSERS[name].path || process.env.CI ? false : `${name} not installed (apt-get install -y ${name === 'firefox' ? 'firefox-esr' : 'chromium'}); page test skipped`;
 
 let dir = '';
 let server: ChildProcess | undefined;
 let url = '';
-let browser: Browser | undefined;
 
 before(async () => {
-  if (skip) return;
-  assert.ok(CHROMIUM, 'CI=true and no Chromium at /usr/bin/chromium: install it (.ci/run does)');
+  if (skipOf('chromium') && skipOf('firefox')) return;
   dir = mkdtempSync(join(tmpdir(), 'hardy-page-'));
   const run = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
   assert.equal(run('synth', '--out', join(dir, 'tiny'), '--preset', 'tiny', '--seed', '2').status, 0);
@@ -46,11 +57,9 @@ before(async () => {
     server!.once('exit', (code) => reject(new Error(`serve exited ${code}`)));
   });
   while ((await fetch(`${url}/ready`)).status !== 200) await new Promise((r) => setTimeout(r, 100));
-  browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
 });
 
 after(async () => {
-  await browser?.close();
   server?.kill('SIGTERM');
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
@@ -71,8 +80,21 @@ async function served(body: unknown): Promise<any> {
   return r.json();
 }
 
-test('the page: pick a test utterance, toggle a modality by keyboard, bars equal the server; in-browser prediction equals it to 1e-4; no console errors', { skip, timeout: 300_000 }, async () => {
-  const page = await browser!.newPage();
+for (const name of Object.keys(BROWSERS) as Name[]) {
+  test(`${name}: pick a test utterance, toggle a modality by keyboard, bars equal the server; in-browser prediction equals it to 1e-4; no console errors`, { skip: skipOf(name), timeout: 300_000 }, async () => {
+    const { path, launch } = BROWSERS[name];
+    assert.ok(path, `CI=true and no ${name} installed: install it (.ci/run does)`);
+    const browser = await launch(path);
+    try {
+      await exercise(await browser.newPage(), name);
+    } finally {
+      await browser.close();
+    }
+  });
+}
+
+async function exercise(page: Page, name: Name): Promise<void> {
+  const shot = (file: string) => (process.env.HARDY_MER_SCREENSHOTS ? page.screenshot({ path: join(process.env.HARDY_MER_SCREENSHOTS, `${file}-${name}.png`) }) : undefined);
   const problems: string[] = [];
   page.on('console', (m) => {
     if (m.type() === 'error' || m.type() === 'warn') problems.push(`console ${m.type()}: ${m.text()}`);
@@ -111,19 +133,19 @@ test('the page: pick a test utterance, toggle a modality by keyboard, bars equal
   // Text off, by keyboard: tab to the checkbox, Space.
   await settled(page, async () => {
     await page.focus('#modalities input[value="t"]');
-    await page.keyboard.press('Space');
+    await page.keyboard.press(' ');
   });
   const a = await bars(page);
   const serverA = (await served({ ...example, condition: 'a' })).utterances.find((u: any) => u.id === picked);
   assert.deepEqual(Object.values(a), serverA.probs);
   assert.notDeepEqual(a, at, 'the prediction changed with the modality');
   assert.match(await page.$eval('#condition', (e) => e.textContent!), /^a /);
-  if (process.env.HARDY_MER_SCREENSHOTS) await page.screenshot({ path: join(process.env.HARDY_MER_SCREENSHOTS, 'serve-page.png') });
+  await shot('serve-page');
 
   // The same in the browser: tfjs wasm in the page, against the server to 1e-4.
   await settled(page, async () => {
     await page.focus('#path input[value="browser"]');
-    await page.keyboard.press('Space');
+    await page.keyboard.press(' ');
   });
   assert.equal(await page.$eval('#answered-by', (e) => (e as HTMLElement).dataset.path), 'browser');
   assert.match(await page.$eval('#answered-by', (e) => e.textContent!), /this browser: wasm/);
@@ -132,19 +154,19 @@ test('the page: pick a test utterance, toggle a modality by keyboard, bars equal
   // Text back on: the browser path follows the toggle too.
   await settled(page, async () => {
     await page.focus('#modalities input[value="t"]');
-    await page.keyboard.press('Space');
+    await page.keyboard.press(' ');
   });
   for (const [k, p] of Object.entries(await bars(page))) assert.ok(Math.abs(p - at[k]!) < 1e-4, `${k} (at): browser ${p} vs server ${at[k]}`);
-  if (process.env.HARDY_MER_SCREENSHOTS) await page.screenshot({ path: join(process.env.HARDY_MER_SCREENSHOTS, 'serve-page-browser.png') });
+  await shot('serve-page-browser');
 
   // A pasted request (one utterance, audio only), on the server, with text off.
   await settled(page, async () => {
     await page.focus('#path input[value="server"]');
-    await page.keyboard.press('Space');
+    await page.keyboard.press(' ');
   });
   await settled(page, async () => {
     await page.focus('#modalities input[value="t"]');
-    await page.keyboard.press('Space');
+    await page.keyboard.press(' ');
   });
   const one = { utterances: [{ id: 'mine', features: { a: example.dialogues[0].utterances[0].features.a } }] };
   await page.$eval('#paste-box', (d) => ((d as HTMLDetailsElement).open = true));
@@ -155,7 +177,7 @@ test('the page: pick a test utterance, toggle a modality by keyboard, bars equal
   assert.match(await page.$eval('#status', (e) => e.textContent!), /Predicted mine/);
   await settled(page, async () => {
     await page.focus('#path input[value="browser"]');
-    await page.keyboard.press('Space');
+    await page.keyboard.press(' ');
   });
   for (const [k, p] of Object.entries(await bars(page))) assert.ok(Math.abs(p - pastedBars[k]!) < 1e-4, `${k} (pasted): browser ${p} vs server ${pastedBars[k]}`);
   assert.match(await page.$eval('#answered-by', (e) => e.textContent!), /every fold/);
@@ -163,9 +185,9 @@ test('the page: pick a test utterance, toggle a modality by keyboard, bars equal
   // A condition without a model is explained, not a crash.
   await settled(page, async () => {
     await page.focus('#modalities input[value="v"]');
-    await page.keyboard.press('Space');
+    await page.keyboard.press(' ');
   });
   assert.match(await page.$eval('#status', (e) => e.textContent!), /No model was trained for condition 'av'/);
   assert.deepEqual(problems, []);
   await page.close();
-});
+}

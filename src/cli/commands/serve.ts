@@ -52,8 +52,9 @@ export function register(program: Command): void {
       let served: Predictor = predictor;
       let routes: Record<string, Route> | undefined;
       if (opts.page) {
-        const { bundlePage, runPage, withNeighbourLabels } = await import('../../serve/page-server.ts');
-        const page = runPage({ runDir: opts.run, bundle: await bundlePage() });
+        const { runPage, withNeighbourLabels } = await import('../../serve/page-server.ts');
+        const { pageFiles } = await import('../../serve/page-bundle.ts');
+        const page = runPage({ runDir: opts.run, files: await pageFiles() });
         routes = page.routes;
         served = withNeighbourLabels(predictor, page.labelOf);
       }
