@@ -21,8 +21,11 @@
 import { parseArgs } from 'node:util';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { cpus, loadavg } from 'node:os';
 import { Rng } from '../src/util/rng.ts';
+import { writeFileAtomic } from '../src/util/atomic.ts';
 import { CONDITIONS, MODALITIES, type Modality } from '../src/data/types.ts';
 import type { Predictor, PredictorInfo, PredictorSpec, PredictResponse } from '../src/serve/predictor.ts';
 import { createServer } from '../src/serve/server.ts';
@@ -136,13 +139,15 @@ function malformedBody(kind: Kind, rng: Rng, info: PredictorInfo, o: LoadOptions
 }
 
 /**
- * Micro-batching runs a request's dialogues in a batch with others: the matrix products then have
- * other shapes, so a probability may differ from a lone call in its last float32 bits (measured
- * up to ~1e-7 on the demo run); everything else must be identical.
+ * Micro-batching runs a request's dialogues in one forward pass with other requests' dialogues: the
+ * matrix products then have other shapes, so a probability may differ from a lone call in its last
+ * float32 bits. Everything else must be identical: ids, labels, conditions, and the hardness
+ * estimate (its features and neighbours are computed dialogue by dialogue, serve/forward.ts).
+ * A request that was not merged must come back bit-identical.
  */
 const NUMERIC_TOLERANCE = 1e-6;
 
-/** Infinity when ids, labels, conditions or shapes differ; else the largest numeric difference. */
+/** Infinity when ids, labels, conditions, hardness or shapes differ; else the largest probability/score difference. */
 function answerDifference(a: PredictResponse, b: PredictResponse): number {
   if (a.task !== b.task || a.utterances.length !== b.utterances.length) return Infinity;
   let worst = 0;
@@ -150,9 +155,9 @@ function answerDifference(a: PredictResponse, b: PredictResponse): number {
   a.utterances.forEach((u, i) => {
     const v = b.utterances[i]!;
     if (u.id !== v.id || u.dialogue !== v.dialogue || u.label !== v.label || u.condition !== v.condition || u.used.join() !== v.used.join()) worst = Infinity;
-    if ((u.probs?.length ?? 0) !== (v.probs?.length ?? 0)) worst = Infinity;
+    if ((u.probs?.length ?? 0) !== (v.probs?.length ?? 0) || u.hardness !== v.hardness) worst = Infinity;
     u.probs?.forEach((p, k) => (worst = Math.max(worst, num(p, v.probs![k]))));
-    worst = Math.max(worst, typeof u.label === 'number' ? num(u.score, v.score) : 0, num(u.hardness, v.hardness));
+    worst = Math.max(worst, typeof u.label === 'number' ? num(u.score, v.score) : 0);
   });
   return worst;
 }
@@ -182,8 +187,10 @@ export interface LoadReport {
   /** Malformed requests answered with the expected status and reason / sent. */
   malformedOk: number;
   malformed: number;
-  /** Valid requests answered 200 with an answer identical to the direct call / sent. */
+  /** Valid requests answered 200 with an answer equal to the direct call (within NUMERIC_TOLERANCE) / sent. */
   validIdentical: number;
+  /** Of those, bit-identical to the direct call. */
+  validExact: number;
   /** Largest |served - direct| over probabilities, scores and hardness of the valid answers. */
   maxDifference: number;
   valid: number;
@@ -305,6 +312,7 @@ export async function runServeLoad(o: LoadOptions): Promise<LoadReport> {
   const latByKind: Record<string, number[]> = {};
   let malformedOk = 0;
   let validIdentical = 0;
+  let validExact = 0;
   let maxDifference = 0;
   for (const r of run.outcomes) {
     byKind[r.kind] = (byKind[r.kind] ?? 0) + 1;
@@ -318,6 +326,7 @@ export async function runServeLoad(o: LoadOptions): Promise<LoadReport> {
       const diff = answerDifference(JSON.parse(JSON.stringify(await predictor.predict(req))), r.json as unknown as PredictResponse);
       if (diff <= NUMERIC_TOLERANCE) {
         validIdentical++;
+        if (diff === 0) validExact++;
         maxDifference = Math.max(maxDifference, diff);
       } else failures.push(`valid request ${r.seed}: served answer differs from the direct predictor call (${diff})`);
     } else if (typeof r.json?.message !== 'string' || !spec.reason.test(r.json.message) || !r.json.error) {
@@ -363,22 +372,23 @@ export async function runServeLoad(o: LoadOptions): Promise<LoadReport> {
     malformedOk,
     malformed: run.outcomes.length - (byKind.valid ?? 0),
     validIdentical,
+    validExact,
     maxDifference,
     valid: byKind.valid ?? 0,
     bodyMiB: run.bytes / 2 ** 20,
   };
 }
 
-function markdown(r: LoadReport, o: LoadOptions, command: string, predictorName: string): string {
+function markdown(r: LoadReport, o: LoadOptions, command: string, predictorName: string, title: string): string {
   const f = (x: number) => x.toFixed(1);
   const kinds = Object.entries(r.byKind)
     .sort()
     .map(([k, n]) => `${k} ${n}`)
     .join(', ');
   const p = o.pool;
-  return `## Server load
+  return `## ${title}
 
-Command: \`${command}\` (${new Date().toISOString().slice(0, 16)} UTC)
+${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC. Command: \`${command}\`
 
 Loopback, ${o.clients} concurrent clients x up to ${o.requestsPerClient} requests (valid ones: ${o.utterances} utterance(s) in one dialogue), bound ${o.maxSeconds} s,
 body limit ${(o.maxBodyBytes / 2 ** 20).toFixed(1)} MiB, predictor: ${predictorName}; ${p.workers === 0 ? 'predictions on the main thread (no pool: the reference)' : `${p.workers ?? 1} prediction worker thread(s), batches up to
@@ -393,7 +403,7 @@ ${r.loadAverage[0].toFixed(1)} before, ${r.loadAverage[1].toFixed(1)} after).
 | predictions (utterances answered) per second | ${r.predictionsPerSecond.toFixed(0)} |
 | server crashes / network errors / failures | ${r.crashes} / ${r.networkErrors} / ${r.failures.length} |
 | malformed answered with the expected 4xx and reason | ${r.malformedOk} of ${r.malformed} |
-| valid answers equal to a direct predictor call (ids, labels, conditions identical; numbers within ${NUMERIC_TOLERANCE}) | ${r.validIdentical} of ${r.valid} (largest difference ${r.maxDifference.toExponential(1)}) |
+| valid answers equal to a direct predictor call (ids, labels, conditions, hardness identical; probabilities within ${NUMERIC_TOLERANCE}) | ${r.validIdentical} of ${r.valid}, ${r.validExact} bit-identical (largest difference ${r.maxDifference.toExponential(1)}) |
 | latency, one client alone p50 / p99 | ${f(r.latencyMs.aloneP50)} / ${f(r.latencyMs.aloneP99)} ms |
 | latency, valid requests p50 / p99 | ${f(r.latencyMs.validP50)} / ${f(r.latencyMs.validP99)} ms |
 | queueing bound (clients / throughput) and valid p99 / bound | ${f(r.queueBoundMs)} ms, ${(r.latencyMs.validP99 / r.queueBoundMs).toFixed(2)}x |
@@ -401,6 +411,28 @@ ${r.loadAverage[0].toFixed(1)} before, ${r.loadAverage[1].toFixed(1)} after).
 | latency, all requests p50 / p99 / max | ${f(r.latencyMs.p50)} / ${f(r.latencyMs.p99)} / ${f(r.latencyMs.max)} ms |
 | pool | ${JSON.stringify(r.pool)} |
 `;
+}
+
+/**
+ * Puts a section into bench/RESULTS.md (the current figures) in place of the section with the same
+ * title, and moves the replaced one to the top of bench/LOG.md (the history) as a dated entry.
+ */
+export function record(section: string, dir = 'bench'): void {
+  const results = join(dir, 'RESULTS.md');
+  const title = section.slice(0, section.indexOf('\n'));
+  const text = readFileSync(results, 'utf8');
+  const start = text.indexOf(`\n${title}\n`);
+  if (start < 0) return writeFileAtomic(results, `${text.trimEnd()}\n\n${section.trimEnd()}\n`);
+  const next = text.indexOf('\n## ', start + 1);
+  const end = next < 0 ? text.length : next + 1;
+  const old = text.slice(start + 1, end).trimEnd();
+  const log = join(dir, 'LOG.md');
+  const logText = readFileSync(log, 'utf8');
+  const at = logText.indexOf('\n## ') + 1 || logText.length;
+  const stamp = new Date().toISOString().slice(0, 10);
+  const entry = `## ${stamp} — ${title.slice(3)}: the figures this day's run replaced\n\n${old.replace(/^## .*\n+/, '')}\n\n`;
+  writeFileAtomic(log, logText.slice(0, at) + entry + logText.slice(at));
+  writeFileAtomic(results, `${text.slice(0, start + 1)}${section.trimEnd()}\n${text.slice(end).replace(/^(?!\n|$)/, '\n')}`);
 }
 
 async function main(): Promise<void> {
@@ -415,6 +447,7 @@ async function main(): Promise<void> {
       'batch-max': { type: 'string', default: '64' },
       'batch-delay-ms': { type: 'string', default: '0' },
       'max-body-mib': { type: 'string', default: '2' },
+      record: { type: 'boolean', default: false },
       run: { type: 'string' },
     },
   });
@@ -451,8 +484,10 @@ async function main(): Promise<void> {
   };
   const r = await runServeLoad(o);
   const command = `npm run bench:serve -- ${process.argv.slice(2).join(' ')}`.trim();
-  console.log(markdown(r, o, command, name));
+  const md = markdown(r, o, command, name, values.run ? 'Server load, trained model' : 'Server load');
+  console.log(md);
   if (r.failures.length) console.log('Failures (first 20):\n  ' + r.failures.slice(0, 20).join('\n  '));
+  if (values.record) record(md);
   process.exit(r.failures.length || r.crashes ? 1 : 0);
 }
 
