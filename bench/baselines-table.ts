@@ -6,6 +6,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { markdownTable, mean } from './support.ts';
 
 const out = process.argv[2] ?? 'bench/out/compare';
 const ORDER = ['momke', 'mmin', 'gcnet', 'no-curriculum', 'hardy'];
@@ -20,19 +21,18 @@ for (const name of readdirSync(out).sort()) {
   bySeed.set(m[1]!, [...(bySeed.get(m[1]!) ?? []), JSON.parse(readFileSync(file, 'utf8')) as Results]);
 }
 const stat = (xs: number[]): string => {
-  const mu = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const mu = mean(xs);
   const sd = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mu) ** 2, 0) / (xs.length - 1)) : NaN;
   return `${(100 * mu).toFixed(2)}${Number.isFinite(sd) ? ` ± ${(100 * sd).toFixed(2)}` : ''}`;
 };
 const cols = [...CONDS.map((c) => `{${c.split('').join(',')}}`), 'Avg'];
-console.log(`| method | seeds | ${cols.map((c) => `${c} WA | ${c} UA`).join(' | ')} |`);
-console.log(`|---|---|${cols.map(() => '---|---|').join('')}`);
-for (const method of ORDER.filter((m) => bySeed.has(m))) {
+const rows = ORDER.filter((m) => bySeed.has(m)).map((method) => {
   const runs = bySeed.get(method)!;
   const cell = (get: (r: Results) => number | undefined): string => {
     const xs = runs.map(get).filter((x): x is number => x !== undefined);
     return xs.length ? stat(xs) : '—';
   };
   const cells = [...CONDS.map((c) => (r: Results) => r.conditions[c]?.mean), (r: Results) => r.average].flatMap((g) => [cell((r) => g(r)?.WA), cell((r) => g(r)?.UA)]);
-  console.log(`| ${method} | ${runs.length} | ${cells.join(' | ')} |`);
-}
+  return [method, runs.length, ...cells];
+});
+console.log(markdownTable(['method', 'seeds', ...cols.flatMap((c) => [`${c} WA`, `${c} UA`])], rows));

@@ -23,6 +23,7 @@ import type { ModelKind } from '../src/model/types.ts';
 import { Adam } from '../src/train/adam.ts';
 import { stepOn } from '../src/train/step.ts';
 import { Rng } from '../src/util/rng.ts';
+import { mean, timed } from './support.ts';
 
 const { values: v } = parseArgs({ options: { 'max-batches': { type: 'string' }, rounds: { type: 'string', default: '2' } } });
 const maxBatches = v['max-batches'] === undefined ? Infinity : Number(v['max-batches']);
@@ -52,15 +53,13 @@ function epoch(name: string): { wall: number; cpu: number; params: number } {
   const rng = new Rng(1);
   const step = (i: number): number => stepOn(model, adam, () => trainingLoss(model, batches[i]!, { stage: 2, rng }));
   step(0); // warm-up: optimiser moments, kernel caches
-  const t = performance.now();
-  const c = process.cpuUsage();
-  for (let i = 0; i < batches.length; i++) step(i);
-  const wall = (performance.now() - t) / 1000;
-  const used = process.cpuUsage(c);
+  const { ms, cpuMs } = timed(() => {
+    for (let i = 0; i < batches.length; i++) step(i);
+  });
   const params = model.params.count();
   adam.dispose();
   model.dispose();
-  return { wall, cpu: (used.user + used.system) / 1e6, params };
+  return { wall: ms / 1000, cpu: cpuMs / 1000, params };
 }
 
 const times: Record<string, { wall: number; cpu: number; params: number }[]> = { momke: [], mmin: [], gcnet: [] };
@@ -71,7 +70,6 @@ for (let r = 0; r < rounds; r++) {
     console.log(`round ${r + 1} ${name}: ${t.wall.toFixed(1)} s wall, ${t.cpu.toFixed(1)} s CPU (load ${loadavg()[0]!.toFixed(1)})`);
   }
 }
-const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 const ref = mean(times.momke!.map((t) => t.cpu));
 const out = Object.fromEntries(
   Object.entries(times).map(([k, ts]) => {

@@ -15,8 +15,8 @@
  * writes, and runs after ours so the two do not compete. Last line of output: one JSON object.
  */
 import { parseArgs } from 'node:util';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { initEngine, type MatmulChoice } from '../src/engine/backend.ts';
 import { drawMasks, getFold, loadCorpus, makeBatches, MODALITIES, writeSynth, type Batch } from '../src/data/index.ts';
@@ -25,7 +25,8 @@ import { Student } from '../src/model/student.ts';
 import { Adam } from '../src/train/adam.ts';
 import { stepOn } from '../src/train/step.ts';
 import { Rng } from '../src/util/rng.ts';
-import { runPythonRef } from './python-ref.ts';
+import { ENGINE_FLAGS, engineFlags, peakRssMb, round, runPythonRef, timed } from './support.ts';
+import { inTempDir } from '../test/support/cli.ts';
 
 const MODEL = { hidden: 256, depth: 4, heads: 2, dropout: 0.5, decoderHidden: 1024 };
 
@@ -33,8 +34,8 @@ interface Args { matmul?: MatmulChoice; k: number; maxBatches: number; ref: bool
 
 /** Flags through node:util's parser; the checks say what a bad value should be. */
 function readArgs(argv: string[]): Args {
-  const { values: v } = parseArgs({ args: argv, strict: true, options: { matmul: { type: 'string' }, k: { type: 'string', default: '3' }, 'max-batches': { type: 'string' }, 'no-ref': { type: 'boolean', default: false } } });
-  const args: Args = { matmul: v.matmul as MatmulChoice | undefined, k: Number(v.k), maxBatches: v['max-batches'] === undefined ? Infinity : Number(v['max-batches']), ref: !v['no-ref'] };
+  const { values: v } = parseArgs({ args: argv, strict: true, options: { ...ENGINE_FLAGS, k: { type: 'string', default: '3' }, 'max-batches': { type: 'string' } } });
+  const args: Args = { ...engineFlags(v), k: Number(v.k), maxBatches: v['max-batches'] === undefined ? Infinity : Number(v['max-batches']) };
   if (!(args.k >= 0) || !(args.maxBatches >= 1)) throw new Error('--k must be >= 0 and --max-batches >= 1');
   return args;
 }
@@ -69,8 +70,6 @@ function writeBatches(dir: string, batches: Batch[]): string {
   return header;
 }
 
-const peakRssMb = (): number => Math.round(process.resourceUsage().maxRSS / 1024);
-
 async function runOurs(args: Args, batches: Batch[], dims: Record<string, number>, classes: number) {
   const engine = await initEngine(args.matmul ? { matmul: args.matmul } : {});
   const model = new Student({ ...MODEL, dims: dims as Record<'a' | 't' | 'v', number>, numClasses: classes, task: 'classification' }, 1);
@@ -79,22 +78,20 @@ async function runOurs(args: Args, batches: Batch[], dims: Record<string, number
   const step = (b: Batch): number => stepOn(model, adam, () => trainingLoss(model, b, { stage: 2, rng }));
   step(batches[0]!); // warm-up
   const stepsMs: number[] = [];
-  const c0 = process.cpuUsage();
-  const t0 = performance.now();
-  batches.forEach((b, i) => {
-    let loss = 0;
-    for (let v = 0; v <= args.k; v++) {
-      const s0 = performance.now();
-      loss = step(b);
-      stepsMs.push(performance.now() - s0);
-    }
-    process.stderr.write(`ours batch ${i + 1}/${batches.length} (S=${b.S}): loss ${loss.toFixed(4)}\n`);
-  });
-  const ms = performance.now() - t0;
-  const c = process.cpuUsage(c0);
+  const { ms, cpuMs } = timed(() =>
+    batches.forEach((b, i) => {
+      let loss = 0;
+      for (let v = 0; v <= args.k; v++) {
+        const s = timed(() => step(b));
+        loss = s.value;
+        stepsMs.push(s.ms);
+      }
+      process.stderr.write(`ours batch ${i + 1}/${batches.length} (S=${b.S}): loss ${loss.toFixed(4)}\n`);
+    }),
+  );
   model.dispose();
   adam.dispose();
-  return { ms, cpuMs: (c.user + c.system) / 1000, stepsMs, rssMb: peakRssMb(), matmul: engine.matmul };
+  return { ms, cpuMs, stepsMs, rssMb: peakRssMb(), matmul: engine.matmul };
 }
 
 function runRef(header: string, views: number): { ms: number; cpuMs: number; stepsMs: number[]; rssMb: number } | null {
@@ -106,8 +103,7 @@ function runRef(header: string, views: number): { ms: number; cpuMs: number; ste
 
 async function main(): Promise<void> {
   const args = readArgs(process.argv.slice(2));
-  const dir = mkdtempSync(join(tmpdir(), 'hardy-epoch-'));
-  try {
+  await inTempDir('epoch', async (dir) => {
     const { batches, dims, classes } = epochBatches(join(dir, 'data'), args.maxBatches);
     const header = args.ref ? writeBatches(dir, batches) : '';
     const shapes = batches.map((b) => `${b.B}x${b.S}`).join(' ');
@@ -116,27 +112,25 @@ async function main(): Promise<void> {
     const ours = await runOurs(args, batches, dims, classes);
     const ref = args.ref ? runRef(header, args.k + 1) : null;
     if (!args.ref) process.stderr.write('reference not run: --no-ref\n');
-    const round = (x: number): number => Math.round(x);
+    const ms = (x: number): number => round(x, 0);
     console.log(JSON.stringify({
-      ours_ms: round(ours.ms),
-      ref_ms: ref ? round(ref.ms) : null,
-      ratio: ref ? Math.round((ours.ms / ref.ms) * 100) / 100 : null,
+      ours_ms: ms(ours.ms),
+      ref_ms: ref ? ms(ref.ms) : null,
+      ratio: ref ? round(ours.ms / ref.ms, 2) : null,
       ours_rss_mb: ours.rssMb,
       ref_rss_mb: ref?.rssMb ?? null,
       matmul: ours.matmul,
-      ours_cpu_ms: round(ours.cpuMs),
-      ref_cpu_ms: ref ? round(ref.cpuMs) : null,
-      cpu_ratio: ref ? Math.round((ours.cpuMs / ref.cpuMs) * 100) / 100 : null,
+      ours_cpu_ms: ms(ours.cpuMs),
+      ref_cpu_ms: ref ? ms(ref.cpuMs) : null,
+      cpu_ratio: ref ? round(ours.cpuMs / ref.cpuMs, 2) : null,
       steps: batches.length * (args.k + 1),
       k: args.k,
       batch_shapes: shapes,
-      load_avg_1m: [Math.round(load0 * 10) / 10, Math.round(loadavg()[0]! * 10) / 10],
-      ours_steps_ms: ours.stepsMs.map(round),
-      ref_steps_ms: ref?.stepsMs.map(round) ?? null,
+      load_avg_1m: [round(load0), round(loadavg()[0]!)],
+      ours_steps_ms: ours.stepsMs.map(ms),
+      ref_steps_ms: ref?.stepsMs.map(ms) ?? null,
     }));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 await main();

@@ -11,14 +11,15 @@
  * warm-up; `ours_ms`/`ref_ms` are the L2 + cosine medians summed. The neighbour sets are compared.
  * Last line of output: one JSON object.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { initEngine } from '../src/engine/backend.ts';
 import { KNN_ENV } from '../src/engine/knn.ts';
 import { ExactIndex, type Metric } from '../src/curriculum/retrieval-index.ts';
 import { Rng } from '../src/util/rng.ts';
-import { runPythonRef } from './python-ref.ts';
+import { median, peakRssMb, round, runPythonRef } from './support.ts';
+import { inTempDir } from '../test/support/cli.ts';
 
 const [N, NQ, DIM, K] = [6000, 800, 1024, 6];
 const METRICS: Metric[] = ['l2', 'cosine'];
@@ -33,11 +34,6 @@ function clustered(n: number, centres: Float32Array, rng: Rng): Float32Array {
   return x;
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((x, y) => x - y);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
-const round1 = (x: number): number => Math.round(x * 10) / 10;
 
 function runOurs(db: Float32Array, q: Float32Array, repeats: number): Record<Metric, { ms: number[]; rows: Int32Array }> {
   const ids = Array.from({ length: N }, (_, i) => `u${i}`);
@@ -89,38 +85,35 @@ async function main(): Promise<void> {
   const centres = new Float32Array(60 * DIM).map(() => rng.normal());
   const db = clustered(N, centres, rng);
   const q = clustered(NQ, centres, rng);
-  const dir = mkdtempSync(join(tmpdir(), 'hardy-knn-'));
-  try {
+  await inTempDir('knn', (dir) => {
     writeFileSync(join(dir, 'db.f32'), db);
     writeFileSync(join(dir, 'queries.f32'), q);
     const load0 = loadavg()[0]!;
     const ours = runOurs(db, q, repeats);
-    const oursRss = Math.round(process.resourceUsage().maxRSS / 1024);
+    const oursRss = peakRssMb();
     const faiss = ref ? runRef(dir, repeats) : null;
     if (!ref) process.stderr.write('reference not run: --no-ref\n');
     const oursMs = METRICS.reduce((s, m) => s + median(ours[m].ms), 0);
     const refMs = faiss ? METRICS.reduce((s, m) => s + median(faiss.ms[m]), 0) : null;
     const per = Object.fromEntries(METRICS.flatMap((m) => [
-      [`ours_${m}_ms`, round1(median(ours[m].ms))],
-      [`ref_${m}_ms`, faiss ? round1(median(faiss.ms[m])) : null],
+      [`ours_${m}_ms`, round(median(ours[m].ms))],
+      [`ref_${m}_ms`, faiss ? round(median(faiss.ms[m])) : null],
       [`agree_${m}`, faiss ? agreement(ours[m].rows, faiss.rows[m]) : null],
-      [`ours_${m}_spread_ms`, [round1(Math.min(...ours[m].ms)), round1(Math.max(...ours[m].ms))]],
-      [`ref_${m}_spread_ms`, faiss ? [round1(Math.min(...faiss.ms[m])), round1(Math.max(...faiss.ms[m]))] : null],
+      [`ours_${m}_spread_ms`, [round(Math.min(...ours[m].ms)), round(Math.max(...ours[m].ms))]],
+      [`ref_${m}_spread_ms`, faiss ? [round(Math.min(...faiss.ms[m])), round(Math.max(...faiss.ms[m]))] : null],
     ]));
     console.log(JSON.stringify({
-      ours_ms: round1(oursMs),
-      ref_ms: refMs === null ? null : round1(refMs),
-      ratio: refMs === null ? null : Math.round((oursMs / refMs) * 100) / 100,
+      ours_ms: round(oursMs),
+      ref_ms: refMs === null ? null : round(refMs),
+      ratio: refMs === null ? null : round(oursMs / refMs, 2),
       ours_rss_mb: oursRss,
       ref_rss_mb: faiss?.rssMb ?? null,
       ours_path: process.env[KNN_ENV] === 'tfjs' || engine.matmul !== 'native' ? `tfjs (${engine.matmul} matmul)` : 'native',
       ...per,
       repeats,
-      load_avg_1m: [round1(load0), round1(loadavg()[0]!)],
+      load_avg_1m: [round(load0), round(loadavg()[0]!)],
     }));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 await main();

@@ -15,6 +15,7 @@ import { Adam } from '../src/train/adam.ts';
 import { stepOn } from '../src/train/step.ts';
 import { Rng } from '../src/util/rng.ts';
 import { syntheticBatch, STEP_SHAPE } from './step.ts';
+import { round } from './support.ts';
 
 interface Stat { calls: number; ms: number }
 
@@ -64,7 +65,7 @@ async function main(): Promise<void> {
   const calls = rows.reduce((s, r) => s + r.calls, 0);
   console.log(JSON.stringify({
     matmul: engine.matmul, step_ms: Math.round(stepMs), kernel_calls_per_step: Math.round(calls),
-    outside_kernels_ms: Math.round(stepMs - kernelMs), load_avg_1m: Math.round(loadavg()[0]! * 10) / 10,
+    outside_kernels_ms: Math.round(stepMs - kernelMs), load_avg_1m: round(loadavg()[0]!),
     top: rows.slice(0, 12).map((r) => [r.name, Math.round(r.ms), Math.round(r.calls)]),
   }));
   model.dispose();

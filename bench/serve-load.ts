@@ -33,7 +33,7 @@ import { PredictorPool, type PoolOptions } from '../src/serve/pool.ts';
 import { validatePredictRequest } from '../src/serve/validate.ts';
 import { initEngine } from '../src/engine/backend.ts';
 import { HardyError } from '../src/util/errors.ts';
-import { makeFakePredictor } from '../test/serve/fake-predictor.ts';
+import { makeFakePredictor } from '../test/support/fake-predictor.ts';
 
 const RUN_PREDICTOR = '../src/serve/run-predictor.ts';
 
@@ -467,8 +467,8 @@ async function main(): Promise<void> {
   } else {
     // IEMOCAP (GCNet features) dimensions and the six incomplete-condition models.
     const fake = { dims: { a: 512, t: 1024, v: 1024 } };
-    name = 'deterministic linear stand-in (test/serve/fake-predictor.ts), IEMOCAP dims a 512 / t 1024 / v 1024, 4 classes';
-    spec = { module: new URL('../test/serve/fake-predictor.ts', import.meta.url).href, options: fake };
+    name = 'deterministic linear stand-in (test/support/fake-predictor.ts), IEMOCAP dims a 512 / t 1024 / v 1024, 4 classes';
+    spec = { module: new URL('../test/support/fake-predictor.ts', import.meta.url).href, options: fake };
     direct = () => makeFakePredictor(fake);
   }
   const o: LoadOptions = {

@@ -20,7 +20,7 @@ import type { ModelConfig } from '../src/model/types.ts';
 import { Adam } from '../src/train/adam.ts';
 import { stepOn } from '../src/train/step.ts';
 import { Rng } from '../src/util/rng.ts';
-import { runPythonRef } from './python-ref.ts';
+import { ENGINE_FLAGS, engineFlags, median, round, runPythonRef, timed } from './support.ts';
 
 const SHAPE = { B: 16, S: 50, dims: { a: 512, t: 1024, v: 1024 }, hidden: 256, depth: 4, heads: 2, dropout: 0.5, classes: 4 };
 /** The shape above as a model config (bench/profile.ts profiles the same step). */
@@ -33,8 +33,8 @@ interface Args { matmul?: MatmulChoice; steps: number; warmup: number; ref: bool
 
 /** Flags through node:util's parser; the checks say what a bad value should be. */
 function readArgs(argv: string[]): Args {
-  const { values: v } = parseArgs({ args: argv, strict: true, options: { matmul: { type: 'string' }, steps: { type: 'string', default: '10' }, warmup: { type: 'string', default: '2' }, 'no-ref': { type: 'boolean', default: false } } });
-  const args: Args = { matmul: v.matmul as MatmulChoice | undefined, steps: Number(v.steps), warmup: Number(v.warmup), ref: !v['no-ref'] };
+  const { values: v } = parseArgs({ args: argv, strict: true, options: { ...ENGINE_FLAGS, steps: { type: 'string', default: '10' }, warmup: { type: 'string', default: '2' } } });
+  const args: Args = { ...engineFlags(v), steps: Number(v.steps), warmup: Number(v.warmup) };
   if (!(args.steps >= 1) || !(args.warmup >= 0)) throw new Error('--steps must be >= 1 and --warmup >= 0');
   return args;
 }
@@ -73,10 +73,6 @@ export function syntheticBatch(rng: Rng): Batch {
   return { B, S, dialogueIds: uttIds.map((_, b) => `d${b}`), uttIds, features, umask, avail, labels, speakers: new Float32Array(B * S) };
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((x, y) => x - y);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 const rssMb = (): number => Math.round(process.memoryUsage.rss() / 2 ** 20);
 
 async function runOurs(args: Args): Promise<{ ms: number[]; cpuMs: number[]; rssMb: number; matmul: string; params: number }> {
@@ -93,17 +89,13 @@ async function runOurs(args: Args): Promise<{ ms: number[]; cpuMs: number[]; rss
   const cpuMs: number[] = [];
   let peak = rssMb();
   for (let i = 0; i < args.warmup + args.steps; i++) {
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    const l = stepOn(model, adam, () => trainingLoss(model, batch, { stage: 2, rng }));
-    const dt = performance.now() - t0;
-    const c = process.cpuUsage(c0);
+    const t = timed(() => stepOn(model, adam, () => trainingLoss(model, batch, { stage: 2, rng })));
     peak = Math.max(peak, rssMb());
     if (i >= args.warmup) {
-      ms.push(dt);
-      cpuMs.push((c.user + c.system) / 1000);
+      ms.push(t.ms);
+      cpuMs.push(t.cpuMs);
     }
-    process.stderr.write(`ours step ${i + 1}/${args.warmup + args.steps}${i < args.warmup ? ' (warm-up)' : ''}: ${dt.toFixed(0)} ms, loss ${l.toFixed(4)}\n`);
+    process.stderr.write(`ours step ${i + 1}/${args.warmup + args.steps}${i < args.warmup ? ' (warm-up)' : ''}: ${t.ms.toFixed(0)} ms, loss ${t.value.toFixed(4)}\n`);
   }
   const params = model.params.count();
   model.dispose();
@@ -125,18 +117,17 @@ async function main(): Promise<void> {
   if (!args.ref) process.stderr.write('reference not run: --no-ref\n');
   const oursMs = median(ours.ms);
   const refMs = ref ? median(ref.ms) : null;
-  const round = (x: number): number => Math.round(x * 10) / 10;
   console.log(JSON.stringify({
     ours_ms: round(oursMs),
     ref_ms: refMs === null ? null : round(refMs),
-    ratio: refMs === null ? null : Math.round((oursMs / refMs) * 100) / 100,
+    ratio: refMs === null ? null : round(oursMs / refMs, 2),
     ours_rss_mb: ours.rssMb,
     ref_rss_mb: ref?.rssMb ?? null,
     matmul: ours.matmul,
     // CPU time (all threads) per step: less sensitive than wall time to other jobs on the machine.
     ours_cpu_ms: round(median(ours.cpuMs)),
     ref_cpu_ms: ref ? round(median(ref.cpuMs)) : null,
-    load_avg_1m: Math.round(loadavg()[0]! * 10) / 10,
+    load_avg_1m: round(loadavg()[0]!),
     steps: args.steps,
     warmup: args.warmup,
     params: ours.params,

@@ -4,55 +4,10 @@
 //
 //   node scripts/check-report.mjs [OUT_DIR]        (default: .scratch-report/)
 //
-// Also imported by test/eval/report.test.ts for findChromium/dumpDom.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// Chromium itself is driven by test/support/chromium.ts.
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-
-export const CHROMIUM_CANDIDATES = [process.env.CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser'].filter(Boolean);
-
-/** Path of a Chromium binary, or null when none is installed. */
-export function findChromium() {
-  return CHROMIUM_CANDIDATES.find((p) => existsSync(p)) ?? null;
-}
-
-/** Runs headless Chromium on a local HTML file with a fresh profile; returns stdout. */
-function runChromium(chromium, htmlPath, extra) {
-  const profile = mkdtempSync(join(tmpdir(), 'hardy-chromium-'));
-  try {
-    const args = [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      `--user-data-dir=${profile}`,
-      ...extra,
-      pathToFileURL(resolve(htmlPath)).href,
-    ];
-    const r = spawnSync(chromium, args, { encoding: 'utf8', timeout: 120_000, maxBuffer: 64 * 1024 * 1024 });
-    if (r.error) throw r.error;
-    if (r.status !== 0) throw new Error(`chromium exited with ${r.status}: ${r.stderr.slice(-2000)}`);
-    return r.stdout;
-  } finally {
-    rmSync(profile, { recursive: true, force: true });
-  }
-}
-
-/** The DOM Chromium built for the page (serialised after load). */
-export function dumpDom(chromium, htmlPath) {
-  return runChromium(chromium, htmlPath, ['--dump-dom']);
-}
-
-export function screenshot(chromium, htmlPath, pngPath, size = '1280,5200') {
-  runChromium(chromium, htmlPath, ['--hide-scrollbars', `--window-size=${size}`, `--screenshot=${resolve(pngPath)}`]);
-  if (!existsSync(pngPath)) throw new Error(`chromium wrote no screenshot to ${pngPath}`);
-}
 
 async function main() {
   const out = resolve(process.argv[2] ?? '.scratch-report');
@@ -60,7 +15,8 @@ async function main() {
   const { register } = await import('tsx/esm/api');
   register();
   const { renderReport, TEST_SELECTION_LABEL } = await import('../src/eval/report.ts');
-  const { sampleReportData } = await import('../test/eval/report-sample.ts');
+  const { sampleReportData } = await import('../test/support/report-sample.ts');
+  const { CHROMIUM_CANDIDATES, dumpDom, findChromium, screenshot } = await import('../test/support/chromium.ts');
 
   const chromium = findChromium();
   if (!chromium) throw new Error(`no Chromium found (looked at ${CHROMIUM_CANDIDATES.join(', ')}); apt-get install -y chromium`);

@@ -2,18 +2,13 @@
  * `npm run bench:crash [-- --trials N --points P]`: SIGKILL a tiny `hardy-mer train` run at seeded
  * random moments, resume, compare with an uninterrupted run. Prints one JSON line.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { crashTrial, referenceRun } from './core.ts';
+import { crashTrial, referenceRun } from '../../test/support/crash.ts';
+import { inTempDir, synthTiny } from '../../test/support/cli.ts';
 
 const { values } = parseArgs({ options: { trials: { type: 'string', default: '4' }, points: { type: 'string', default: '3' } } });
-const dir = mkdtempSync(join(tmpdir(), 'hardy-crash-'));
-try {
-  const data = join(dir, 'tiny');
-  spawnSync(process.execPath, ['bin/hardy-mer.js', 'synth', '--out', data, '--preset', 'tiny', '--seed', '1'], { stdio: 'ignore' });
+await inTempDir('crash', async (dir) => {
+  const data = synthTiny(dir, 1);
   const ref = referenceRun(data, dir);
   const reports = [];
   for (let t = 0; t < Number(values.trials); t++) {
@@ -31,6 +26,4 @@ try {
   };
   console.log(JSON.stringify(summary));
   if (!summary.allIdentical) process.exitCode = 1;
-} finally {
-  rmSync(dir, { recursive: true, force: true });
-}
+});

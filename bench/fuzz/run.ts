@@ -10,7 +10,7 @@
  * Prints a summary per reader and one JSON line of figures; exits 1 if any case failed.
  */
 import { Worker } from 'node:worker_threads';
-import { caseInput, formatFailure, judge, makeTargets, READERS, type Failure, type FuzzSummary, type ReaderName } from './core.ts';
+import { caseInput, formatFailure, judge, makeTargets, READERS, type Failure, type FuzzSummary, type ReaderName } from '../../test/support/fuzz/core.ts';
 
 const argv = process.argv.slice(2);
 const opt = (name: string): string | undefined => {

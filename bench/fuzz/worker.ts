@@ -7,7 +7,7 @@
  * `--self-check` can prove the parent catches both and carries on.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { makeTargets, runFuzz, type ReaderName, type Target } from './core.ts';
+import { makeTargets, runFuzz, type ReaderName, type Target } from '../../test/support/fuzz/core.ts';
 
 interface Job {
   reader: ReaderName | 'selftest';

@@ -5,28 +5,21 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCorpus } from '../../src/data/index.ts';
+import { hardyMer, synthTiny, tempDir, writeConfig } from '../support/cli.ts';
 
-const BIN = 'bin/hardy-mer.js';
-const run = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
+const run = (...args: string[]) => hardyMer(args);
 
 let dir = '';
 let data = '';
 const results: Record<string, { protocol: string; conditions: Record<string, { mean: Record<string, number> }> }> = {};
 
 before(() => {
-  dir = mkdtempSync(join(tmpdir(), 'hardy-baselines-'));
-  data = join(dir, 'tiny');
-  assert.equal(run('synth', '--out', data, '--preset', 'tiny', '--seed', '1').status, 0);
-  const cfg = join(dir, 'cfg.yaml');
-  writeFileSync(
-    cfg,
-    ['model: { hidden: 16, depth: 1, heads: 2, dropout: 0.1 }', 'mmin: { epochs: 3, stage1Epochs: 1 }', 'gcnet: { epochs: 2, stage1Epochs: 0 }', 'finetune: { epochs: 1 }', 'optim: { lr: 0.003, batchSize: 4 }'].join('\n'),
-  );
+  dir = tempDir('baselines');
+  data = synthTiny(dir, 1);
+  const cfg = writeConfig(dir, ['model: { hidden: 16, depth: 1, heads: 2, dropout: 0.1 }', 'mmin: { epochs: 3, stage1Epochs: 1 }', 'gcnet: { epochs: 2, stage1Epochs: 0 }', 'finetune: { epochs: 1 }', 'optim: { lr: 0.003, batchSize: 4 }']);
   for (const [method, extra] of [['mmin', ['--protocol', 'random:0.5']], ['gcnet', ['--conditions', 'a,at']]] as const) {
     const r = run('train', '--data', data, '--config', cfg, '--method', method, '--folds', '1', ...extra, '--out', join(dir, method), '--json', '--quiet');
     assert.equal(r.status, 0, r.stderr);

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { checkPartialConfig, readConfigFile, resolveConfig } from '../../src/cli/config.ts';
 import { DEFAULT_CONFIG } from '../../src/train/config.ts';
 import { HardyError } from '../../src/util/errors.ts';
+import { hardyMer } from '../support/cli.ts';
 
 test('defaults < file < flags, nested objects merge field by field', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
@@ -66,24 +67,23 @@ test('sizes, K and epochs are bounded; heads must divide hidden; flags are check
 });
 
 test('train refuses an out-of-bounds config with one line, exit 1, before the run folder is claimed', async () => {
-  const { spawnSync } = await import('node:child_process');
   const { existsSync } = await import('node:fs');
   const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
   const file = join(dir, 'c.yaml');
   writeFileSync(file, 'model: {hidden: 1000000000}\n');
   const out = join(dir, 'run');
-  const r = spawnSync(process.execPath, ['bin/hardy-mer.js', 'train', '--data', 'fixtures/data/gcnet_iemocap', '--config', file, '--out', out, '--quiet'], { encoding: 'utf8', timeout: 60_000 });
+  const r = hardyMer(['train', '--data', 'fixtures/data/gcnet_iemocap', '--config', file, '--out', out, '--quiet'], { timeout: 60_000 });
   assert.equal(r.status, 1, r.stderr);
   assert.equal(r.stderr.trimEnd().split('\n').length, 1, r.stderr);
   assert.match(r.stderr, /^hardy-mer: .*c\.yaml: invalid config: \/model\/hidden must be <= 4096/);
   assert.ok(!existsSync(out));
-  const seeds = spawnSync(process.execPath, ['bin/hardy-mer.js', 'train', '--data', 'fixtures/data/gcnet_iemocap', '--seeds', '99999999999999999999', '--out', out], { encoding: 'utf8', timeout: 60_000 });
+  const seeds = hardyMer(['train', '--data', 'fixtures/data/gcnet_iemocap', '--seeds', '99999999999999999999', '--out', out], { timeout: 60_000 });
   assert.equal(seeds.status, 1);
   assert.match(seeds.stderr, /--seeds takes comma-separated integers in \[0, 4294967295\]/);
   assert.ok(!existsSync(out));
   // a model's own constraint (MMIN's latents are hidden/4 wide) is a config error too, not a crash mid-run
   writeFileSync(file, 'model: {hidden: 30, heads: 2}\n');
-  const mmin = spawnSync(process.execPath, ['bin/hardy-mer.js', 'train', '--data', 'fixtures/data/gcnet_iemocap', '--method', 'mmin', '--config', file, '--out', out, '--quiet'], { encoding: 'utf8', timeout: 60_000 });
+  const mmin = hardyMer(['train', '--data', 'fixtures/data/gcnet_iemocap', '--method', 'mmin', '--config', file, '--out', out, '--quiet'], { timeout: 60_000 });
   assert.equal(mmin.status, 1, mmin.stderr);
   assert.match(mmin.stderr, /^hardy-mer: config: MMIN needs model\.hidden divisible by 4 .*got 30\n$/);
   assert.ok(!existsSync(out));

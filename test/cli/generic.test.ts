@@ -5,35 +5,29 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { hardyMer, tempDir, writeConfig } from '../support/cli.ts';
 
-const BIN = 'bin/hardy-mer.js';
 const DATA = 'fixtures/data/generic/named';
-const run = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
+const run = (...args: string[]) => hardyMer(args);
 
 let dir = '';
 let runDir = '';
 let cfg = '';
 
 before(() => {
-  dir = mkdtempSync(join(tmpdir(), 'hardy-generic-e2e-'));
+  dir = tempDir('generic-e2e');
   runDir = join(dir, 'run');
-  cfg = join(dir, 'cfg.yaml');
-  writeFileSync(
-    cfg,
-    [
-      'model: { hidden: 16, depth: 1, heads: 2, dropout: 0.1 }',
-      'teacher: { epochs: 2, stage1Epochs: 1 }',
-      'student: { epochs: 2, stage1Epochs: 1 }',
-      'momke: { epochs: 2, stage1Epochs: 1 }',
-      'finetune: { epochs: 1 }',
-      'optim: { lr: 0.003, batchSize: 4 }',
-    ].join('\n'),
-  );
+  cfg = writeConfig(dir, [
+    'model: { hidden: 16, depth: 1, heads: 2, dropout: 0.1 }',
+    'teacher: { epochs: 2, stage1Epochs: 1 }',
+    'student: { epochs: 2, stage1Epochs: 1 }',
+    'momke: { epochs: 2, stage1Epochs: 1 }',
+    'finetune: { epochs: 1 }',
+    'optim: { lr: 0.003, batchSize: 4 }',
+  ]);
   const r = run('train', '--data', DATA, '--config', cfg, '--conditions', 'a,at', '--out', runDir, '--quiet', '--json');
   assert.equal(r.status, 0, r.stderr);
 });

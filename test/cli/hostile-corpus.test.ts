@@ -4,15 +4,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync, unlinkSync, renameSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, symlinkSync, unlinkSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCorpus } from '../../src/data/load.ts';
 import { HardyError } from '../../src/util/errors.ts';
-import { deepList, FEATURE_DIRS, hugeInt, sharedDag, writeCorpus, type CorpusParts } from '../data/hostile-corpus.ts';
+import { deepList, FEATURE_DIRS, hugeInt, sharedDag, writeCorpus, type CorpusParts } from '../support/hostile-corpus.ts';
+import { hardyMer, tempDir } from '../support/cli.ts';
 
-const inspect = (dir: string) =>
-  spawnSync(process.execPath, ['bin/hardy-mer.js', 'inspect', '--data', dir], { encoding: 'utf8', timeout: 60_000 });
+const inspect = (dir: string) => hardyMer(['inspect', '--data', dir], { timeout: 60_000 });
 
 /** One line on stderr, short, without escape characters or a stack trace, exit 1. */
 function assertOneCleanLine(r: ReturnType<typeof inspect>, pattern: RegExp): void {
@@ -26,7 +25,7 @@ function assertOneCleanLine(r: ReturnType<typeof inspect>, pattern: RegExp): voi
 }
 
 function withCorpus(parts: CorpusParts, f: (dir: string) => void): void {
-  const root = mkdtempSync(join(tmpdir(), 'hardy-hostile-'));
+  const root = tempDir('hostile');
   try {
     writeCorpus(join(root, 'c'), parts);
     f(join(root, 'c'));

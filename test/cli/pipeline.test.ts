@@ -4,14 +4,12 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCorpus } from '../../src/data/index.ts';
+import { hardyMer, startHardyMer, synthTiny, tempDir, writeConfig } from '../support/cli.ts';
 
-const BIN = 'bin/hardy-mer.js';
-const run = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
+const run = (...args: string[]) => hardyMer(args);
 
 let dir = '';
 let data = '';
@@ -19,21 +17,16 @@ let runDir = '';
 let trainJson: { conditions: Record<string, { mean: Record<string, number> }>; average: Record<string, number>; selection: string };
 
 before(() => {
-  dir = mkdtempSync(join(tmpdir(), 'hardy-e2e-'));
-  data = join(dir, 'tiny');
+  dir = tempDir('e2e');
+  data = synthTiny(dir, 1);
   runDir = join(dir, 'run');
-  assert.equal(run('synth', '--out', data, '--preset', 'tiny', '--seed', '1').status, 0);
-  const cfg = join(dir, 'cfg.yaml');
-  writeFileSync(
-    cfg,
-    [
-      'model: { hidden: 16, depth: 1, heads: 2, dropout: 0.1 }',
-      'teacher: { epochs: 2, stage1Epochs: 1 }',
-      'student: { epochs: 2, stage1Epochs: 1 }',
-      'finetune: { epochs: 1 }',
-      'optim: { lr: 0.003, batchSize: 4 }',
-    ].join('\n'),
-  );
+  const cfg = writeConfig(dir, [
+    'model: { hidden: 16, depth: 1, heads: 2, dropout: 0.1 }',
+    'teacher: { epochs: 2, stage1Epochs: 1 }',
+    'student: { epochs: 2, stage1Epochs: 1 }',
+    'finetune: { epochs: 1 }',
+    'optim: { lr: 0.003, batchSize: 4 }',
+  ]);
   // What a run killed while writing its first file leaves: only that file's temporary copy.
   mkdirSync(runDir);
   writeFileSync(join(runDir, '.run.json.4242.1764259200000.tmp'), '{"identi');
@@ -119,11 +112,11 @@ test('predict: probabilities, label and modalities used per utterance; a missing
 });
 
 test('serve: health, models, predict identical to the CLI, 400 on malformed requests, clean shutdown', async () => {
-  const child = spawn(process.execPath, [BIN, 'serve', '--run', runDir, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = startHardyMer(['serve', '--run', runDir, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   try {
     const url = await new Promise<string>((resolve, reject) => {
       let out = '';
-      child.stdout.on('data', (b: Buffer) => {
+      child.stdout!.on('data', (b: Buffer) => {
         out += b.toString();
         const m = /listening (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
         if (m) resolve(m[1]!);

@@ -3,27 +3,23 @@
 // nothing; once the first is killed (-9), its stale lock is taken over.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LOCK_FILE } from '../../src/util/lock.ts';
+import { hardyMer, inTempDir, startHardyMer, synthTiny, writeConfig } from '../support/cli.ts';
 
-const BIN = 'bin/hardy-mer.js';
-const run = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000 });
+const run = (...args: string[]) => hardyMer(args, { timeout: 120_000 });
 
-test('a second train --resume and an eval are refused while train runs; a killed run\'s lock is stale', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'hardy-lock-cli-'));
-  try {
-    const data = join(dir, 'tiny');
+test('a second train --resume and an eval are refused while train runs; a killed run\'s lock is stale', () =>
+  inTempDir('lock-cli', async (dir) => {
+    const data = synthTiny(dir, 1);
     const runDir = join(dir, 'run');
-    assert.equal(run('synth', '--out', data, '--preset', 'tiny', '--seed', '1').status, 0);
-    const cfg = join(dir, 'cfg.yaml');
     // long enough to still be running while the other writers knock
-    writeFileSync(cfg, 'model: { hidden: 16, depth: 1, heads: 2 }\nteacher: { epochs: 2000, stage1Epochs: 1000 }\nfinetune: { epochs: 1 }\n');
+    const cfg = writeConfig(dir, ['model: { hidden: 16, depth: 1, heads: 2 }', 'teacher: { epochs: 2000, stage1Epochs: 1000 }', 'finetune: { epochs: 1 }']);
     const args = ['train', '--data', data, '--config', cfg, '--folds', '1', '--conditions', 'a', '--method', 'momke', '--out', runDir, '--quiet'];
-    const first = spawn(process.execPath, [BIN, ...args], { stdio: 'ignore' });
+    const first = startHardyMer(args);
     const exited = new Promise((res) => first.on('exit', res));
     try {
       for (let i = 0; i < 600 && !existsSync(join(runDir, LOCK_FILE)); i++) await sleep(100);
@@ -47,7 +43,4 @@ test('a second train --resume and an eval are refused while train runs; a killed
     assert.doesNotMatch(after.stderr, /in use/);
     assert.match(after.stderr, /no finished model/);
     assert.ok(!existsSync(join(runDir, LOCK_FILE)), 'released by eval');
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));

@@ -1,15 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { cpSync, copyFileSync, mkdtempSync, rmSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, copyFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { hardyMer, inTempDir } from '../support/cli.ts';
 
-const run = (...args: string[]) => spawnSync(process.execPath, ['bin/hardy-mer.js', ...args], { encoding: 'utf8' });
+const run = (...args: string[]) => hardyMer(args);
 
-test('hardy-mer synth + inspect (tiny): 5 sessions, the requested counts, JSON report', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'hardy-cli-'));
-  try {
+test('hardy-mer synth + inspect (tiny): 5 sessions, the requested counts, JSON report', () =>
+  inTempDir('cli', (dir) => {
     const out = join(dir, 'tiny');
     const s = run('synth', '--out', out, '--preset', 'tiny', '--seed', '3');
     assert.equal(s.status, 0, s.stderr);
@@ -28,14 +26,10 @@ test('hardy-mer synth + inspect (tiny): 5 sessions, the requested counts, JSON r
     const text = run('inspect', '--data', out);
     assert.equal(text.status, 0);
     assert.match(text.stdout, /session 5\s+2 dialogues\s+18 utterances/);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
-test('bad input exits non-zero with one clear message and no stack trace', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'hardy-cli-'));
-  try {
+test('bad input exits non-zero with one clear message and no stack trace', () =>
+  inTempDir('cli', (dir) => {
     const bad = join(dir, 'bad');
     cpSync('fixtures/data/gcnet_iemocap', bad, { recursive: true });
     copyFileSync('fixtures/data/bad/os_system_p0.pkl', join(bad, 'IEMOCAP_features_raw_4way.pkl'));
@@ -52,7 +46,4 @@ test('bad input exits non-zero with one clear message and no stack trace', () =>
     const help = run('synth', '--help');
     assert.equal(help.status, 0);
     assert.match(help.stdout, /--preset/);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));

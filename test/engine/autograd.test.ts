@@ -13,7 +13,7 @@ import { objective } from '../../src/model/objective.ts';
 import type { ModelKind } from '../../src/model/types.ts';
 import { paramGrads } from '../../src/train/step.ts';
 import { Rng } from '../../src/util/rng.ts';
-import { randomBatch, tinyConfig } from '../model/fixtures.ts';
+import { randomBatch, tinyConfig } from '../support/model-batch.ts';
 
 before(async () => {
   await initEngine();

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initEngine } from '../../src/engine/backend.ts';
 import { Rng } from '../../src/util/rng.ts';
-import { randomTensor } from './reference.ts';
+import { randomTensor } from '../support/random.ts';
 
 before(async () => {
   await initEngine();

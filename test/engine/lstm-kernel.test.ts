@@ -7,7 +7,7 @@ import { initEngine } from '../../src/engine/backend.ts';
 import { LSTM_CELL } from '../../src/engine/lstm-kernel.ts';
 import { lstmCell, lstmCellOps } from '../../src/engine/ops.ts';
 import { Rng } from '../../src/util/rng.ts';
-import { randomTensor } from './reference.ts';
+import { randomTensor } from '../support/random.ts';
 
 before(async () => {
   await initEngine();

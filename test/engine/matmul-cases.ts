@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initEngine, type MatmulPath } from '../../src/engine/backend.ts';
 import { Rng } from '../../src/util/rng.ts';
-import { maxRelErr, randomTensor, referenceMatMul, referenceMatMulGrads } from './reference.ts';
+import { maxRelErr, referenceMatMul, referenceMatMulGrads } from './reference.ts';
+import { randomTensor } from '../support/random.ts';
 
 // [aShape, bShape, transA, transB]: every transpose combination, plain batches, tfjs's
 // broadcasting (rank-2 weights against rank-3/4 activations, batch 1 against batch n, mixed

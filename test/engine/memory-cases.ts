@@ -12,8 +12,8 @@ import { createModel } from '../../src/model/factory.ts';
 import { Adam } from '../../src/train/adam.ts';
 import { trainStep } from '../../src/train/step.ts';
 import { Rng } from '../../src/util/rng.ts';
-import { randomBatch, tinyConfig } from '../model/fixtures.ts';
-import { randomTensor } from './reference.ts';
+import { randomBatch, tinyConfig } from '../support/model-batch.ts';
+import { randomTensor } from '../support/random.ts';
 
 export function memorySuite(path: MatmulPath, skip: string | false = false): void {
   test(`${path}: tensor and wasm buffer counts stay flat across training steps`, { skip }, async () => {

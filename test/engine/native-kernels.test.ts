@@ -16,7 +16,7 @@ import { TokenLayout } from '../../src/model/tokens.ts';
 import { ParamStore } from '../../src/model/params.ts';
 import { Adam } from '../../src/train/adam.ts';
 import { Rng } from '../../src/util/rng.ts';
-import { randomTensor } from './reference.ts';
+import { randomTensor } from '../support/random.ts';
 
 const skip = loadAddon().error ? 'native addon not built' : false;
 

@@ -7,7 +7,8 @@ import { initEngine } from '../../src/engine/backend.ts';
 import { dropoutInto } from '../../src/engine/dropout-kernel.ts';
 import { dropout, gelu, torchLinearInit, maskedSoftmax } from '../../src/engine/ops.ts';
 import { Rng } from '../../src/util/rng.ts';
-import { maxRelErr, numericGrad, randomTensor } from './reference.ts';
+import { maxRelErr, numericGrad } from './reference.ts';
+import { randomTensor } from '../support/random.ts';
 
 before(async () => {
   await initEngine();

@@ -3,14 +3,6 @@
  * central finite differences.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '../../src/util/rng.ts';
-
-export function randomTensor(shape: number[], rng: Rng, scale = 1): tf.Tensor {
-  const n = shape.reduce((p, d) => p * d, 1);
-  const v = new Float32Array(n);
-  for (let i = 0; i < n; i++) v[i] = rng.normal() * scale;
-  return tf.tensor(v, shape);
-}
 
 /** Output shape of op(A) op(B) with broadcast batch dims. */
 function productShape(aShape: number[], bShape: number[], transA: boolean, transB: boolean) {

@@ -8,9 +8,8 @@ import { TEST_SELECTION_LABEL } from '../../src/eval/selection.ts';
 import { curriculumSections, parseRunResults } from '../../src/eval/report-data.ts';
 import { PAPER_TABLES, PAPER_COLUMNS, paperValue } from '../../src/eval/paper.ts';
 import type { EpochDiagnostics } from '../../src/curriculum/diagnostics.ts';
-import { sampleReportData } from './report-sample.ts';
-// @ts-expect-error: plain .mjs script without type declarations
-import { findChromium, dumpDom } from '../../scripts/check-report.mjs';
+import { sampleReportData } from '../support/report-sample.ts';
+import { findChromium, dumpDom } from '../support/chromium.ts';
 
 /** Full reports are slow to chart (~1-2 s each): render each variant once and share it. */
 const cache = new Map<string, Promise<string>>();
@@ -161,7 +160,7 @@ test('headless Chromium builds the page with every chart as SVG', { skip: chromi
   try {
     const file = join(dir, 'report.html');
     writeFileSync(file, await rendered({ selection: 'test' }));
-    const dom: string = dumpDom(chromium, file);
+    const dom = dumpDom(chromium!, file);
     assert.equal(count(dom, /<svg[\s>]/g), 13);
     assert.equal(count(dom, /class="marks"/g), 13);
     assert.ok(dom.includes(TEST_SELECTION_LABEL));

@@ -2,7 +2,7 @@
 // mutated cases per reader, the same oracle; plus checks that the oracle itself catches what it must.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { caseInput, DEFAULT_LIMITS, formatFailure, judge, makeTargets, READERS, runFuzz, type Target } from '../../bench/fuzz/core.ts';
+import { caseInput, DEFAULT_LIMITS, formatFailure, judge, makeTargets, READERS, runFuzz, type Target } from '../support/fuzz/core.ts';
 import { HardyError } from '../../src/util/errors.ts';
 
 const targets = makeTargets();

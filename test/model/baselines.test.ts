@@ -17,8 +17,9 @@ import { BiLstm, Lstm } from '../../src/model/recurrent.ts';
 import { Adam } from '../../src/train/adam.ts';
 import { stepOn } from '../../src/train/step.ts';
 import { Rng } from '../../src/util/rng.ts';
-import { randomBatch, tinyConfig } from './fixtures.ts';
-import { checkModule, randVar } from './gradcheck.ts';
+import { randomBatch, tinyConfig } from '../support/model-batch.ts';
+import { checkModule } from './gradcheck.ts';
+import { randomVariable } from '../support/random.ts';
 
 const B = 2;
 const S = 4;
@@ -37,7 +38,7 @@ describe('baselines: gradient checks', () => {
     for (const reverse of [false, true]) {
       const p = new ParamStore(new Rng(1));
       const lstm = new Lstm(p, 'l', 3, 4);
-      const x = randVar([B, S, 3], new Rng(2));
+      const x = randomVariable([B, S, 3], new Rng(2));
       const m = umask();
       checkModule(p, { x }, () => lstm.apply(x, m, reverse));
     }
@@ -45,7 +46,7 @@ describe('baselines: gradient checks', () => {
 
   it('RelationalGraphConv (temporal) and GraphConv (speaker)', () => {
     const p = new ParamStore(new Rng(3));
-    const x = randVar([B, S, 3], new Rng(4));
+    const x = randomVariable([B, S, 3], new Rng(4));
     const temporal = new DialogueGraph('temporal', B, S, UMASK, SPK, 2, 1);
     const rgcn = new RelationalGraphConv(p, 'r', 3, 5, 3);
     checkModule(p, { x }, () => rgcn.apply(x, temporal, temporal.meanWeights()));
@@ -56,7 +57,7 @@ describe('baselines: gradient checks', () => {
   });
 
   it('stopGradient passes the value and no gradient', () => {
-    const x = randVar([2, 3], new Rng(6));
+    const x = randomVariable([2, 3], new Rng(6));
     const { value, grads } = tf.variableGrads(() => tf.sum(tf.add(tf.square(stopGradient(x)), x)) as tf.Scalar, [x]);
     const g = grads[x.name]!.dataSync();
     assert.ok([...g].every((v) => v === 1), 'only the un-stopped term contributes');
@@ -95,7 +96,7 @@ describe('baselines: dialogue graphs', () => {
     const H = 2;
     const g = new DialogueGraph('temporal', B, S, UMASK, SPK, 2, 2);
     const conv = new RelationalGraphConv(p, 'r', D, H, 3);
-    const x = randVar([B, S, D], new Rng(8));
+    const x = randomVariable([B, S, D], new Rng(8));
     const got = conv.apply(x, g, g.meanWeights()).arraySync() as number[][][];
     const X = x.arraySync() as number[][][];
     const W = p.getWeights();
@@ -130,7 +131,7 @@ describe('baselines: recurrence masks', () => {
     const w = p.getWeights();
     for (const d of w.values()) for (let i = 0; i < d.values.length; i++) d.values[i] = d.values[i]! + 0.3; // non-zero biases
     p.setWeights(w);
-    const xs = randVar([B, S, 3], new Rng(10)).arraySync() as number[][][];
+    const xs = randomVariable([B, S, 3], new Rng(10)).arraySync() as number[][][];
     xs[1]![2] = [40, -40, 40]; // padding of dialogue 1
     xs[1]![3] = [9, 9, 9];
     const both = lstm.apply(tf.tensor3d(xs), umask(), { training: false }).arraySync() as number[][][];

@@ -15,6 +15,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import type { ParamStore } from '../../src/model/params.ts';
 import { Rng } from '../../src/util/rng.ts';
+import { randomTensor } from '../support/random.ts';
 
 export interface GradCheckResult {
   worst: number;
@@ -89,26 +90,10 @@ export function gradCheck(
   return { worst, worstVar, analyticNorm: Math.sqrt(total), checked, skipped };
 }
 
-/** A variable of the given shape with N(0, scale^2) entries from `rng`. */
-export function randVar(shape: number[], rng: Rng, scale = 1): tf.Variable {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const vals = new Float32Array(n);
-  for (let i = 0; i < n; i++) vals[i] = rng.normal() * scale;
-  return tf.variable(tf.tensor(vals, shape));
-}
-
-/** A fixed random tensor (not trained): projects an output to a scalar loss sum(out * R). */
-export function randTensor(shape: number[], rng: Rng, scale = 1): tf.Tensor {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const vals = new Float32Array(n);
-  for (let i = 0; i < n; i++) vals[i] = rng.normal() * scale;
-  return tf.tensor(vals, shape);
-}
-
 /** Gradient check of sum(module(inputs) * R) w.r.t. the module's parameters and its inputs (relative error < 1e-2). */
 export function checkModule(params: ParamStore, inputs: Record<string, tf.Variable>, apply: () => tf.Tensor, eps = 1e-2): void {
   const outShape = tf.tidy(() => apply()).shape;
-  const R = randTensor(outShape, new Rng(99));
+  const R = randomTensor(outShape, new Rng(99));
   const vars: Record<string, tf.Variable> = { ...inputs };
   for (const [name, v] of params.vars) vars[name] = v;
   const r = gradCheck(vars, () => tf.tidy(() => tf.sum(tf.mul(apply(), R))) as tf.Scalar, { eps });

@@ -8,8 +8,9 @@ import { GeluMlp, Linear, ReluMlp, type Ctx } from '../../src/model/layers.ts';
 import { ParamStore } from '../../src/model/params.ts';
 import { TokenLayout } from '../../src/model/tokens.ts';
 import { Rng } from '../../src/util/rng.ts';
-import { tinyConfig } from './fixtures.ts';
-import { checkModule as check, randVar } from './gradcheck.ts';
+import { tinyConfig } from '../support/model-batch.ts';
+import { checkModule as check } from './gradcheck.ts';
+import { randomVariable } from '../support/random.ts';
 
 const B = 3;
 const S = 4;
@@ -42,28 +43,28 @@ describe('layers: finite-difference gradient checks', () => {
   it('Linear', () => {
     const p = new ParamStore(new Rng(1));
     const lin = new Linear(p, 'l', 5, 3);
-    const x = randVar([B, S, 5], new Rng(2));
+    const x = randomVariable([B, S, 5], new Rng(2));
     check(p, { x }, () => lin.apply(x));
   });
 
   it('GeluMlp, with dropout on', () => {
     const p = new ParamStore(new Rng(1));
     const mlp = new GeluMlp(p, 'm', D, 0.3);
-    const x = randVar([B, S, D], new Rng(2));
+    const x = randomVariable([B, S, D], new Rng(2));
     check(p, { x }, () => mlp.apply(x, dropCtx()));
   });
 
   it('ReluMlp', () => {
     const p = new ParamStore(new Rng(1));
     const mlp = new ReluMlp(p, 'm', D, 6, 3);
-    const x = randVar([B, S, D], new Rng(2));
+    const x = randomVariable([B, S, D], new Rng(2));
     check(p, { x }, () => mlp.apply(x), 1e-3);
   });
 
   it('MultiHeadAttention with a fully masked dialogue', () => {
     const p = new ParamStore(new Rng(1));
     const att = new MultiHeadAttention(p, 'att', D, 2);
-    const x = randVar([N, D], new Rng(2));
+    const x = randomVariable([N, D], new Rng(2));
     const mask = keyRows();
     check(p, { x }, () => att.apply(x, x, mask, L));
   });
@@ -71,7 +72,7 @@ describe('layers: finite-difference gradient checks', () => {
   it('AttentionBlock A\'(z) = A(z) + MLP(A(z))', () => {
     const p = new ParamStore(new Rng(1));
     const blk = new AttentionBlock(p, 'blk', D, 2, 0.2);
-    const x = randVar([N, D], new Rng(2));
+    const x = randomVariable([N, D], new Rng(2));
     const mask = keyRows();
     check(p, { x }, () => blk.apply(x, mask, L, dropCtx()));
   });
@@ -79,8 +80,8 @@ describe('layers: finite-difference gradient checks', () => {
   it('CrossAttention with OR-mask', () => {
     const p = new ParamStore(new Rng(1));
     const ca = new CrossAttention(p, 'ca', D, 2, 0.2);
-    const q = randVar([N, D], new Rng(2));
-    const kv = randVar([N, D], new Rng(3));
+    const q = randomVariable([N, D], new Rng(2));
+    const kv = randomVariable([N, D], new Rng(3));
     const mq = keyRows();
     const mkv = L.toRows(tf.tensor2d([0, 1, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0], [B, S]));
     check(p, { q, kv }, () => ca.apply(q, kv, mq, mkv, L, dropCtx()));
@@ -90,8 +91,8 @@ describe('layers: finite-difference gradient checks', () => {
     const cfg = tinyConfig({ dropout: 0.2 });
     const p = new ParamStore(new Rng(1));
     const ex = new ExpertStack(p, cfg);
-    const z = randVar([N, D], new Rng(2));
-    const w = randVar([N, 3], new Rng(4));
+    const z = randomVariable([N, D], new Rng(2));
+    const w = randomVariable([N, 3], new Rng(4));
     const mask = keyRows();
     check(p, { z }, () => ex.run('t', z, mask, L, dropCtx()));
     check(p, { z, w }, () => ex.mix(z, mask, L, dropCtx(), tf.softmax(w)));
@@ -103,7 +104,7 @@ describe('layers: finite-difference gradient checks', () => {
     const proj = new Projections(p, cfg);
     const fusion = new FusionHead(p, cfg);
     const dec = new Decoder(p, cfg);
-    const xs = { a: randVar([B, S, 5], new Rng(2)), t: randVar([B, S, 6], new Rng(3)), v: randVar([B, S, 4], new Rng(4)) };
+    const xs = { a: randomVariable([B, S, 5], new Rng(2)), t: randomVariable([B, S, 6], new Rng(3)), v: randomVariable([B, S, 4], new Rng(4)) };
     // The inputs come as the [B, S] grid, so this also checks the gradient of the grid -> rows gather.
     const rowMasks = { a: keyRows(), t: tf.ones([N]), v: tf.zeros([N]) };
     check(p, xs, () => {
@@ -123,7 +124,7 @@ describe('attention masking', () => {
   it('a fully masked row gives zeros and finite gradients; masked keys do not matter', () => {
     const p = new ParamStore(new Rng(1));
     const att = new MultiHeadAttention(p, 'att', D, 2);
-    const x = randVar([N, D], new Rng(2));
+    const x = randomVariable([N, D], new Rng(2));
     const gridMask = keyMask();
     const mask = L.toRows(gridMask);
     const grid = (t: tf.Tensor): number[][][] => tf.tidy(() => L.toGrid(t).arraySync() as number[][][]);

@@ -5,7 +5,8 @@ import { initEngine } from '../../src/engine/backend.ts';
 import { entropy, maskedCrossEntropy, maskedMse, miLoss, recLoss, recPerUtterance } from '../../src/model/losses.ts';
 import type { ModelInputs } from '../../src/model/types.ts';
 import { Rng } from '../../src/util/rng.ts';
-import { gradCheck, randVar } from './gradcheck.ts';
+import { gradCheck } from './gradcheck.ts';
+import { randomVariable } from '../support/random.ts';
 
 const close = (a: number, b: number, tol = 1e-5): void => assert.ok(Math.abs(a - b) <= tol, `${a} != ${b}`);
 
@@ -77,23 +78,23 @@ describe('losses: finite-difference gradient checks', () => {
   const umask = (): tf.Tensor => tf.tensor2d([1, 1, 1, 1, 1, 0], [2, 3]);
 
   it('cross-entropy and MSE', () => {
-    const logits = randVar([2, 3, 4], new Rng(1));
+    const logits = randomVariable([2, 3, 4], new Rng(1));
     const labels = tf.tensor2d([0, 3, 2, 1, 1, 0], [2, 3]);
     let r = gradCheck({ logits }, () => maskedCrossEntropy(logits, labels, umask()));
     assert.ok(r.worst < 1e-2, `CE ${r.worst}`);
-    const pred = randVar([2, 3, 1], new Rng(2));
+    const pred = randomVariable([2, 3, 1], new Rng(2));
     r = gradCheck({ pred }, () => maskedMse(pred, tf.tensor2d([0.5, -1, 2, 0, 1, 3], [2, 3]), umask()));
     assert.ok(r.worst < 1e-2, `MSE ${r.worst}`);
   });
 
   it('reconstruction and MI term', () => {
     const { inputs } = recFixture();
-    const recon = randVar([1, 3, 4], new Rng(3));
+    const recon = randomVariable([1, 3, 4], new Rng(3));
     let r = gradCheck({ recon }, () => recLoss(recon, inputs));
     assert.ok(r.worst < 1e-2 && r.analyticNorm > 0, `rec ${r.worst}`);
     const rng = new Rng(4);
-    const reps = { a: randVar([2, 3, 6], rng), t: randVar([2, 3, 6], rng), v: randVar([2, 3, 6], rng) };
-    const joint = { at: randVar([2, 3, 6], rng), av: randVar([2, 3, 6], rng), tv: randVar([2, 3, 6], rng) };
+    const reps = { a: randomVariable([2, 3, 6], rng), t: randomVariable([2, 3, 6], rng), v: randomVariable([2, 3, 6], rng) };
+    const joint = { at: randomVariable([2, 3, 6], rng), av: randomVariable([2, 3, 6], rng), tv: randomVariable([2, 3, 6], rng) };
     r = gradCheck({ ...reps, ...joint }, () => miLoss(reps, joint, umask()));
     assert.ok(r.worst < 1e-2 && r.analyticNorm > 0, `MI ${r.worst} at ${r.worstVar}`);
   });

@@ -9,7 +9,7 @@ import { MODEL_KINDS, type MerModel, type ModelKind, type Stage } from '../../sr
 import { Adam } from '../../src/train/adam.ts';
 import { paramGrads, trainStep } from '../../src/train/step.ts';
 import { Rng } from '../../src/util/rng.ts';
-import { randomBatch, tinyConfig } from './fixtures.ts';
+import { randomBatch, tinyConfig } from '../support/model-batch.ts';
 import { gradCheck } from './gradcheck.ts';
 
 const KINDS = MODEL_KINDS;

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initEngine } from '../../src/engine/backend.ts';
 import { TokenLayout } from '../../src/model/tokens.ts';
 import { Rng } from '../../src/util/rng.ts';
-import { randTensor } from './gradcheck.ts';
+import { randomTensor } from '../support/random.ts';
 
 describe('token layout: real utterances as rows', () => {
   before(async () => {
@@ -27,8 +27,8 @@ describe('token layout: real utterances as rows', () => {
   it('gradients: toRows and toGrid are adjoint, and each differentiates to the other', () => {
     const L = new TokenLayout(3, 4, [1, 0, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1].map((x, i) => (i === 4 ? 1 : x)));
     const rng = new Rng(3);
-    const x = randTensor([3, 4, 5], rng);
-    const y = randTensor([L.N, 5], rng);
+    const x = randomTensor([3, 4, 5], rng);
+    const y = randomTensor([L.N, 5], rng);
     // <toGrid(y), x> = <y, toRows(x)>
     const lhs = tf.sum(tf.mul(L.toGrid(y), x)).dataSync()[0]!;
     const rhs = tf.sum(tf.mul(y, L.toRows(x))).dataSync()[0]!;

@@ -8,7 +8,7 @@ import { initEngine } from '../../src/engine/backend.ts';
 import { createModel } from '../../src/model/factory.ts';
 import { MODEL_KINDS } from '../../src/model/types.ts';
 import { WEIGHT_NAMES } from '../../src/run/export.ts';
-import { tinyConfig } from '../model/fixtures.ts';
+import { tinyConfig } from '../support/model-batch.ts';
 
 const PLACEHOLDERS: Record<string, string> = { '{m}': '[atv]', '{l}': '\\d+', '{k}': '\\d+', '{pair}': '[atv]{2}', '{G}': '(?:temporal|speaker)' };
 

@@ -6,13 +6,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCorpus } from '../../src/data/index.ts';
 import { decodeSafetensors } from '../../src/data/formats/safetensors.ts';
+import { hardyMer, synthTiny, tempDir, writeConfig } from '../support/cli.ts';
 
-const run = (...args: string[]) => spawnSync(process.execPath, ['bin/hardy-mer.js', ...args], { encoding: 'utf8' });
+const run = (...args: string[]) => hardyMer(args);
 
 let dir = '';
 let data = '';
@@ -20,15 +20,10 @@ let runDir = '';
 let request = '';
 
 before(() => {
-  dir = mkdtempSync(join(tmpdir(), 'hardy-export-'));
-  data = join(dir, 'tiny');
+  dir = tempDir('export');
+  data = synthTiny(dir, 3);
   runDir = join(dir, 'run');
-  assert.equal(run('synth', '--out', data, '--preset', 'tiny', '--seed', '3').status, 0);
-  const cfg = join(dir, 'cfg.yaml');
-  writeFileSync(
-    cfg,
-    ['model: { hidden: 16, depth: 2, heads: 2, dropout: 0.1 }', 'teacher: { epochs: 2, stage1Epochs: 1 }', 'student: { epochs: 2, stage1Epochs: 1 }', 'finetune: { epochs: 1 }', 'optim: { lr: 0.003, batchSize: 4 }'].join('\n'),
-  );
+  const cfg = writeConfig(dir, ['model: { hidden: 16, depth: 2, heads: 2, dropout: 0.1 }', 'teacher: { epochs: 2, stage1Epochs: 1 }', 'student: { epochs: 2, stage1Epochs: 1 }', 'finetune: { epochs: 1 }', 'optim: { lr: 0.003, batchSize: 4 }']);
   const r = run('train', '--data', data, '--config', cfg, '--folds', '1,2', '--conditions', 'a,at', '--out', runDir, '--quiet');
   assert.equal(r.status, 0, r.stderr);
   // One test dialogue: utterances alternate between audio+text and audio only (both conditions in one dialogue).

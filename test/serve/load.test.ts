@@ -2,12 +2,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runServeLoad } from '../../bench/serve-load.ts';
-import { makeFakePredictor } from './fake-predictor.ts';
+import { makeFakePredictor } from '../support/fake-predictor.ts';
 
 test('20 concurrent clients, valid and malformed mixed, 2 worker threads: no crash, every answer as expected, /health polled throughout', async () => {
   const fake = { dims: { a: 32, t: 48, v: 16 } };
   const r = await runServeLoad({
-    spec: { module: new URL('./fake-predictor.ts', import.meta.url).href, options: fake },
+    spec: { module: new URL('../support/fake-predictor.ts', import.meta.url).href, options: fake },
     direct: () => makeFakePredictor(fake),
     pool: { workers: 2 },
     clients: 20,

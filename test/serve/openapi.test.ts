@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Ajv } from 'ajv';
 import { createServer } from '../../src/serve/server.ts';
 import { validatePredictRequest } from '../../src/serve/validate.ts';
-import { makeFakePredictor } from './fake-predictor.ts';
+import { makeFakePredictor } from '../support/fake-predictor.ts';
 
 const vec = (n: number, s: number) => Array.from({ length: n }, (_, i) => Math.sin(i + s));
 

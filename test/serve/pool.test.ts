@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { createServer, type RunningServer } from '../../src/serve/server.ts';
 import { PredictorPool, type PoolOptions } from '../../src/serve/pool.ts';
 import { validatePredictRequest } from '../../src/serve/validate.ts';
-import { makeFakePredictor, type FakeOptions } from './fake-predictor.ts';
+import { makeFakePredictor, type FakeOptions } from '../support/fake-predictor.ts';
 
-const FAKE = new URL('./fake-predictor.ts', import.meta.url).href;
+const FAKE = new URL('../support/fake-predictor.ts', import.meta.url).href;
 const vec = (n: number, s: number) => Array.from({ length: n }, (_, i) => Math.sin(i * 0.7 + s));
 const one = (id: string, s: number) => ({ utterances: [{ id, features: { a: vec(16, s), t: vec(24, s + 1) } }] });
 

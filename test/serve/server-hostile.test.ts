@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { createServer, type RunningServer, type ServerOptions } from '../../src/serve/server.ts';
-import { makeFakePredictor } from './fake-predictor.ts';
+import { makeFakePredictor } from '../support/fake-predictor.ts';
 
 async function withServer(opts: ServerOptions, fn: (s: RunningServer, logs: string[]) => Promise<void>) {
   const logs: string[] = [];

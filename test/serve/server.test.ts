@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import { createServer, type RunningServer } from '../../src/serve/server.ts';
 import { validatePredictRequest } from '../../src/serve/validate.ts';
 import { VERSION } from '../../src/util/version.ts';
-import { makeFakePredictor, type FakeOptions } from './fake-predictor.ts';
+import { makeFakePredictor, type FakeOptions } from '../support/fake-predictor.ts';
 
 const dims = { a: 16, t: 24, v: 8 };
 const vec = (n: number, s: number) => Array.from({ length: n }, (_, i) => Math.sin(i * 0.7 + s));

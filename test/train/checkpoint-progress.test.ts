@@ -9,7 +9,7 @@ import { createModel } from '../../src/model/factory.ts';
 import { loadModel, saveModel } from '../../src/train/checkpoint.ts';
 import { Progress } from '../../src/train/progress.ts';
 import { HardyError } from '../../src/util/errors.ts';
-import { tinyConfig } from '../model/fixtures.ts';
+import { tinyConfig } from '../support/model-batch.ts';
 
 describe('model files', () => {
   before(async () => {

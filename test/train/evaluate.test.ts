@@ -7,7 +7,7 @@ import { createModel } from '../../src/model/factory.ts';
 import { batchInputs, disposeInputs } from '../../src/model/inputs.ts';
 import { recLoss } from '../../src/model/losses.ts';
 import { predict, reconstructionMse } from '../../src/train/evaluate.ts';
-import { tinyConfig } from '../model/fixtures.ts';
+import { tinyConfig } from '../support/model-batch.ts';
 import { synthCorpus } from './corpus.ts';
 
 describe('evaluation helpers', () => {

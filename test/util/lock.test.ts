@@ -4,15 +4,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { FolderInUseError, LOCK_FILE, lockFolder, lockOwner, withFolderLock } from '../../src/util/lock.ts';
+import { inTempDir } from '../support/cli.ts';
 
-function withDir(f: (dir: string) => void | Promise<void>): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'hardy-lock-'));
-  return Promise.resolve(f(dir)).finally(() => rmSync(dir, { recursive: true, force: true }));
-}
+const withDir = (f: (dir: string) => void | Promise<void>): Promise<void> => inTempDir('lock', f);
 
 const deadPid = (): number => {
   const r = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });

@@ -8,8 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng } from '../../src/util/rng.ts';
-
-const BIN = 'bin/hardy-mer.js';
+import { BIN } from './cli.ts';
 
 export const CRASH_CONFIG = [
   'model: { hidden: 16, depth: 1, heads: 2, dropout: 0.1 }',

@@ -4,7 +4,7 @@
  * edit the fields a hostile file would lie about (`.npy` shape/dtype/header length, pickle length
  * prefixes and opcodes, config numbers/keys/nesting/YAML aliases and tags).
  */
-import { Rng } from '../../src/util/rng.ts';
+import { Rng } from '../../../src/util/rng.ts';
 import { disassemble, OPCODES } from './pickle-ops.ts';
 
 export type Format = 'npy' | 'pickle' | 'config';

@@ -14,14 +14,14 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify as yamlStringify } from 'yaml';
-import { parseNpy } from '../../src/data/formats/npy.ts';
-import { parsePickle } from '../../src/data/formats/pickle.ts';
-import { gcnetDialogues } from '../../src/data/gcnet.ts';
-import { encodePickle, PyFloat, type PickleValue } from '../../src/data/formats/pickle-writer.ts';
-import { parseConfigText, resolveConfig } from '../../src/cli/config.ts';
-import { DEFAULT_CONFIG } from '../../src/train/config.ts';
-import { HardyError } from '../../src/util/errors.ts';
-import { Rng } from '../../src/util/rng.ts';
+import { parseNpy } from '../../../src/data/formats/npy.ts';
+import { parsePickle } from '../../../src/data/formats/pickle.ts';
+import { gcnetDialogues } from '../../../src/data/gcnet.ts';
+import { encodePickle, PyFloat, type PickleValue } from '../../../src/data/formats/pickle-writer.ts';
+import { parseConfigText, resolveConfig } from '../../../src/cli/config.ts';
+import { DEFAULT_CONFIG } from '../../../src/train/config.ts';
+import { HardyError } from '../../../src/util/errors.ts';
+import { Rng } from '../../../src/util/rng.ts';
 import { mutate, type Format } from './mutate.ts';
 
 export type ReaderName = 'npy' | 'pickle' | 'labels' | 'config-json' | 'config-yaml';

@@ -1,4 +1,4 @@
-/** Hand-built batches for model tests (the data layer's batcher is not needed to test models). */
+/** A tiny model config and hand-built batches for model, engine and trainer tests (no corpus, no batcher needed). */
 import type { Batch, Modality } from '../../src/data/types.ts';
 import type { ModelConfig } from '../../src/model/types.ts';
 import { Rng } from '../../src/util/rng.ts';
