@@ -1,7 +1,7 @@
-// A fast subset of bench/serve-load.ts: concurrent clients mixing valid and malformed requests.
+// A fast subset of bench/serve-load.ts (its machinery: test/support/serve-load.ts): concurrent clients mixing valid and malformed requests.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runServeLoad } from '../../bench/serve-load.ts';
+import { runServeLoad } from '../support/serve-load.ts';
 import { makeFakePredictor } from '../support/fake-predictor.ts';
 
 test('20 concurrent clients, valid and malformed mixed, 2 worker threads: no crash, every answer as expected, /health polled throughout', async () => {
