@@ -124,6 +124,16 @@ export interface TrainResult {
 
 const EMPTY_BEST = (): Best => ({ epoch: -1, score: -Infinity });
 
+/**
+ * A state read back from a checkpoint's JSON, where EMPTY_BEST's -Infinity became null. Left as null,
+ * `score > null` compares with 0, so no negative score (minus the reconstruction error) would ever
+ * count as better.
+ */
+function reviveState(st: TrainState): TrainState {
+  const revive = (b: Best): Best => ({ epoch: b.epoch, score: b.score ?? -Infinity });
+  return { ...st, best: revive(st.best), unimodalBest: { a: revive(st.unimodalBest.a), t: revive(st.unimodalBest.t), v: revive(st.unimodalBest.v) } };
+}
+
 /** One model's training in progress: the job, its fixed parts, and what the phases update. */
 interface Training {
   job: TrainJob;
@@ -228,7 +238,7 @@ function restoreOrInit(job: TrainJob): Training {
       }
     }
     if (ck) {
-      st = ck.state;
+      st = reviveState(ck.state);
       adam.setState({ step: ck.state.adamStep, m: ck.sets['adam.m'] ?? new Map(), v: ck.sets['adam.v'] ?? new Map() });
       bestWeights = ck.sets.best;
       for (const m of MODALITIES) if (ck.sets[`expert.${m}`]) snaps[m] = ck.sets[`expert.${m}`];

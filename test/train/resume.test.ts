@@ -6,7 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initEngine } from '../../src/engine/backend.ts';
 import { loadModel } from '../../src/train/checkpoint.ts';
-import { runTiny } from './tiny-run.ts';
+import { runTiny, TINY_CONFIG } from './tiny-run.ts';
+import { getFold } from '../../src/data/index.ts';
+import { scorerFor } from '../../src/eval/metrics.ts';
+import { modelFiles } from '../../src/run/layout.ts';
+import { train } from '../../src/train/trainer.ts';
+import { synthCorpus } from './corpus.ts';
 
 const CHILD = join(import.meta.dirname, 'child-train.ts');
 
@@ -37,6 +42,40 @@ describe('training: determinism and resume', () => {
     const c = await runTiny(undefined, undefined, { config: { ...(await import('./tiny-run.ts')).TINY_CONFIG, seed: 4 } });
     assert.notDeepEqual(strip(c.history), strip(a.history));
     for (const r of [a, b, c]) r.model.dispose();
+  });
+
+  it('a unit that starts from the shared stage-1 checkpoint selects on reconstruction as one trained in one go', async () => {
+    // The checkpoint is JSON: the "no best yet" score (-Infinity) must survive it, or no negative
+    // score (minus the reconstruction error) ever counts as better and the unit stops after
+    // `earlyStopPatience` stage-2 epochs, deploying its last one.
+    const root = mkdtempSync(join(tmpdir(), 'hardy-shared-'));
+    const corpus = synthCorpus('tiny');
+    const fold = getFold(corpus, 1, { seed: 1, validFraction: 0.2 });
+    const unit = (name: string) =>
+      train({
+        kind: 'teacher',
+        config: { ...TINY_CONFIG, earlyStopPatience: 2 },
+        corpus,
+        fold,
+        condition: 'a',
+        score: scorerFor(corpus.task, corpus.numClasses),
+        primary: 'WA',
+        schedule: { epochs: 9, stage1Epochs: 2 },
+        decoderHidden: 32,
+        files: modelFiles(join(root, name), join(root, 'stage1')),
+        selectOn: 'reconstruction',
+        progress: { quiet: true },
+      });
+    const strip = (h: { seconds?: number; evalSeconds?: number }[]): unknown[] => h.map(({ seconds: _s, evalSeconds: _e, ...r }) => r);
+    const first = await unit('first'); // trains stage 1 and leaves its end in the shared checkpoint
+    const second = await unit('second'); // starts from that checkpoint
+    assert.ok(existsSync(join(root, 'stage1', 'checkpoint', 'latest.json')));
+    assert.deepEqual(strip(second.history), strip(first.history));
+    assert.equal(second.bestEpoch, first.bestEpoch);
+    const stage2 = second.history.filter((h) => h.stage === 2);
+    assert.equal(second.bestEpoch, stage2.reduce((b, h) => (h.rec! < b.rec! ? h : b)).epoch, 'the selected epoch has the lowest validation reconstruction error');
+    first.model.dispose();
+    second.model.dispose();
   });
 
   it('a run killed with SIGKILL mid-epoch resumes and ends with the same metrics', async () => {
