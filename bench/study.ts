@@ -12,9 +12,14 @@
  *     features, the indexes and the stage-1 checkpoints of each model kind; shared across the arms
  *     of a (seed, fold, condition): the teacher. So the arms differ only in their stage 2.
  *   npx tsx bench/study.ts hardness --data DIR --config FILE --out DIR [--seeds 1] [--folds 1] [--conds t,av]
- *     Spearman correlation of the study teachers' hardness with the generator's ground truth (see
- *     `hardness()` below), for the teacher selected on validation reconstruction and on accuracy.
- *   npx tsx bench/study.ts summary --out DIR [--ref self-views] [--metric WA]
+ *                                   [--teachers student:reconstruction,raw:reconstruction]
+ *     Spearman correlation of teachers' hardness with the generator's ground truth and the ridge
+ *     reference (see `hardness()` below).
+ *   npx tsx bench/study.ts ridge --data DIR --config FILE [--seeds 1] [--folds 1] [--conds a,t,v,at,av,tv]
+ *     The ridge reference of `hardness` alone (seconds, no training), one JSON line per condition.
+ *   npx tsx bench/study.ts summary --out DIR [--ref self-views] [--metric WA] [--seeds ..] [--folds ..] [--conds ..] [--arms ..]
+ *     (the records of those seeds, folds, conditions and arms only; absent = all; then only the
+ *     (seed, fold) cells where every arm has every condition)
  *     Per arm: mean test metric per condition and averaged over the conditions run; the paired
  *     difference to the reference arm per (seed, fold), averaged over conditions, with a 95 %
  *     confidence interval (t distribution over the (seed, fold) cells that every compared arm has
@@ -25,16 +30,17 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { initEngine } from '../src/engine/backend.ts';
-import { conditionAvail, conditionDifficulty, loadCorpus, makeBatches, makeFolds } from '../src/data/index.ts';
+import { conditionAvail, conditionDifficulty, loadCorpus, makeBatches, makeFolds, modalityStats, MODALITIES, standardize, type Dialogue, type Utterance } from '../src/data/index.ts';
+import { remapFold } from '../src/train/finetune.ts';
+import { choleskySolve } from '../src/data/calibrate.ts';
 import { batchHardness, minMaxNormalise, setHardness, teacherScores } from '../src/curriculum/hardness.ts';
 import { FeaturePipeline } from '../src/train/features.ts';
-import { remapFold } from '../src/train/finetune.ts';
 import { train } from '../src/train/trainer.ts';
 import { FoldLayout, modelFiles, UnitLayout } from '../src/run/layout.ts';
 import type { Condition } from '../src/data/types.ts';
 import type { ModelFiles, UnitFiles } from '../src/train/files.ts';
 import { readConfigFile, resolveConfig } from '../src/cli/config.ts';
-import { trainHardy } from '../src/train/hardy.ts';
+import { prepareFeatures, teacherView, trainHardy } from '../src/train/hardy.ts';
 import { isHardyMethod, type HardyMethod } from '../src/train/methods.ts';
 import type { RunConfig } from '../src/train/config.ts';
 
@@ -48,14 +54,24 @@ const { positionals, values: args } = parseArgs({
     data: { type: 'string' },
     config: { type: 'string' },
     out: { type: 'string', default: 'bench/out/study' },
-    seeds: { type: 'string', default: '1,2,3,4,5' },
-    folds: { type: 'string', default: '1' },
-    conds: { type: 'string', default: 't,av' },
-    arms: { type: 'string', default: 'self-views,hardy,same-label,oracle,keep-dialogue,keep-dialogue@oracle,shuffled-hardness,no-curriculum,momke,fixed-k,centred' },
+    // no defaults here: `summary` reads an absent one as "all"; `run` and `hardness` use DEFAULTS
+    seeds: { type: 'string' },
+    folds: { type: 'string' },
+    conds: { type: 'string' },
+    arms: { type: 'string' },
     ref: { type: 'string', default: 'self-views' },
     metric: { type: 'string', default: 'WA' },
+    teachers: { type: 'string', default: 'student:reconstruction,raw:reconstruction' },
   },
 });
+
+const DEFAULTS = {
+  seeds: '1,2,3,4,5',
+  folds: '1',
+  conds: 't,av',
+  arms: 'self-views,hardy,same-label,oracle,keep-dialogue,keep-dialogue@oracle,shuffled-hardness,no-curriculum,momke,fixed-k,centred',
+};
+for (const k of ['seeds', 'folds', 'conds', 'arms'] as const) if (positionals[0] !== 'summary') args[k] ??= DEFAULTS[k];
 
 export interface StudyRecord {
   seed: number;
@@ -75,15 +91,15 @@ export interface StudyRecord {
 }
 
 /**
- * An arm is a method (src/train/methods.ts), optionally `@oracle`: the same method with the
- * generator's true difficulty as hardness (e.g. `keep-dialogue@oracle`: which utterances are swapped
- * is decided by the truth).
+ * An arm is a method (src/train/methods.ts), optionally `@oracle` or `@shuffled`: the same method
+ * with the generator's true difficulty as hardness, or with the teacher's hardness permuted within
+ * the batch (e.g. `keep-dialogue@oracle`: which utterances are swapped is decided by the truth).
  */
 function parseArm(arm: string): { method: HardyMethod; overlay: Partial<RunConfig['curriculum']> } {
   const [method, variant] = arm.split('@');
-  if (!method || !isHardyMethod(method)) throw new Error(`unknown arm '${arm}' (a method of src/train/methods.ts, optionally @oracle)`);
-  if (variant !== undefined && variant !== 'oracle') throw new Error(`arm '${arm}': the only variant is @oracle`);
-  return { method, overlay: variant ? { hardness: 'oracle' } : {} };
+  if (!method || !isHardyMethod(method)) throw new Error(`unknown arm '${arm}' (a method of src/train/methods.ts, optionally @oracle or @shuffled)`);
+  if (variant !== undefined && variant !== 'oracle' && variant !== 'shuffled') throw new Error(`arm '${arm}': the variants are @oracle and @shuffled`);
+  return { method, overlay: variant ? { hardness: variant } : {} };
 }
 
 const list = (s: string): string[] => s.split(',').map((x) => x.trim()).filter(Boolean);
@@ -185,17 +201,22 @@ export function meanCi(xs: number[]): { mean: number; half: number; n: number } 
 }
 
 function summary(): void {
-  const recs = readRecords(args.out!);
+  const keep = (v: string | undefined, x: string | number): boolean => v === undefined || list(v).includes(String(x));
+  const chosen = readRecords(args.out!).filter((r) => keep(args.seeds, r.seed) && keep(args.folds, r.fold) && keep(args.conds, r.cond) && keep(args.arms, r.arm));
   const metric = args.metric!;
   const ref = args.ref!;
-  const conds = [...new Set(recs.map((r) => r.cond))];
-  const arms = [...new Set(recs.map((r) => r.arm))];
+  const conds = [...new Set(chosen.map((r) => r.cond))];
+  const arms = [...new Set(chosen.map((r) => r.arm))];
+  // Only (seed, fold) cells where every arm has every condition, so that every number below is over the same cells.
+  const have = new Set(chosen.map(key));
+  const allCells = [...new Set(chosen.map((r) => `${r.seed}/${r.fold}`))];
+  const cells = allCells.filter((cell) => arms.every((a) => conds.every((c) => have.has(`${cell}/${c}/${a}`))));
+  const recs = chosen.filter((r) => cells.includes(`${r.seed}/${r.fold}`));
   const by = new Map(recs.map((r) => [key(r), r]));
-  const cells = [...new Set(recs.map((r) => `${r.seed}/${r.fold}`))];
   const pct = (x: number): string => (100 * x).toFixed(2);
   const lines: string[] = [];
   const commits = [...new Set(recs.map((r) => r.commit))];
-  lines.push(`${recs.length} runs, commit ${commits.join(', ')}; (seed, fold) cells: ${cells.length}; conditions ${conds.join(', ')}`);
+  lines.push(`${recs.length} runs, commit ${commits.join(', ')}; (seed, fold) cells complete for every arm: ${cells.length} of ${allCells.length} (${cells.join(' ')}); conditions ${conds.join(', ')}`);
   lines.push('');
   lines.push(`| arm | ${conds.map((c) => `${c} ${metric}`).join(' | ')} | mean over conditions | paired diff to ${ref} (95 % CI, n cells) | mean K_i | precision@1 |`);
   lines.push(`|---|${conds.map(() => '---|').join('')}---|---|---|---|`);
@@ -245,11 +266,16 @@ function summary(): void {
 }
 
 /**
- * Hardness vs the generator's ground truth for the study's teachers: the one the study trained
- * (selected on validation reconstruction) and one selected on validation accuracy (same stage 1,
- * read from the study's shared checkpoint; its stage 2 trained here). Spearman over the fold's
- * training utterances of: raw D and I, D min-max normalised within each batch, h per batch (as the
- * curriculum uses it, both MI readings) and h normalised over the whole set (what hardness.json saves).
+ * Hardness vs the generator's ground truth. For each (seed, fold, condition) and each teacher
+ * variant (`--teachers`, FEATURES:SELECTION with FEATURES = student | raw, the
+ * `curriculum.teacherFeatures` option, and SELECTION = reconstruction | accuracy), a teacher is
+ * trained under OUT/hardness (stage 1 shared per (seed, fold, features)) and scored on the fold's
+ * training utterances. Spearman correlation with the true difficulty (mean rho_m of the missing
+ * modalities) of: raw D and I, D min-max normalised within each batch, h per batch (as the
+ * curriculum uses it, both MI readings) and h normalised over the whole set (what hardness.json
+ * saves). Beside them the reference the issue asks for: a ridge regression predicting the missing
+ * modalities from the available ones (`ridgeReference`), on the raw standardised features and on
+ * the student's (fine-tuned) features.
  */
 async function hardness(): Promise<void> {
   if (!args.data || !args.config) throw new Error('hardness needs --data and --config');
@@ -260,39 +286,47 @@ async function hardness(): Promise<void> {
   const per = corpus0.modalityDifficulty;
   if (!per) throw new Error(`${args.data}: no per-modality ground truth (use the scripted preset)`);
   const score = scorerFor(corpus0.task, corpus0.numClasses);
+  const variants = list(args.teachers!).map((v) => {
+    const [features, selection] = v.split(':') as ['student' | 'raw', 'reconstruction' | 'accuracy'];
+    if (!['student', 'raw'].includes(features) || !['reconstruction', 'accuracy'].includes(selection)) throw new Error(`--teachers: '${v}' is not FEATURES:SELECTION (student|raw : reconstruction|accuracy)`);
+    return { features, selection };
+  });
   const file = join(out, 'hardness.jsonl');
   for (const seed of list(args.seeds!).map(Number)) {
-    const config = { ...base, seed };
     for (const foldIdx of list(args.folds!).map(Number)) {
-      const foldDir = join(out, `seed-${seed}`, `fold-${foldIdx}`);
-      const pipeline = FeaturePipeline.load(join(foldDir, 'features'));
-      const corpus = pipeline.transformCorpus(corpus0);
-      pipeline.dispose();
-      const fold = remapFold(makeFolds(corpus, { seed, validFraction: config.validFraction, validation: config.validation }).find((f) => f.index === foldIdx)!, corpus);
+      const fold0 = makeFolds(corpus0, { seed, validFraction: base.validFraction, validation: base.validation }).find((f) => f.index === foldIdx)!;
+      const dir = join(out, 'hardness', `seed-${seed}`, `fold-${foldIdx}`);
+      const config = { ...base, seed };
+      // the student's features: the study's fine-tuned pipeline of this (seed, fold) when it exists
+      const studyFeatures = join(out, `seed-${seed}`, `fold-${foldIdx}`, 'features');
+      const { corpus, fold } = prepareFeatures({ corpus: corpus0, fold: fold0, files: { features: FeaturePipeline.exists(studyFeatures) ? studyFeatures : join(dir, 'features') } }, config);
       for (const cond of list(args.conds!) as Condition[]) {
-        const teacherDir = join(foldDir, cond, 'teacher');
-        if (!existsSync(join(teacherDir, 'result.json'))) throw new Error(`${teacherDir}: the study has not finished this teacher yet`);
-        const shape = { dims: corpus.dims, task: corpus.task, numClasses: corpus.numClasses };
-        const common = { config: { ...config, conditions: [cond] }, corpus: shape, fold, condition: cond, score, primary: 'WA', progress: { quiet: true } };
-        for (const selection of ['reconstruction', 'accuracy'] as const) {
-          const dir = selection === 'reconstruction' ? teacherDir : join(out, 'hardness', `seed-${seed}`, `fold-${foldIdx}`, cond, 'teacher-accuracy');
-          const files = modelFiles(dir, new FoldLayout(foldDir).stage1('teacher'));
-          const t = await train({ ...common, kind: 'teacher', files, selectOn: selection === 'reconstruction' ? 'reconstruction' : 'task' });
-          const avail = conditionAvail(cond);
+        const avail = conditionAvail(cond);
+        const truthOf = (id: string): number => conditionDifficulty(per.get(id)!, avail);
+        const raw = teacherView({ corpus: corpus0, fold: fold0 }, corpus, fold, { ...config, curriculum: { ...config.curriculum, teacherFeatures: 'raw' } });
+        const ridge = { raw: ridgeReference(raw.fold.train, avail, truthOf), student: ridgeReference(fold.train, avail, truthOf) };
+        for (const { features, selection } of variants) {
+          const tv = features === 'raw' ? raw : { corpus, fold, input: undefined };
+          const cfg = { ...config, conditions: [cond], curriculum: { ...config.curriculum, teacherFeatures: features } };
+          const shape = { dims: tv.corpus.dims, task: tv.corpus.task, numClasses: tv.corpus.numClasses };
+          const files = modelFiles(join(dir, cond, `teacher-${features}-${selection}`), join(dir, `stage1-teacher-${features}`));
+          const t0 = performance.now();
+          const t = await train({ config: cfg, corpus: shape, fold: tv.fold, condition: cond, score, primary: 'WA', progress: { quiet: true }, kind: 'teacher', files, selectOn: selection === 'reconstruction' ? 'reconstruction' : 'task' });
           const batches = makeBatches(fold.train, { batchSize: config.optim.batchSize, shuffle: true, seed: 7, condition: cond });
           const rows: { truth: number; D: number; I: number; dBatch: number; hShared: number; hComp: number; setShared: number; setComp: number }[] = [];
-          const setS = setHardness(t.model, batches, { ...config.curriculum, miTerm: 'shared' });
-          const setC = setHardness(t.model, batches, { ...config.curriculum, miTerm: 'complement' });
-          for (const batch of batches) {
+          const scored = batches.map((b) => (tv.input ? tv.input(b) : b));
+          const setS = setHardness(t.model, scored, { ...cfg.curriculum, miTerm: 'shared' });
+          const setC = setHardness(t.model, scored, { ...cfg.curriculum, miTerm: 'complement' });
+          for (const batch of scored) {
             const { D, I } = teacherScores(t.model, batch);
-            const hs = batchHardness(batch, D, I, { ...config.curriculum, miTerm: 'shared' });
-            const hc = batchHardness(batch, D, I, { ...config.curriculum, miTerm: 'complement' });
+            const hs = batchHardness(batch, D, I, { ...cfg.curriculum, miTerm: 'shared' });
+            const hc = batchHardness(batch, D, I, { ...cfg.curriculum, miTerm: 'complement' });
             const dn = minMaxNormalise(D, batch.umask);
             batch.uttIds.forEach((ids, b) =>
               ids.forEach((id, sIdx) => {
                 const i = b * batch.S + sIdx;
                 if (!batch.umask[i]) return;
-                rows.push({ truth: conditionDifficulty(per.get(id)!, avail), D: D[i]!, I: I[i]!, dBatch: dn[i]!, hShared: hs.get(id)!.h, hComp: hc.get(id)!.h, setShared: setS.get(id)!.h, setComp: setC.get(id)!.h });
+                rows.push({ truth: truthOf(id), D: D[i]!, I: I[i]!, dBatch: dn[i]!, hShared: hs.get(id)!.h, hComp: hc.get(id)!.h, setShared: setS.get(id)!.h, setComp: setC.get(id)!.h });
               }),
             );
           }
@@ -303,8 +337,10 @@ async function hardness(): Promise<void> {
             seed,
             fold: foldIdx,
             cond,
+            teacherFeatures: features,
             selection,
             teacherBestEpoch: t.bestEpoch,
+            teacherEpochs: t.history.length,
             utterances: rows.length,
             rho_D: rho('D'),
             rho_I: rho('I'),
@@ -313,6 +349,11 @@ async function hardness(): Promise<void> {
             rho_h_batch_complement: rho('hComp'),
             rho_h_set_shared: rho('setShared'),
             rho_h_set_complement: rho('setComp'),
+            rho_ridge_raw: ridge.raw.rho,
+            rho_ridge_raw_relative: ridge.raw.rhoRelative,
+            rho_ridge_student: ridge.student.rho,
+            ridgeLambda: { raw: ridge.raw.lambda, student: ridge.student.lambda },
+            seconds: (performance.now() - t0) / 1000,
           };
           appendFileSync(file, JSON.stringify(line) + '\n');
           process.stdout.write(JSON.stringify(line) + '\n');
@@ -322,11 +363,101 @@ async function hardness(): Promise<void> {
   }
 }
 
+/**
+ * The reference the issue names: how well a linear model recovers the missing modalities from the
+ * available ones, per utterance. Ridge regression (bias column) from the concatenated available
+ * features to each missing modality, cross-fitted over 5 groups of the training dialogues (each
+ * group predicted by a fit on the others, so no utterance scores its own fit); an utterance's error
+ * is the mean over its missing modalities of the per-dimension squared error (what D_rec is for the
+ * teacher). lambda in {1, 10, 100, 1000} is chosen by the cross-fitted error (no ground truth used).
+ * Returns the Spearman correlation of that error with the truth.
+ */
+function ridgeReference(dialogues: readonly Dialogue[], avail: readonly number[], truth: (id: string) => number): { rho: number; rhoRelative: number; lambda: number; mse: number } {
+  const inMods = MODALITIES.filter((_, i) => avail[i]);
+  const outMods = MODALITIES.filter((_, i) => !avail[i]);
+  const groups = dialogues.map((_, i) => i % 5);
+  const utts = dialogues.flatMap((d, i) => d.utterances.map((u) => ({ u, g: groups[i]! })));
+  const dIn = inMods.reduce((n, m) => n + utts[0]!.u.features[m].length, 0) + 1;
+  const rowOf = (u: Utterance): Float64Array => {
+    const r = new Float64Array(dIn);
+    let o = 0;
+    for (const m of inMods) {
+      r.set(u.features[m], o);
+      o += u.features[m].length;
+    }
+    r[dIn - 1] = 1;
+    return r;
+  };
+  const X = utts.map(({ u }) => rowOf(u));
+  let best = { mse: Infinity, rho: NaN, rhoRelative: NaN, lambda: NaN };
+  for (const lambda of [1, 10, 100, 1000]) {
+    const err = new Float64Array(utts.length);
+    const rel = new Float64Array(utts.length); // the error over the target's own squared norm (1 - R^2 of the utterance)
+    for (let g = 0; g < 5; g++) {
+      const fit = utts.map((x, i) => ({ ...x, i })).filter((x) => x.g !== g);
+      const A = new Float64Array(dIn * dIn);
+      for (const { i } of fit) {
+        const x = X[i]!;
+        for (let a = 0; a < dIn; a++) for (let b = 0; b <= a; b++) A[a * dIn + b]! += x[a]! * x[b]!;
+      }
+      for (let a = 0; a < dIn; a++) {
+        for (let b = 0; b < a; b++) A[b * dIn + a] = A[a * dIn + b]!;
+        A[a * dIn + a]! += lambda;
+      }
+      for (const m of outMods) {
+        const dOut = utts[0]!.u.features[m].length;
+        const B = new Float64Array(dIn * dOut);
+        for (const { i, u } of fit) for (let a = 0; a < dIn; a++) for (let c = 0; c < dOut; c++) B[a * dOut + c]! += X[i]![a]! * u.features[m][c]!;
+        const W = choleskySolve(A, dIn, B, dOut);
+        utts.forEach(({ u, g: gi }, i) => {
+          if (gi !== g) return;
+          let se = 0;
+          let norm = 0;
+          for (let c = 0; c < dOut; c++) {
+            let p = 0;
+            for (let a = 0; a < dIn; a++) p += X[i]![a]! * W[a * dOut + c]!;
+            se += (p - u.features[m][c]!) ** 2;
+            norm += u.features[m][c]! ** 2;
+          }
+          err[i]! += se / dOut / outMods.length;
+          rel[i]! += se / norm / outMods.length;
+        });
+      }
+    }
+    const mse = err.reduce((a, b) => a + b, 0) / err.length;
+    const t = utts.map(({ u }) => truth(u.id));
+    if (mse < best.mse) best = { mse, lambda, rho: spearman([...err], t), rhoRelative: spearman([...rel], t) };
+  }
+  return best;
+}
+
+/** The ridge reference alone (no training), on the raw standardised features, for every condition given. */
+function ridge(): void {
+  if (!args.data || !args.config) throw new Error('ridge needs --data and --config');
+  const base = resolveConfig(readConfigFile(args.config));
+  const corpus0 = loadCorpus(args.data);
+  const per = corpus0.modalityDifficulty;
+  if (!per) throw new Error(`${args.data}: no per-modality ground truth (use the scripted preset)`);
+  for (const seed of list(args.seeds!).map(Number)) {
+    for (const foldIdx of list(args.folds!).map(Number)) {
+      const fold0 = makeFolds(corpus0, { seed, validFraction: base.validFraction, validation: base.validation }).find((f) => f.index === foldIdx)!;
+      const raw = standardize(corpus0, modalityStats(fold0.train));
+      const fold = remapFold(fold0, raw);
+      for (const cond of list(args.conds!) as Condition[]) {
+        const avail = conditionAvail(cond);
+        const r = ridgeReference(fold.train, avail, (id) => conditionDifficulty(per.get(id)!, avail));
+        process.stdout.write(JSON.stringify({ seed, fold: foldIdx, cond, ...r }) + '\n');
+      }
+    }
+  }
+}
+
 const cmd = positionals[0];
 if (cmd === 'hardness') await hardness();
+else if (cmd === 'ridge') ridge();
 else if (cmd === 'run') await run();
 else if (cmd === 'summary') summary();
 else {
-  process.stderr.write('usage: npx tsx bench/study.ts run|summary [options] (see the header of bench/study.ts)\n');
+  process.stderr.write('usage: npx tsx bench/study.ts run|hardness|ridge|summary [options] (see the header of bench/study.ts)\n');
   process.exitCode = 2;
 }

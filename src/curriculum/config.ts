@@ -52,6 +52,11 @@ export const CurriculumConfigSchema = Type.Object(
       description:
         "Where h comes from: the frozen `teacher` (the method), the teacher's h `shuffled` within the batch (same K_i distribution, no information), or the synthetic corpus' ground truth (`oracle`: the mean difficulty of the missing modalities, in place of both scores).",
     }),
+    teacherFeatures: Type.Union([Type.Literal('raw'), Type.Literal('student')], {
+      default: 'raw',
+      description:
+        "What the teacher trains on and reconstructs (so what the direct score D measures): the corpus' `raw` features standardised on the fold's training utterances (recoverability of what was recorded), or the `student`'s features (stage 0's fine-tuned ones, which keep the class and drop the rest: the paper's pipeline).",
+    }),
     teacherSelection: Type.Union([Type.Literal('accuracy'), Type.Literal('reconstruction')], {
       default: 'accuracy',
       description: "The teacher's stage-2 epoch is chosen on validation `accuracy` or on validation `reconstruction` error.",

@@ -61,6 +61,8 @@ export class Curriculum {
     seed: number,
     /** True difficulty of a training utterance under an availability (the `oracle` control). */
     private readonly truth?: (id: string, avail: Avail) => number,
+    /** The batch as the teacher sees it when it trained on other features (`teacherFeatures: raw`); default the batch itself. */
+    private readonly teacherInput: (batch: Batch) => Batch = (batch) => batch,
   ) {
     if (cfg.hardness === 'oracle' ? !truth : !teacher) {
       throw new Error(cfg.hardness === 'oracle' ? 'curriculum: the oracle hardness needs the corpus ground truth' : 'curriculum: hardness from the teacher needs a teacher');
@@ -113,7 +115,7 @@ export class Curriculum {
       // Both scores are the truth and read as 'shared', so h = sigmoid(beta ((alpha1 + alpha2) D_norm - centre)).
       return batchHardness(batch, D, D, { ...this.cfg, miTerm: 'shared' });
     }
-    const { D, I } = teacherScores(this.teacher!, batch);
+    const { D, I } = teacherScores(this.teacher!, this.teacherInput(batch));
     const hard = batchHardness(batch, D, I, this.cfg);
     if (this.cfg.hardness === 'shuffled') {
       const ids = [...hard.keys()];

@@ -68,6 +68,26 @@ export function makeBatch(dialogues: readonly Dialogue[], options: Pick<BatchOpt
   return { B, S, dialogueIds: dialogues.map((d) => d.id), uttIds, features, umask, avail, labels, speakers };
 }
 
+/**
+ * The same batch (positions, availability, labels) with every real utterance's features taken from
+ * `features` (id -> that utterance's vectors in another view of the corpus, e.g. before stage 0).
+ */
+export function withFeatures(batch: Batch, features: ReadonlyMap<string, Record<Modality, Float32Array>>): Batch {
+  const first = features.values().next().value;
+  if (!first) throw new HardyError('withFeatures: no features given');
+  const dims = Object.fromEntries(MODALITIES.map((m) => [m, first[m].length])) as Record<Modality, number>;
+  const out = Object.fromEntries(MODALITIES.map((m) => [m, new Float32Array(batch.B * batch.S * dims[m])])) as Record<Modality, Float32Array>;
+  batch.uttIds.forEach((row, b) =>
+    row.forEach((id, s) => {
+      if (!batch.umask[b * batch.S + s]) return;
+      const f = features.get(id);
+      if (!f) throw new HardyError(`withFeatures: no features for utterance ${quoteId(id)}`);
+      for (const m of MODALITIES) out[m].set(f[m], (b * batch.S + s) * dims[m]); // [B, S, d_m]
+    }),
+  );
+  return { ...batch, features: out };
+}
+
 /** All batches of one pass (epoch) over `dialogues`. */
 export function makeBatches(dialogues: readonly Dialogue[], options: BatchOptions): Batch[] {
   if (!(options.batchSize >= 1)) throw new HardyError(`batch size must be at least 1, got ${options.batchSize}`);

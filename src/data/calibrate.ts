@@ -17,7 +17,7 @@ export interface Calibration {
 }
 
 /** Solves (A) x = b in place for symmetric positive definite A [n, n] (Cholesky). */
-function choleskySolve(A: Float64Array, n: number, B: Float64Array, cols: number): Float64Array {
+export function choleskySolve(A: Float64Array, n: number, B: Float64Array, cols: number): Float64Array {
   const L = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
     for (let j = 0; j <= i; j++) {

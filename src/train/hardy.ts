@@ -3,7 +3,8 @@
  *   stage 0  fine-tune per-modality MLPs on the fold's training utterances (optional) and replace
  *            every utterance's features; L2-normalise text;
  *   indexes  one exact index per modality over the fold's training utterances, saved with the run;
- *   teacher  trained (stage 1 complete, stage 2 the condition), then frozen;
+ *   teacher  trained (stage 1 complete, stage 2 the condition) on the raw standardised features
+ *            (`curriculum.teacherFeatures: raw`, docs/method.md §9 item 13) or the student's, then frozen;
  *   student  stage 1 as usual; stage 2 through the trainer's `viewsFor` hook: the frozen teacher
  *            scores each batch (hardness recomputed every epoch), K_i neighbours are kept and the
  *            batch becomes K + 1 views, one clean optimiser step each. Curriculum diagnostics go
@@ -11,8 +12,8 @@
  * Ablations are named presets over the same pipeline (`HARDY_METHODS`).
  */
 import { existsSync, readFileSync, appendFileSync } from 'node:fs';
-import { drawMasks, makeBatches, type MaskSet } from '../data/index.ts';
-import type { Avail, Condition, Corpus, Fold, Modality } from '../data/types.ts';
+import { drawMasks, makeBatches, modalityStats, standardize, withFeatures, type MaskSet } from '../data/index.ts';
+import type { Avail, Batch, Condition, Corpus, Fold, Modality } from '../data/types.ts';
 import { Curriculum, type CurriculumTiming } from '../curriculum/curriculum.ts';
 import type { EpochDiagnostics } from '../curriculum/diagnostics.ts';
 import { setHardness } from '../curriculum/hardness.ts';
@@ -84,7 +85,10 @@ const meanOf = (xs: number[]): number => (xs.length ? xs.reduce((a, b) => a + b,
  * Stage 0 + text L2 normalisation: the corpus and fold every model and index of the run sees. The
  * fitted pipeline is saved under `dir` and reused by the fold's other units (and by predict/serve).
  */
-function prepareFeatures(job: HardyJob, config: RunConfig): { corpus: Corpus; fold: Fold; reports?: Record<Modality, ModalityFinetuneReport> } {
+export function prepareFeatures(
+  job: Pick<HardyJob, 'corpus' | 'fold'> & { files?: Partial<Pick<UnitFiles, 'features' | 'finetuneReport'>> },
+  config: RunConfig,
+): { corpus: Corpus; fold: Fold; reports?: Record<Modality, ModalityFinetuneReport> } {
   let pipeline: FeaturePipeline;
   let reports: Record<Modality, ModalityFinetuneReport> | undefined;
   const dir = job.files?.features;
@@ -165,6 +169,19 @@ function saveTrainingHardness(path: string, teacher: MerModel, fold: Fold, job: 
   writeJsonAtomic(path, Object.fromEntries([...hard].map(([id, h]) => [id, h.h])));
 }
 
+/**
+ * What the teacher trains on and scores (`curriculum.teacherFeatures`): the student's corpus, or the
+ * raw features standardised on the fold's training utterances, with `input` mapping a student batch
+ * to the same batch over those features (the curriculum scores the student's batches).
+ */
+export function teacherView(job: Pick<HardyJob, 'corpus' | 'fold'>, corpus: Corpus, fold: Fold, config: RunConfig): { corpus: Corpus; fold: Fold; input?: (batch: Batch) => Batch } {
+  if (config.curriculum.teacherFeatures === 'student') return { corpus, fold };
+  const raw = standardize(job.corpus, modalityStats(job.fold.train));
+  const rawFold = remapFold(job.fold, raw);
+  const byId = new Map(rawFold.train.flatMap((d) => d.utterances.map((u) => [u.id, u.features] as const)));
+  return { corpus: raw, fold: rawFold, input: (batch) => withFeatures(batch, byId) };
+}
+
 /** The oracle's truth: the mean recoverability difficulty of the missing modalities, when the corpus records it. */
 function truthOf(corpus: Corpus): ((id: string, avail: Avail) => number) | undefined {
   const per = corpus.modalityDifficulty;
@@ -211,12 +228,15 @@ export async function trainHardy(job: HardyJob): Promise<HardyResult> {
     if (cc.hardness === 'oracle' && !truthOf(corpus)) {
       throw new HardyError(`${corpus.source}: the oracle hardness needs the ground truth of a synthetic corpus (difficulty.json beside the labels); this corpus has none`);
     }
+    const tv = teacherView(job, corpus, fold, config);
     if (cc.hardness !== 'oracle') {
-      teacher = await train({ ...common, kind: 'teacher', files: files?.models.teacher, selectOn: cc.teacherSelection === 'reconstruction' ? 'reconstruction' : 'task' });
+      const tShape = { dims: tv.corpus.dims, task: tv.corpus.task, numClasses: tv.corpus.numClasses };
+      const selectOn = cc.teacherSelection === 'reconstruction' ? 'reconstruction' : 'task';
+      teacher = await train({ ...common, corpus: tShape, fold: tv.fold, kind: 'teacher', files: files?.models.teacher, selectOn });
     }
     timing.teacherS = seconds(t);
-    curriculum = new Curriculum(teacher?.model, retriever, cc, corpus.task, mixSeed(config.seed, STREAM.curriculum, fold.index), truthOf(corpus));
-    if (files && teacher) saveTrainingHardness(files.hardness, teacher.model, fold, job, config);
+    curriculum = new Curriculum(teacher?.model, retriever, cc, corpus.task, mixSeed(config.seed, STREAM.curriculum, fold.index), truthOf(corpus), tv.input);
+    if (files && teacher) saveTrainingHardness(files.hardness, teacher.model, tv.fold, job, config);
     curTiming = { hardnessMs: 0, retrievalMs: 0, viewsMs: 0 };
   }
 

@@ -6,6 +6,8 @@ import { buildFoldIndexes, disposeFoldIndexes } from '../../src/curriculum/retri
 import { Retriever } from '../../src/curriculum/retrieval.ts';
 import { trainingTable } from '../../src/curriculum/table.ts';
 import { Teacher } from '../../src/model/teacher.ts';
+import { teacherScores } from '../../src/curriculum/hardness.ts';
+import { withFeatures } from '../../src/data/batches.ts';
 import { DEFAULT_CONFIG } from '../../src/train/config.ts';
 import type { CurriculumConfig } from '../../src/curriculum/config.ts';
 import { handFold, makeBatch } from './fixtures.ts';
@@ -86,6 +88,23 @@ test('shuffled hardness: the same K_i values as the teacher gives, attached to o
   const shuffled = [1, 2, 3].map((seed) => hOf({ ...DEFAULT_CONFIG.curriculum, hardness: 'shuffled' }, seed));
   for (const s of shuffled) assert.deepEqual(sorted(s), sorted(plain));
   assert.ok(shuffled.some((s) => Object.keys(plain).some((id) => s[id] !== plain[id])), 'shuffling must move some hardness to another utterance');
+  teacher.dispose();
+});
+
+test("teacherFeatures raw: the teacher scores the batch as it trained on (teacherInput), not the student's features", () => {
+  const { retriever, batch } = setup();
+  const teacher = new Teacher({ hidden: 8, depth: 1, heads: 2, dropout: 0, dims: { a: 1, t: 2, v: 1 }, numClasses: 4, task: 'classification', decoderHidden: 5 }, 3);
+  // the teacher's view: other vectors for the same utterances (u_k gets a = v = 3 - k, t = [k, 1])
+  const raw = new Map(['u0', 'u1', 'u2', 'u3', 'u4', 'u5'].map((id, k) => [id, { a: Float32Array.of(3 - k), t: Float32Array.of(k, 1), v: Float32Array.of(3 - k) }]));
+  const cur = new Curriculum(teacher, retriever, { ...DEFAULT_CONFIG.curriculum }, 'classification', 1, undefined, (b) => withFeatures(b, raw));
+  cur.views(batch);
+  const d = cur.endEpoch(1).diagnostics;
+  const direct = Object.fromEntries([...d.hardest, ...d.easiest].map((r) => [r.id, r.direct]));
+  const at = (D: Float32Array) => Object.fromEntries(batch.uttIds.flatMap((row, b) => row.flatMap((id, s) => (batch.umask[b * batch.S + s] ? [[id, D[b * batch.S + s]!]] : []))));
+  const onRaw = at(teacherScores(teacher, withFeatures(batch, raw)).D);
+  const onStudent = at(teacherScores(teacher, batch).D);
+  for (const id of Object.keys(onRaw)) assert.ok(Math.abs(direct[id]! - onRaw[id]!) < 1e-6, id);
+  assert.ok(Object.keys(onRaw).some((id) => Math.abs(onRaw[id]! - onStudent[id]!) > 1e-4), 'the two views must score differently');
   teacher.dispose();
 });
 

@@ -8,7 +8,8 @@ import { loadCorpus, makeFolds, writeSynth } from '../../src/data/index.ts';
 import type { Corpus } from '../../src/data/types.ts';
 import { loadIndex } from '../../src/curriculum/retrieval-index.ts';
 import { DEFAULT_CONFIG, type RunConfig } from '../../src/train/config.ts';
-import { trainHardy } from '../../src/train/hardy.ts';
+import { teacherView, trainHardy } from '../../src/train/hardy.ts';
+import { makeBatch } from '../../src/data/index.ts';
 import { UnitLayout } from '../../src/run/layout.ts';
 import { HARDY_METHODS } from '../../src/train/methods.ts';
 import { scorerFor } from '../../src/eval/metrics.ts';
@@ -123,6 +124,41 @@ test('self-views: K + 1 steps per stage-2 batch and no teacher; oracle: no teach
   assert.ok(Math.abs(hardest.direct - corpus.difficulty!.get(hardest.id)!) < 1e-6);
   o.result.model.dispose();
   await assert.rejects(trainHardy({ method: 'oracle', config, corpus: { ...corpus, difficulty: undefined, modalityDifficulty: undefined }, fold, condition: 'v', score }), /ground truth/);
+});
+
+test('teacherFeatures raw: the teacher trains on the standardised raw features, the student on the fine-tuned ones', async () => {
+  const fold = makeFolds(corpus, { seed: 1, validFraction: 0.2 })[0]!;
+  const score = scorerFor(corpus.task, corpus.numClasses);
+  const rawCfg = { ...CONFIG, curriculum: { ...CONFIG.curriculum, teacherFeatures: 'raw' as const } };
+  const studentCfg = { ...CONFIG, curriculum: { ...CONFIG.curriculum, teacherFeatures: 'student' as const } };
+  // the view: per-dimension mean 0 and std 1 over the fold's training utterances, mapped batch by id
+  const view = teacherView({ corpus, fold }, corpus, fold, rawCfg);
+  const train0 = view.fold.train.flatMap((d) => d.utterances);
+  for (const m of ['a', 't', 'v'] as const) {
+    for (const j of [0, corpus.dims[m] - 1]) {
+      const xs = train0.map((u) => u.features[m][j]!);
+      const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+      const sd = Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / xs.length);
+      assert.ok(Math.abs(mean) < 1e-4 && Math.abs(sd - 1) < 1e-3, `${m}[${j}]: mean ${mean}, sd ${sd}`);
+    }
+  }
+  const batch = makeBatch(fold.train.slice(0, 2), { condition: 'a' });
+  assert.deepEqual(Array.from(view.input!(batch).features.v.subarray(0, corpus.dims.v)), Array.from(view.fold.train[0]!.utterances[0]!.features.v));
+  assert.equal(teacherView({ corpus, fold }, corpus, fold, studentCfg).input, undefined);
+  // end to end: same seed, only the teacher's features differ
+  const run = async (config: RunConfig) => {
+    const dir = mkdtempSync(join(tmpdir(), 'hardy-tf-'));
+    const r = await trainHardy({ method: 'hardy', config, corpus, fold, condition: 'a', score, files: new UnitLayout(dir), progress: { quiet: true } });
+    r.result.model.dispose();
+    return { r, hardness: JSON.parse(readFileSync(join(dir, 'hardness.json'), 'utf8')) as Record<string, number> };
+  };
+  const student = await run(studentCfg);
+  const raw = await run(rawCfg);
+  // the student's stage 1 does not involve the teacher: identical
+  assert.deepEqual(raw.r.result.history.filter((h) => h.stage === 1).map((h) => h.valid), student.r.result.history.filter((h) => h.stage === 1).map((h) => h.valid));
+  assert.notDeepEqual(raw.r.teacher!.history.map((h) => h.loss), student.r.teacher!.history.map((h) => h.loss));
+  assert.notDeepEqual(raw.hardness, student.hardness);
+  assert.deepEqual(Object.keys(raw.hardness).sort(), Object.keys(student.hardness).sort());
 });
 
 test('presets: no-curriculum trains the student alone; ablations only change the curriculum config', async () => {

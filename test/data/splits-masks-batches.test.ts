@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { generateSynth } from '../../src/data/synth.ts';
 import { makeFolds, getFold } from '../../src/data/splits.ts';
 import { conditionAvail, parseCondition, drawMasks, saveMasks, loadMasks, missingFraction } from '../../src/data/masks.ts';
-import { makeBatch, makeBatches, l2Normalize, modalityStats, standardize } from '../../src/data/batches.ts';
+import { makeBatch, makeBatches, l2Normalize, modalityStats, standardize, withFeatures } from '../../src/data/batches.ts';
 import { loadCorpus } from '../../src/data/load.ts';
 import type { Corpus, Dialogue } from '../../src/data/types.ts';
 
@@ -150,4 +150,29 @@ test('ids are data: __proto__, constructor and toString keep their masks through
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("withFeatures: each real position gets its utterance's vectors from the map; layout, masks and labels stay", () => {
+  const folds = makeFolds(corpus, { seed: 5 });
+  const dialogues = folds[0]!.train.slice(0, 3);
+  const batch = makeBatch(dialogues, { condition: 'at' });
+  const other = standardize(corpus, modalityStats(dialogues));
+  const byId = new Map(other.dialogues.flatMap((d) => d.utterances.map((u) => [u.id, u.features] as const)));
+  const out = withFeatures(batch, byId);
+  assert.deepEqual(out.uttIds, batch.uttIds);
+  assert.equal(out.avail, batch.avail);
+  assert.equal(out.labels, batch.labels);
+  for (const m of ['a', 't', 'v'] as const) {
+    const d = corpus.dims[m];
+    for (let i = 0; i < batch.B * batch.S; i++) {
+      const row = Array.from(out.features[m].subarray(i * d, (i + 1) * d));
+      const id = batch.uttIds[Math.floor(i / batch.S)]![i % batch.S]!;
+      if (!batch.umask[i]) assert.ok(row.every((x) => x === 0), 'padding stays zero');
+      else assert.deepEqual(row, Array.from(byId.get(id)![m]));
+    }
+    assert.notDeepEqual(Array.from(out.features[m]), Array.from(batch.features[m]));
+  }
+  const missing = new Map(byId);
+  missing.delete(batch.uttIds[1]![0]!);
+  assert.throws(() => withFeatures(batch, missing), new RegExp(`no features for utterance .*${batch.uttIds[1]![0]!}`));
 });
