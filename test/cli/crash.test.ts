@@ -7,8 +7,18 @@ test('SIGKILL at seeded random moments of `train`: no torn file, and --resume en
   inTempDir('crash', async (dir) => {
     const data = synthTiny(dir, 1);
     const ref = referenceRun(data, dir);
-    const r = await crashTrial({ data, dir, reference: ref.stdout, referenceSeconds: ref.seconds, points: 2, seed: 7 });
-    assert.ok(r.killed >= 1, `at least one kill landed before the run finished (kills at ${r.kills} ms of ${ref.seconds.toFixed(1)} s)`);
-    assert.ok(r.jsonFilesChecked > 0);
-    assert.ok(r.identical, 'resumed results equal the uninterrupted run');
+    // The kill moments are fractions of the reference run's time. On a shared machine a trial can
+    // run faster than the reference did and finish before its kills: such a trial proves nothing,
+    // so it is repeated (new seed, kill moments compressed) up to three times. Each trial's results
+    // must still equal the reference's.
+    const kills: string[] = [];
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const r = await crashTrial({ data, dir, reference: ref.stdout, referenceSeconds: ref.seconds / 2 ** attempt, points: 2, seed: 7 + attempt });
+      assert.ok(r.identical, 'resumed results equal the uninterrupted run');
+      kills.push(`${r.kills} ms`);
+      if (r.killed === 0) continue;
+      assert.ok(r.jsonFilesChecked > 0);
+      return;
+    }
+    assert.fail(`no kill landed before the run finished in 3 trials (kills at ${kills.join('; ')}; reference ${ref.seconds.toFixed(1)} s)`);
   }));
