@@ -4,7 +4,7 @@
  * that every route the server answers is documented and that real answers match their schemas.
  */
 import type { PredictorInfo } from './predictor.ts';
-import { requestSchemas, responseSchemas, type Schema } from './schema.ts';
+import { requestSchemas, responseSchemas, schemaContext, type Schema } from './schema.ts';
 
 export interface DocumentOptions {
   maxUtterances: number;
@@ -17,7 +17,7 @@ export interface DocumentOptions {
 const json = (schema: Schema) => ({ 'application/json': { schema } });
 
 export function openApiDocument(info: PredictorInfo, o: DocumentOptions): Schema {
-  const req = requestSchemas({ dims: info.dims, conditions: info.models.map((m) => m.condition), maxUtterances: o.maxUtterances });
+  const req = requestSchemas(schemaContext(info, o.maxUtterances));
   const res = responseSchemas(info);
   const error = (description: string) => ({ description, content: json({ $ref: '#/components/schemas/Error' }) });
   const unavailable = {

@@ -24,6 +24,11 @@ export interface SchemaContext {
   maxUtterances: number;
 }
 
+/** What the request schema of a run depends on, from its predictor's info: validation and the document use this one. */
+export function schemaContext(info: PredictorInfo, maxUtterances: number): SchemaContext {
+  return { dims: info.dims, conditions: info.models.map((m) => m.condition), limits: info.featureLimits, maxUtterances };
+}
+
 const id = (what: string): Schema => ({ type: 'string', minLength: 1, maxLength: MAX_ID_LENGTH, description: what });
 
 /** The three accepted forms of a prediction request; `request` is their union, as documented. */

@@ -29,6 +29,7 @@ import { VERSION } from '../util/version.ts';
 import { openApiDocument } from './openapi.ts';
 import { ServiceUnavailableError, type Predictor, type PredictorInfo } from './predictor.ts';
 import { InvalidRequestError, validatePredictRequest, DEFAULT_MAX_UTTERANCES } from './validate.ts';
+import { schemaContext } from './schema.ts';
 
 export interface ServerOptions {
   /** Default 127.0.0.1: loopback only unless told otherwise. */
@@ -202,7 +203,7 @@ export function createServer(predictor: Predictor, opts: ServerOptions = {}): Pr
       throw new InvalidRequestError(`body is not valid JSON: ${excerpt((err as Error).message, 300)}`);
     }
     const info = predictor.info();
-    const request = validatePredictRequest(body, { dims: info.dims, conditions: info.models.map((m) => m.condition), limits: info.featureLimits, maxUtterances });
+    const request = validatePredictRequest(body, schemaContext(info, maxUtterances));
     note.utterances = request.dialogues.reduce((a, d) => a + d.utterances.length, 0);
     return predictor.predict(request);
   }

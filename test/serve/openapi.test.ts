@@ -24,7 +24,7 @@ test('GET /openapi.json documents every route and method the server answers', as
 });
 
 test('the documented request schema and the validator agree, and real answers match the response schemas', async () => {
-  const p = makeFakePredictor({ conditions: ['a', 'at', 'tv'] });
+  const p = makeFakePredictor({ conditions: ['a', 'at', 'tv'], featureLimits: { a: 50, t: 2000, v: 1e6 } });
   const s = await createServer(p, { port: 0, log: () => {} });
   try {
     const doc = (await (await fetch(s.url + '/openapi.json')).json()) as any;
@@ -32,7 +32,7 @@ test('the documented request schema and the validator agree, and real answers ma
     ajv.addSchema(doc, 'api');
     const check = (name: string) => ajv.getSchema(`api#/components/schemas/${name}`)!;
     const info = p.info();
-    const opts = { dims: info.dims, conditions: info.models.map((m) => m.condition) };
+    const opts = { dims: info.dims, conditions: info.models.map((m) => m.condition), limits: info.featureLimits };
     const accepts = (body: unknown) => {
       try {
         validatePredictRequest(body, opts);
@@ -56,6 +56,9 @@ test('the documented request schema and the validator agree, and real answers ma
       { dialogues: [], utterances: [] },
       { condition: 'q', utterances: [{ id: 'u', features: { a: vec(16, 1) } }] },
       { utterances: [{ id: 'u', features: { a: vec(16, 1) }, mood: 'x' }] },
+      // the run's feature range (from its training features) is in the document too
+      { utterances: [{ id: 'u', features: { a: [...vec(15, 1), 50] } }] },
+      { utterances: [{ id: 'u', features: { a: [...vec(15, 1), -51] } }] },
     ];
     for (const b of bodies) assert.equal(check('PredictRequest')(b), accepts(b), JSON.stringify(b).slice(0, 80));
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createServer, type RunningServer } from '../../src/serve/server.ts';
 import { PredictorPool, type PoolOptions } from '../../src/serve/pool.ts';
 import { validatePredictRequest } from '../../src/serve/validate.ts';
-import { makeFakePredictor, type FakeOptions } from '../support/fake-predictor.ts';
+import { makeFakePredictor, threadNice, type FakeOptions } from '../support/fake-predictor.ts';
 
 const FAKE = new URL('../support/fake-predictor.ts', import.meta.url).href;
 const vec = (n: number, s: number) => Array.from({ length: n }, (_, i) => Math.sin(i * 0.7 + s));
@@ -92,6 +92,14 @@ test('/ready is 503 while the workers load the models, 200 after; /predict waits
     assert.equal((await post(s, one('u', 1))).status, 200);
     assert.equal(p.stats().workers, 2);
   }, false);
+});
+
+test('the worker threads run workerNice steps below the main thread (Linux), so it gets a core first', { skip: threadNice() === undefined ? 'no per-thread nice here' : false }, async () => {
+  const main = threadNice()!;
+  await withPool({}, { workers: 1, workerNice: 5 }, async (_s, p) => {
+    assert.equal(p.info().models[0]!.threadNice, Math.min(19, main + 5));
+  });
+  assert.equal(threadNice(), main, 'the main thread keeps its priority');
 });
 
 test('a run that cannot be loaded rejects start() with the loader\'s message', async () => {

@@ -4,6 +4,8 @@
  * feature, on the condition and on the dialogue grouping, and cost real arithmetic
  * (O(sum_m d_m * C) per utterance). Not a model of emotion; a stand-in with the real contract.
  */
+import { readlinkSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import { Rng } from '../../src/util/rng.ts';
 import { MODALITIES, type Condition, type Modality, type Task } from '../../src/data/types.ts';
 import type { Predictor, PredictorInfo, PredictRequest, PredictResponse, UtterancePrediction } from '../../src/serve/predictor.ts';
@@ -11,6 +13,8 @@ import type { Predictor, PredictorInfo, PredictRequest, PredictResponse, Utteran
 export interface FakeOptions {
   task?: Task;
   dims?: Record<Modality, number>;
+  /** Largest |feature| accepted per modality (PredictorInfo.featureLimits); default none. */
+  featureLimits?: Record<Modality, number>;
   conditions?: Condition[];
   classNames?: string[];
   seed?: number;
@@ -37,6 +41,7 @@ export function makeFakePredictor(o: FakeOptions = {}): Predictor & { calls: num
     task,
     classNames,
     dims,
+    ...(o.featureLimits ? { featureLimits: o.featureLimits } : {}),
     models: conditions.map((condition) => ({ condition, method: 'fake', teacher: true })),
   };
 
@@ -88,5 +93,19 @@ export function makeFakePredictor(o: FakeOptions = {}): Predictor & { calls: num
 /** For the worker pool (PredictorSpec): the same stand-in built inside a worker thread. */
 export async function createPredictor(o: FakeOptions): Promise<Predictor> {
   if (o.loadMs) await new Promise((r) => setTimeout(r, o.loadMs));
-  return makeFakePredictor(o);
+  const p = makeFakePredictor(o);
+  // The nice value of the thread that built it (Linux), for the pool's priority test.
+  const nice = threadNice();
+  if (nice === undefined) return p;
+  const info = p.info();
+  return Object.assign(p, { info: () => ({ ...info, models: info.models.map((m) => ({ ...m, threadNice: nice })) }) });
+}
+
+/** This thread's nice value (Linux: per thread), or undefined elsewhere. */
+export function threadNice(): number | undefined {
+  try {
+    return getPriority(Number(readlinkSync('/proc/thread-self').split('/').pop()));
+  } catch {
+    return undefined;
+  }
 }

@@ -28,11 +28,12 @@ export function register(program: Command): void {
     .option('--batch-delay-ms <ms>', 'how long a lone request waits for others to batch with', '0')
     .option('--queue-max <n>', 'most utterances waiting for a worker; beyond it 503 with Retry-After', '8192')
     .option('--timeout-ms <ms>', 'a request not answered within this gets 503', '30000')
+    .option('--worker-nice <n>', 'nice steps the prediction threads run below the main thread (Linux), so /health stays fast', '10')
     .option('--token <token>', `require "Authorization: Bearer <token>" (default: env ${TOKEN_ENV})`)
     .option('--cors <origin>', 'allow browser pages of this origin to call the API (CORS); off by default')
     .option('--log-requests', 'one JSON access line per request on stdout (method, route, status, ms, utterances)')
     .option('--no-page', 'no web page at GET / (the JSON API only)')
-    .action(async (opts: { run: string; port: string; host: string; maxBody: string; maxConnections: string; maxUploads: string; workers: string; batchMax: string; batchDelayMs: string; queueMax: string; timeoutMs: string; token?: string; cors?: string; logRequests?: boolean; page: boolean }) => {
+    .action(async (opts: { run: string; port: string; host: string; maxBody: string; maxConnections: string; maxUploads: string; workers: string; batchMax: string; batchDelayMs: string; queueMax: string; timeoutMs: string; workerNice: string; token?: string; cors?: string; logRequests?: boolean; page: boolean }) => {
       const port = int(opts.port, '--port', 0, 65535);
       const maxBodyBytes = int(opts.maxBody, '--max-body', 1, Number.MAX_SAFE_INTEGER);
       const maxConnections = int(opts.maxConnections, '--max-connections', 1);
@@ -43,6 +44,7 @@ export function register(program: Command): void {
         batchDelayMs: int(opts.batchDelayMs, '--batch-delay-ms', 0, 60_000),
         maxQueueUtterances: int(opts.queueMax, '--queue-max', 1),
         timeoutMs: int(opts.timeoutMs, '--timeout-ms', 1, 3_600_000),
+        workerNice: int(opts.workerNice, '--worker-nice', 0, 19),
       };
       const { MODULE_EXT, PredictorPool } = await import('../../serve/pool.ts');
       const { closeOnSignals, createServer } = await import('../../serve/server.ts');
