@@ -13,7 +13,8 @@ import { runExperiment as runExperimentImpl } from './run/experiment.ts';
 import type { RunResults } from './eval/report-data.ts';
 import type { PredictResponse, Predictor, PredictorInfo } from './serve/predictor.ts';
 import { RunPredictor } from './serve/run-predictor.ts';
-import { createServer, type RunningServer, type ServerOptions } from './serve/server.ts';
+import type { RunningServer } from './serve/server.ts';
+import { serveRun, type ServeOptions } from './serve/serve-run.ts';
 import { validatePredictRequest } from './serve/validate.ts';
 import { exportRun, importExport, type ExportSidecar } from './run/export.ts';
 import { DEFAULT_CONFIG, type RunConfig } from './train/config.ts';
@@ -29,6 +30,7 @@ export type { MetricRecord } from './eval/metrics.ts';
 export type { ConditionResult, RunResults } from './eval/report-data.ts';
 export type { PredictResponse, PredictorInfo, UtterancePrediction } from './serve/predictor.ts';
 export type { RunningServer, ServerOptions } from './serve/server.ts';
+export type { ServeOptions } from './serve/serve-run.ts';
 export type { HardyMethod, LoadOptions, PartialConfig, RunConfig };
 export type { ExportSidecar };
 
@@ -112,15 +114,15 @@ export async function loadRun(runDir: string): Promise<Model> {
 }
 
 /**
- * `hardy-mer serve` for a run folder: the HTTP JSON API on `options.host` (127.0.0.1) and
- * `options.port` (8080; 0 = any free port). `close()` finishes in-flight requests, then frees the models.
+ * `hardy-mer serve` for a run folder: the HTTP JSON API (and the web page, unless `page: false`) on
+ * `options.host` (127.0.0.1) and `options.port` (8080; 0 = any free port), predictions in
+ * `options.workers` worker threads (1). Resolves once the models are loaded; `close()` finishes
+ * in-flight requests, then stops the workers.
  */
-export async function serve(runDir: string, options: ServerOptions = {}): Promise<RunningServer> {
-  await initEngine();
-  const predictor = RunPredictor.load(runDir);
-  const running = await createServer(predictor, options);
-  let closed: Promise<void> | undefined;
-  return { ...running, close: () => (closed ??= running.close().then(() => predictor.dispose())) };
+export async function serve(runDir: string, options: ServeOptions = {}): Promise<RunningServer> {
+  const s = await serveRun(runDir, options);
+  await s.ready;
+  return { server: s.server, host: s.host, port: s.port, url: s.url, close: s.close };
 }
 
 /**

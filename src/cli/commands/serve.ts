@@ -1,7 +1,5 @@
 /** `hardy-mer serve`: the HTTP JSON API over a run's models, predictions in worker threads. */
 import { Command } from 'commander';
-import type { Predictor } from '../../serve/predictor.ts';
-import type { Route } from '../../serve/server.ts';
 import { HardyError } from '../../util/errors.ts';
 
 const TOKEN_ENV = 'HARDY_MER_TOKEN';
@@ -46,33 +44,17 @@ export function register(program: Command): void {
         timeoutMs: int(opts.timeoutMs, '--timeout-ms', 1, 3_600_000),
         workerNice: int(opts.workerNice, '--worker-nice', 0, 19),
       };
-      const { MODULE_EXT, PredictorPool } = await import('../../serve/pool.ts');
-      const { closeOnSignals, createServer } = await import('../../serve/server.ts');
-      const predictor = new PredictorPool({ module: new URL(`../../serve/run-predictor${MODULE_EXT}`, import.meta.url).href, options: { runDir: opts.run } }, pool);
-      // The page is bundled while the workers load the models; the server listens once it is
-      // (GET /ready says when the models are loaded); a run that cannot load stops the server.
-      let served: Predictor = predictor;
-      let routes: Record<string, Route> | undefined;
-      if (opts.page) {
-        const { runPage, withNeighbourLabels } = await import('../../serve/page-server.ts');
-        const { pageFiles } = await import('../../serve/page-bundle.ts');
-        const page = runPage({ runDir: opts.run, files: await pageFiles() });
-        routes = page.routes;
-        served = withNeighbourLabels(predictor, page.labelOf);
-      }
+      const { serveRun } = await import('../../serve/serve-run.ts');
+      const { closeOnSignals } = await import('../../serve/server.ts');
       const token = opts.token ?? (process.env[TOKEN_ENV] || undefined);
-      const running = await createServer(served, { host: opts.host, port, maxBodyBytes, maxConnections, maxConcurrentBodies, token, cors: opts.cors, logRequests: opts.logRequests, routes });
+      const running = await serveRun(opts.run, {
+        ...pool, host: opts.host, port, maxBodyBytes, maxConnections, maxConcurrentBodies, token, cors: opts.cors, logRequests: opts.logRequests, page: opts.page,
+      });
       // The first stdout line is machine-readable, so scripts (and tests) can find a random port.
       process.stdout.write(`listening ${running.url}\n`);
-      const stopped = new Promise<void>((resolve) => closeOnSignals(running, () => void predictor.close().then(resolve)));
-      try {
-        await predictor.start();
-      } catch (err) {
-        await running.close();
-        await predictor.close();
-        throw err;
-      }
-      const conds = predictor.info().models.map((m) => m.condition).join(', ');
+      const stopped = new Promise<void>((resolve) => closeOnSignals(running, resolve));
+      await running.ready; // a run that cannot be loaded stops the server with the loader's message
+      const conds = running.pool.info().models.map((m) => m.condition).join(', ');
       process.stderr.write(`ready: serving ${opts.run} (conditions ${conds}) with ${pool.workers} worker thread(s)${opts.page ? `; the page: ${running.url}/` : ''}; Ctrl-C to stop\n`);
       await stopped;
     });
