@@ -9,7 +9,7 @@
  * implies (Little's law for a closed loop: clients / requests per second).
  *
  *   node --import tsx bench/serve-load.ts [--clients 100] [--requests 20] [--seconds 120] [--seed 1]
- *        [--utterances 1] [--workers 1] [--batch-max 64] [--batch-delay-ms 0] [--worker-nice 10] [--run RUNDIR] [--record]
+ *        [--utterances 1] [--workers 1] [--batch-max 64] [--batch-delay-ms 0] [--worker-nice 0] [--run RUNDIR] [--record]
  *
  * --workers 0 serves from the main thread without the pool: the reference the pool is measured against.
  *
@@ -46,7 +46,7 @@ ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC. Command: \`${com
 
 Loopback, ${o.clients} concurrent clients x up to ${o.requestsPerClient} requests (valid ones: ${o.utterances} utterance(s) in one dialogue), bound ${o.maxSeconds} s,
 body limit ${(o.maxBodyBytes / 2 ** 20).toFixed(1)} MiB, predictor: ${predictorName}; ${p.workers === 0 ? 'predictions on the main thread (no pool: the reference)' : `${p.workers ?? 1} prediction worker thread(s), batches up to
-${p.maxBatchUtterances ?? 64} utterances, batch delay ${p.batchDelayMs ?? 0} ms, workers ${p.workerNice ?? 10} nice steps below the main thread`}; ${cpus().length} cores shared with other work (1-minute load average
+${p.maxBatchUtterances ?? 64} utterances, batch delay ${p.batchDelayMs ?? 0} ms, workers ${p.workerNice ?? 0} nice steps below the main thread`}; ${cpus().length} cores shared with other work (1-minute load average
 ${r.loadAverage[0].toFixed(1)} before, ${r.loadAverage[1].toFixed(1)} after).
 
 | measure | value |
@@ -100,7 +100,7 @@ async function main(): Promise<void> {
       workers: { type: 'string', default: '1' },
       'batch-max': { type: 'string', default: '64' },
       'batch-delay-ms': { type: 'string', default: '0' },
-      'worker-nice': { type: 'string', default: '10' },
+      'worker-nice': { type: 'string', default: '0' },
       'max-body-mib': { type: 'string', default: '2' },
       record: { type: 'boolean', default: false },
       run: { type: 'string' },

@@ -32,13 +32,13 @@ export interface PoolOptions {
   maxQueueUtterances?: number;
   /** Deadline per request, from arrival. Default 30 s. */
   timeoutMs?: number;
-  /** Nice steps the worker threads run below the main thread (Linux), so /health stays fast. Default 10. */
+  /** Nice steps the worker threads run below the main thread (Linux), so it gets a core first. Default 0 (see docs/serve.md: on a shared machine it starved the workers). */
   workerNice?: number;
   /** Where worker crashes are reported; default console.error. */
   log?: (line: string) => void;
 }
 
-export const POOL_DEFAULTS = { workers: 1, maxBatchUtterances: 64, batchDelayMs: 0, maxQueueUtterances: 8192, timeoutMs: 30_000, workerNice: 10 } as const;
+export const POOL_DEFAULTS = { workers: 1, maxBatchUtterances: 64, batchDelayMs: 0, maxQueueUtterances: 8192, timeoutMs: 30_000, workerNice: 0 } as const;
 
 interface Job {
   request: PredictRequest;
