@@ -61,9 +61,10 @@ test('/health and /models answer at once while the worker is busy', async () => 
 });
 
 test('a full queue answers 503 with Retry-After; a request past its deadline answers 503 timeout', async () => {
-  await withPool({ busyMs: 300 }, { workers: 1, maxQueueUtterances: 2, timeoutMs: 5000 }, async (s, p) => {
+  // Waits on the pool's state, not on the clock: under a loaded machine 50 ms proved too short.
+  await withPool({ busyMs: 1500 }, { workers: 1, maxQueueUtterances: 2, timeoutMs: 10_000 }, async (s, p) => {
     const first = post(s, one('u0', 0));
-    await new Promise((r) => setTimeout(r, 50)); // u0 is in the worker, the queue is empty
+    while (p.stats().workersBusy !== 1) await new Promise((r) => setTimeout(r, 10)); // u0 is in the worker, the queue is empty
     const rest = await Promise.all([1, 2, 3, 4].map((i) => post(s, one(`u${i}`, i))));
     assert.equal((await first).status, 200);
     assert.deepEqual(rest.map((r) => r.status), [200, 200, 503, 503]);
@@ -71,7 +72,7 @@ test('a full queue answers 503 with Retry-After; a request past its deadline ans
     assert.ok(Number(rest[2].retry) >= 1, `Retry-After ${rest[2].retry}`);
     assert.equal(p.stats().overloaded, 2);
   });
-  await withPool({ busyMs: 400 }, { workers: 1, timeoutMs: 200 }, async (s) => {
+  await withPool({ busyMs: 1500 }, { workers: 1, timeoutMs: 200 }, async (s) => {
     const [a, b] = await Promise.all([post(s, one('a', 0)), post(s, one('b', 1))]);
     assert.equal(a.status, 503); // running past its deadline: answered 503, the late result dropped
     assert.equal(b.status, 503);
