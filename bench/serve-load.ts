@@ -9,7 +9,7 @@
  * implies (Little's law for a closed loop: clients / requests per second).
  *
  *   node --import tsx bench/serve-load.ts [--clients 100] [--requests 20] [--seconds 120] [--seed 1]
- *        [--utterances 1] [--workers 1] [--batch-max 64] [--batch-delay-ms 0] [--worker-nice 0] [--run RUNDIR] [--record]
+ *        [--utterances 1] [--workers 1] [--batch-max 64] [--batch-delay-ms 0] [--worker-nice 0] [--timeout-ms 30000] [--run RUNDIR] [--record]
  *
  * --workers 0 serves from the main thread without the pool: the reference the pool is measured against.
  *
@@ -101,6 +101,7 @@ async function main(): Promise<void> {
       'batch-max': { type: 'string', default: '64' },
       'batch-delay-ms': { type: 'string', default: '0' },
       'worker-nice': { type: 'string', default: '0' },
+      'timeout-ms': { type: 'string', default: '30000' },
       'max-body-mib': { type: 'string', default: '2' },
       record: { type: 'boolean', default: false },
       run: { type: 'string' },
@@ -129,7 +130,7 @@ async function main(): Promise<void> {
   const o: LoadOptions = {
     spec,
     direct,
-    pool: { workers: Number(values.workers), maxBatchUtterances: Number(values['batch-max']), batchDelayMs: Number(values['batch-delay-ms']), workerNice: Number(values['worker-nice']) },
+    pool: { workers: Number(values.workers), maxBatchUtterances: Number(values['batch-max']), batchDelayMs: Number(values['batch-delay-ms']), workerNice: Number(values['worker-nice']), timeoutMs: Number(values['timeout-ms']) },
     clients: Number(values.clients),
     requestsPerClient: Number(values.requests),
     maxSeconds: Number(values.seconds),
