@@ -18,21 +18,21 @@ import { Curriculum, type CurriculumTiming } from '../curriculum/curriculum.ts';
 import type { EpochDiagnostics } from '../curriculum/diagnostics.ts';
 import { setHardness } from '../curriculum/hardness.ts';
 import { conditionDifficulty } from '../data/load.ts';
-import type { MerModel } from '../model/types.ts';
+import type { MerModel, ModelKind } from '../model/types.ts';
 import { buildFoldIndexes, disposeFoldIndexes, foldIndexesSaved, loadFoldIndexes, saveFoldIndexes, type FoldIndexes } from '../curriculum/retrieval-index.ts';
 import { Retriever } from '../curriculum/retrieval.ts';
 import { trainingTable, type UtteranceTable } from '../curriculum/table.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
 import { HardyError } from '../util/errors.ts';
 import type { RunConfig } from './config.ts';
-import { HARDY_METHODS, type HardyMethod } from './methods.ts';
+import { HARDY_METHODS, type HardyMethod, type MethodSpec } from './methods.ts';
 import { FeaturePipeline } from './features.ts';
-import type { UnitFiles } from './files.ts';
+import type { ModelFiles, UnitFiles } from './files.ts';
 import { finetuneFold, remapFold, type ModalityFinetuneReport } from './finetune.ts';
 import type { ProgressOptions } from './progress.ts';
 import { mixSeed, STREAM } from './seeds.ts';
 import type { Scorer } from '../eval/metrics.ts';
-import { train, type TrainResult } from './trainer.ts';
+import { train, trainStage1, type TrainResult } from './trainer.ts';
 
 export interface HardyJob {
   method: HardyMethod;
@@ -191,11 +191,47 @@ function truthOf(corpus: Corpus): ((id: string, avail: Avail) => number) | undef
   return undefined;
 }
 
+function methodOf(method: HardyMethod): MethodSpec {
+  const spec = HARDY_METHODS[method];
+  if (!spec) throw new HardyError(`unknown method '${method}' (expected ${Object.keys(HARDY_METHODS).join(', ')})`);
+  return spec;
+}
+
+const primaryOf = (job: Pick<HardyJob, 'primary' | 'corpus'>): string => job.primary ?? (job.corpus.task === 'classification' ? 'WA' : 'ACC2');
+
+/** What the units of one fold and seed share, as src/run/ schedules it: `trainHardy` finds it done. */
+export type FoldJob = Omit<HardyJob, 'condition' | 'testMasks' | 'files'> & { files: Pick<UnitFiles, 'features' | 'finetuneReport' | 'indexes'> };
+
+/** Stage 0 and, for a method with a curriculum, the retrieval indexes: computed and saved, unless saved already. */
+export function prepareFold(job: FoldJob): void {
+  const spec = methodOf(job.method);
+  const { fold } = prepareFeatures(job, spec.apply(job.config));
+  if (spec.curriculum) disposeFoldIndexes(foldIndexes(trainingTable(fold), fold, job.files.indexes));
+}
+
+/**
+ * The model kinds whose stage 1 the fold's units share (each then a job of its own): the teacher
+ * (a curriculum with a teacher) and the deployed model, when their schedule has both stages.
+ */
+export function sharedStage1Kinds(method: HardyMethod, runConfig: RunConfig): ModelKind[] {
+  const spec = methodOf(method);
+  const config = spec.apply(runConfig);
+  const kinds: ModelKind[] = spec.curriculum && config.curriculum.hardness !== 'oracle' ? ['teacher', spec.model] : [spec.model];
+  return kinds.filter((k) => config[k].stage1Epochs > 0 && config[k].epochs > config[k].stage1Epochs);
+}
+
+/** Stage 1 of `kind` on the fold's prepared features (after `prepareFold`), into `files.stage1Checkpoint`. */
+export async function trainFoldStage1(job: FoldJob, kind: ModelKind, files: ModelFiles & { stage1Checkpoint: string }): Promise<void> {
+  const config = methodOf(job.method).apply(job.config);
+  const { corpus, fold } = prepareFeatures(job, config);
+  const shape = { dims: corpus.dims, task: corpus.task, numClasses: corpus.numClasses };
+  await trainStage1({ kind, config, corpus: shape, fold, condition: 'atv', score: job.score, primary: primaryOf(job), files, progress: job.progress });
+}
+
 export async function trainHardy(job: HardyJob): Promise<HardyResult> {
-  const spec = HARDY_METHODS[job.method];
-  if (!spec) throw new HardyError(`unknown method '${job.method}' (expected ${Object.keys(HARDY_METHODS).join(', ')})`);
+  const spec = methodOf(job.method);
   const config = spec.apply(job.config);
-  const primary = job.primary ?? (job.corpus.task === 'classification' ? 'WA' : 'ACC2');
+  const primary = primaryOf(job);
   const score = job.score;
   const files = job.files;
   const timing: HardyTiming = { finetuneS: 0, indexS: 0, teacherS: 0, modelS: 0, stage1EpochS: 0, stage2EpochS: 0 };

@@ -131,7 +131,12 @@ const EMPTY_BEST = (): Best => ({ epoch: -1, score: -Infinity });
  */
 function reviveState(st: TrainState): TrainState {
   const revive = (b: Best): Best => ({ epoch: b.epoch, score: b.score ?? -Infinity });
-  return { ...st, best: revive(st.best), unimodalBest: { a: revive(st.unimodalBest.a), t: revive(st.unimodalBest.t), v: revive(st.unimodalBest.v) } };
+  return {
+    ...st,
+    best: revive(st.best),
+    unimodalBest: { a: revive(st.unimodalBest.a), t: revive(st.unimodalBest.t), v: revive(st.unimodalBest.v) },
+    ...(st.stage1Best ? { stage1Best: revive(st.stage1Best) } : {}),
+  };
 }
 
 /** One model's training in progress: the job, its fixed parts, and what the phases update. */
@@ -173,7 +178,34 @@ function reconstructionError(model: MerModel, dialogues: Dialogue[], batchSize: 
 
 export async function train(job: TrainJob): Promise<TrainResult> {
   const tr = restoreOrInit(job);
-  for (let epoch = tr.start; epoch < tr.sched.epochs && !tr.st.stopped; epoch++) {
+  await runEpochs(tr, tr.sched.epochs);
+  tr.adam.dispose();
+  return finish(tr);
+}
+
+/**
+ * Stage 1 alone, for the units of one fold and seed to share (src/run/graph.ts runs it as a job of
+ * its own before them): trains into `files.checkpoint` (resumable like any training) and ends by
+ * leaving the end of stage 1 in `files.stage1Checkpoint`, which the units start from. Condition-free
+ * (complete inputs, condition-free streams), so it is exactly the stage 1 a unit would have run.
+ */
+export async function trainStage1(job: TrainJob & { files: ModelFiles & { stage1Checkpoint: string } }): Promise<void> {
+  const tr = restoreOrInit(job, true);
+  if (!tr.stage1Checkpoint) throw new HardyError(`${tr.label}: the schedule has no stage 1 to share (stage1Epochs ${tr.sched.stage1Epochs} of ${tr.sched.epochs} epochs)`);
+  await runEpochs(tr, tr.sched.stage1Epochs);
+  // Killed between the last epoch's own checkpoint and the shared one: the shared one is written now.
+  if (!hasCheckpoint(tr.stage1Checkpoint)) saveCheckpoint(tr.stage1Checkpoint, tr.sched.stage1Epochs - 1, tr.model, tr.st, checkpointSets(tr));
+  tr.adam.dispose();
+  tr.model.dispose();
+}
+
+/** Epochs from `tr.start` up to `end` (exclusive) or the early stop. */
+async function runEpochs(tr: Training, end: number): Promise<void> {
+  const job = tr.job;
+  for (let epoch = tr.start; epoch < end && !tr.st.stopped; epoch++) {
+    // A macrotask turn per epoch: timers and signals get their turn (a job process notices that its
+    // parent is gone; a queue worker renews its job's lock), since the steps only await microtasks.
+    await new Promise((resolve) => setImmediate(resolve));
     const stage: Stage = epoch < tr.sched.stage1Epochs ? 1 : 2;
     if (stage === 2 && !tr.st.switched) enterStage2(tr);
     const ran = await runEpoch(tr, epoch, stage);
@@ -186,15 +218,13 @@ export async function train(job: TrainJob): Promise<TrainResult> {
     tr.progress.endEpoch(epoch, `stage ${stage} ${tr.job.config.selection} ${job.primary} ${sel?.[job.primary]?.toFixed(4) ?? '-'}`);
     saveEpoch(tr, record);
   }
-  tr.adam.dispose();
-  return finish(tr);
 }
 
 /**
  * A fresh model and optimiser, then the state to continue from: the unit's own checkpoint, else the
  * fold's shared end of stage 1, else the start.
  */
-function restoreOrInit(job: TrainJob): Training {
+function restoreOrInit(job: TrainJob, stage1Only = false): Training {
   const { config, fold, kind } = job;
   const sched = job.schedule ?? config[kind];
   const seed = config.seed;
@@ -209,7 +239,7 @@ function restoreOrInit(job: TrainJob): Training {
   const validMasks = random !== undefined ? drawMasks(fold.valid, random, mixSeed(seed, STREAM.evalMasks, fold.index, 1)) : undefined;
   const testMasks = random !== undefined ? (job.testMasks ?? drawMasks(fold.test, random, mixSeed(seed, STREAM.evalMasks, fold.index, 2))) : undefined;
   const files = job.files;
-  if (files && testMasks) saveMasks(files.testMasks, testMasks);
+  if (files && testMasks && !stage1Only) saveMasks(files.testMasks, testMasks);
 
   const hasStage2 = sched.epochs > sched.stage1Epochs;
   // Stage 1 does not depend on the condition (complete inputs, condition-free RNG streams), so the
@@ -393,17 +423,23 @@ function recordSelection(tr: Training, record: EpochRecord): void {
   }
 }
 
-/** The epoch's metrics line and checkpoint; the end of stage 1 also into the fold's shared checkpoint. */
-function saveEpoch(tr: Training, record: EpochRecord): void {
-  const files = tr.job.files;
-  if (!files) return;
-  appendFileSync(files.metrics, JSON.stringify(record) + '\n');
+/** The tensors a checkpoint holds besides the model (Adam's moments, selection snapshots); sets `st.adamStep`. */
+function checkpointSets(tr: Training): Record<string, TensorSet> {
   const a = tr.adam.getState();
   const sets: Record<string, TensorSet> = { 'adam.m': a.m, 'adam.v': a.v };
   if (tr.bestWeights) sets.best = tr.bestWeights;
   for (const m of MODALITIES) if (tr.snaps[m]) sets[`expert.${m}`] = tr.snaps[m]!;
   if (tr.stage1Snap) sets.stage1 = tr.stage1Snap;
   tr.st.adamStep = a.step;
+  return sets;
+}
+
+/** The epoch's metrics line and checkpoint; the end of stage 1 also into the fold's shared checkpoint. */
+function saveEpoch(tr: Training, record: EpochRecord): void {
+  const files = tr.job.files;
+  if (!files) return;
+  appendFileSync(files.metrics, JSON.stringify(record) + '\n');
+  const sets = checkpointSets(tr);
   saveCheckpoint(files.checkpoint, record.epoch, tr.model, tr.st, sets);
   if (tr.stage1Checkpoint && record.epoch === tr.sched.stage1Epochs - 1 && !hasCheckpoint(tr.stage1Checkpoint)) {
     saveCheckpoint(tr.stage1Checkpoint, record.epoch, tr.model, tr.st, sets);
