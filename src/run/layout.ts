@@ -6,6 +6,7 @@
  *   RUNDIR/run.json, config.json, results.json, eval.json, report.html
  *   RUNDIR/eval-masks/seed-<s>/fold-<f>/rate-<r>.json   masks of `eval --missing-rates`
  *   RUNDIR/seed-<s>/fold-<f>/                  fold-shared: features/, indexes/, stage1-<kind>/checkpoint/
+ *                                              (and stage1-<kind>/training/ while its job runs)
  *   RUNDIR/seed-<s>/fold-<f>/<unit>/           one unit: hardy.json, hardness.json, curriculum.jsonl,
  *                                              unit.json (written last), <kind>/{metrics.jsonl, checkpoint/,
  *                                              model/, result.json, test-masks.json}
@@ -14,6 +15,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { foldIndexesSaved } from '../curriculum/retrieval-index.ts';
 import { MODEL_KINDS, type ModelKind } from '../model/types.ts';
+import { hasCheckpoint } from '../train/checkpoint.ts';
 import { FeaturePipeline } from '../train/features.ts';
 import type { ModelFiles, UnitFiles } from '../train/files.ts';
 import { parseUnit, unitName, type Unit } from './unit.ts';
@@ -33,13 +35,23 @@ export function modelFiles(dir: string, stage1?: string): ModelFiles {
 /** What the units of one seed and fold share. */
 export class FoldLayout {
   readonly features: string;
+  readonly finetuneReport: string;
   readonly indexes: string;
   constructor(readonly dir: string) {
     this.features = join(dir, 'features');
+    this.finetuneReport = join(this.features, 'finetune.json');
     this.indexes = join(dir, 'indexes');
   }
   stage1(kind: ModelKind): string {
     return join(this.dir, `stage1-${kind}`);
+  }
+  /** The stage-1 job of `kind`: trains in `stage1-<kind>/training/`, ends in `stage1-<kind>/checkpoint/` (what the units share). */
+  stage1Training(kind: ModelKind): ModelFiles & { stage1Checkpoint: string } {
+    const files = modelFiles(join(this.stage1(kind), 'training'), this.stage1(kind));
+    return { ...files, stage1Checkpoint: files.stage1Checkpoint! };
+  }
+  stage1Done(kind: ModelKind): boolean {
+    return hasCheckpoint(join(this.stage1(kind), 'checkpoint'));
   }
   featuresSaved(): boolean {
     return FeaturePipeline.exists(this.features);
@@ -71,7 +83,7 @@ export class UnitLayout implements UnitFiles {
     this.curriculumLog = join(dir, 'curriculum.jsonl');
     this.unitFile = join(dir, 'unit.json');
     this.features = this.fold.features;
-    this.finetuneReport = join(this.fold.features, 'finetune.json');
+    this.finetuneReport = this.fold.finetuneReport;
     this.indexes = this.fold.indexes;
     // Only a unit inside a fold shares stage 1 with its siblings.
     this.models = Object.fromEntries(MODEL_KINDS.map((kind) => [kind, modelFiles(join(dir, kind), fold && fold.stage1(kind))])) as Record<ModelKind, ModelFiles>;
