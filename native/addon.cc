@@ -7,7 +7,8 @@
 //   attention.cc    attention within dialogues on the row layout, and its gradient
 //   knn.cc          exact k-nearest-neighbour search (sgemm + selection)
 //
-// Here: what BLAS the addon runs on (info) and the registration of every family.
+// Here: what BLAS the addon runs on (info), the process' thread budget (setThreads) and the
+// registration of every family.
 #include "common.h"
 
 namespace hardy {
@@ -24,12 +25,24 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// setThreads(n): this process' thread budget: OpenBLAS's thread count and the kernels' (g_threads).
+Napi::Value SetThreads(const Napi::CallbackInfo& info) {
+  Args a(info, "setThreads(n)");
+  const int n = a.Int(0, 1, 1024);
+  if (!a.Ok()) return info.Env().Undefined();
+  std::unique_lock<std::shared_mutex> blas(BlasThreadsLock());  // no product runs while it changes
+  openblas_set_num_threads(n);
+  g_threads = n >= 2 ? kThreads : 1;
+  return info.Env().Undefined();
+}
+
 }  // namespace
 }  // namespace hardy
 
 // Outside the namespace: NODE_API_MODULE pastes the function's name into an identifier.
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("info", Napi::Function::New(env, hardy::Info));
+  exports.Set("setThreads", Napi::Function::New(env, hardy::SetThreads));
   hardy::RegisterMatmul(env, exports);
   hardy::RegisterElementwise(env, exports);
   hardy::RegisterAttention(env, exports);

@@ -5,6 +5,8 @@
 
 namespace hardy {
 
+int g_threads = kThreads;
+
 std::shared_mutex& BlasThreadsLock() {
   static std::shared_mutex lock;
   return lock;

@@ -34,6 +34,11 @@ namespace hardy {
 // that is not measured.
 constexpr int kThreads = 2;
 
+// The threads this process may use: kThreads, or 1 once setThreads(1) gave it a budget of one core
+// (the local pool's and the queue workers' job processes, src/run/pool.ts). Every split below is
+// over output elements, so the results do not depend on it.
+extern int g_threads;
+
 // OpenBLAS's own thread count is one setting for the whole process (openblas_set_num_threads), and
 // a product's last bits depend on it: on OpenBLAS 0.3.21 a 50x128x64 sgemm differs in 442 of its
 // 3200 elements (up to 8e-7) between 1 and 2 threads. Attention (ForPairs) lowers the count to 1 for
@@ -47,9 +52,13 @@ constexpr int kThreads = 2;
 // call waits for the products already running, which use every BLAS thread anyway.
 std::shared_mutex& BlasThreadsLock();
 
-// Runs part(t) for t = 0 .. kThreads - 1, part 0 on the calling thread.
+// Runs part(t) for t = 0 .. kThreads - 1, part 0 on the calling thread (all on it under g_threads 1).
 template <typename F>
 void OnThreads(F part) {
+  if (g_threads < 2) {
+    for (int t = 0; t < kThreads; t++) part(t);
+    return;
+  }
   std::vector<std::thread> others;
   for (int t = 1; t < kThreads; t++) others.emplace_back(part, t);
   part(0);
@@ -61,7 +70,7 @@ void OnThreads(F part) {
 // core is as fast).
 template <typename F>
 void Parallel(size_t n, size_t workPerItem, F f) {
-  if (n < 2 || n * workPerItem < 65536) {
+  if (n < 2 || n * workPerItem < 65536 || g_threads < 2) {
     f(size_t(0), n);
     return;
   }

@@ -5,6 +5,8 @@
 // feature pipeline, index and hardness file. Compare two commits with `--compare BASELINE.json`.
 //   node scripts/identity-run.mjs --out /tmp/before.json        (on the old commit)
 //   node scripts/identity-run.mjs --compare /tmp/before.json    (on the new one; exits 1 on any difference)
+// `--jobs N [--threads T]` trains through the local pool, `--queue URL` through queue workers
+// (started by the caller), to check that a run's numbers do not depend on how it was executed.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -12,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 
-const { values: args } = parseArgs({ options: { out: { type: 'string' }, compare: { type: 'string' }, keep: { type: 'boolean' } } });
+const { values: args } = parseArgs({ options: { out: { type: 'string' }, compare: { type: 'string' }, keep: { type: 'boolean' }, jobs: { type: 'string' }, threads: { type: 'string' }, queue: { type: 'string' } } });
 const bin = join(import.meta.dirname, '..', 'bin', 'hardy-mer.js');
 const root = mkdtempSync(join(tmpdir(), 'hardy-identity-'));
 
@@ -47,7 +49,8 @@ const hashed = /(weights\.bin|features\.bin|hardness\.json|index-[atv]\.(json|bi
 const walk = (dir) => readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? walk(join(dir, n)) : [join(dir, n)]));
 for (const [name, flags] of Object.entries(arms)) {
   const run = join(root, name);
-  cli('train', '--data', data, '--config', config, ...flags, '--out', run, '--quiet', '--json');
+  const how = [...(args.jobs ? ['--jobs', args.jobs] : []), ...(args.threads ? ['--threads', args.threads] : []), ...(args.queue ? ['--queue', args.queue] : [])];
+  cli('train', '--data', data, '--config', config, ...flags, ...how, '--out', run, '--quiet', '--json');
   cli('eval', '--run', run, '--json');
   const files = {};
   for (const f of walk(run).sort()) if (hashed.test(f)) files[relative(run, f)] = createHash('sha256').update(readFileSync(f)).digest('hex');

@@ -49,3 +49,11 @@ export function parseRates(s: string): number[] {
   if (xs.some((x, i) => x === '' || !(rates[i]! >= 0 && rates[i]! <= 0.7))) throw new HardyError(`--missing-rates takes comma-separated rates in [0, 0.7], got '${s}'`);
   return [...new Set(rates)];
 }
+
+/** A commander parser for a flag taking a whole number >= 1 (`--jobs`, `--threads`, `--concurrency`). */
+export const positiveInt =
+  (flag: string) =>
+  (s: string): number => {
+    if (!/^\d{1,6}$/.test(s.trim()) || Number(s) < 1) throw new HardyError(`${flag} takes a whole number >= 1, got '${excerpt(s, 40)}'`);
+    return Number(s);
+  };

@@ -50,6 +50,22 @@ export interface EngineInfo {
 }
 
 export const MATMUL_ENV = 'HARDY_MER_MATMUL';
+/**
+ * Engine threads of this process (OpenBLAS and the addon's own kernels): the local pool and the
+ * queue worker set it for each job process so that jobs x threads does not oversubscribe the
+ * cores. Unset: OpenBLAS's default (OPENBLAS_NUM_THREADS, else one per core), two-thread kernels.
+ * OpenBLAS's threaded sgemm rounds differently with another thread count: weights can differ in
+ * their last bits between runs made with different --threads (README, local parallelism).
+ */
+export const THREADS_ENV = 'HARDY_MER_THREADS';
+
+function requestedThreads(): number | undefined {
+  const env = process.env[THREADS_ENV];
+  if (env === undefined || env === '') return undefined;
+  const n = Number(env);
+  if (!Number.isInteger(n) || n < 1) throw new HardyError(`environment variable ${THREADS_ENV}="${env}": expected a whole number >= 1`);
+  return n;
+}
 const CHOICES: readonly MatmulChoice[] = ['auto', 'native', 'xnnpack', 'stock'];
 
 function requestedPath(options: EngineOptions): MatmulChoice {
@@ -82,6 +98,8 @@ function registerPath(choice: MatmulChoice): EngineInfo {
         batchMatMulKernel(impl), fusedMatMulKernel(impl), ...geluKernels(load.addon),
         sumKernel(load.addon, stockSumKernel()), adamKernel(load.addon), dropoutKernel(load.addon), ...attentionKernels(load.addon),
       ]);
+      const threads0 = requestedThreads();
+      if (threads0 !== undefined) load.addon.setThreads(threads0);
       const { blas, threads } = load.addon.info();
       return { backend, matmul: 'native', blas, blasThreads: threads };
     }

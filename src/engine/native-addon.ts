@@ -51,6 +51,8 @@ export interface NativeAddon {
   adam(heap: Float32Array, slots: Uint32Array, n: number, hyper: Float32Array): void;
   /** The BLAS the addon is linked against, and its thread count. */
   info(): { blas: string; threads: number };
+  /** This process' thread budget: OpenBLAS's threads, and the kernels' own (2, or 1 when n = 1). */
+  setThreads(n: number): void;
 }
 
 /** Where `npm install` builds the addon; env HARDY_MER_ADDON points elsewhere (e.g. a prebuilt copy). */

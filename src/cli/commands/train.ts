@@ -4,8 +4,10 @@ import { DATASET_NAMES } from '../../data/datasets.ts';
 import { CONDITIONS, type DatasetName, type Task } from '../../data/types.ts';
 import { HARDY_METHODS, type HardyMethod } from '../../train/methods.ts';
 import type { PartialConfig } from '../config.ts';
-import { featureDirsOf, formatOf, formatOption, parseConditions, parseIntList, parseProtocol } from '../options.ts';
+import { featureDirsOf, formatOf, formatOption, parseConditions, parseIntList, parseProtocol, positiveInt } from '../options.ts';
 import type { OutputFormat } from '../../eval/formats.ts';
+import type { Executor } from '../../run/experiment.ts';
+import { HardyError } from '../../util/errors.ts';
 
 export interface TrainFlags {
   data: string;
@@ -28,6 +30,9 @@ export interface TrainFlags {
   audioDir?: string;
   textDir?: string;
   videoDir?: string;
+  jobs?: number;
+  threads?: number;
+  queue?: string;
 }
 
 /** Flags -> the config layer they set (flags win over the config file). */
@@ -39,6 +44,19 @@ export function flagLayer(f: TrainFlags): PartialConfig {
   if (f.selection) layer.selection = f.selection;
   if (f.miTerm || f.hardness) layer.curriculum = { ...(f.miTerm ? { miTerm: f.miTerm } : {}), ...(f.hardness ? { hardness: f.hardness } : {}) };
   return layer;
+}
+
+/** In this process (default), a local pool (--jobs/--threads) or queue workers (--queue). */
+async function executorOf(f: TrainFlags): Promise<Executor | undefined> {
+  if (f.queue) {
+    if (f.jobs !== undefined || f.threads !== undefined) throw new HardyError('--queue runs the jobs on the workers: set their --concurrency and --threads there, not --jobs/--threads here');
+    const { queueExecutor, redisOptions } = await import('../../run/queue.ts');
+    redisOptions(f.queue); // a malformed URL fails before anything is written
+    return queueExecutor(f.queue);
+  }
+  if (f.jobs === undefined && f.threads === undefined) return undefined;
+  const { localPool, parallelism } = await import('../../run/pool.ts');
+  return localPool(parallelism({ jobs: f.jobs, threads: f.threads }));
 }
 
 export function register(program: Command): void {
@@ -71,6 +89,9 @@ export function register(program: Command): void {
     .option('--audio-dir <name>', 'audio feature folder under features/ (default wav2vec-large-c-UTT)')
     .option('--text-dir <name>', 'text feature folder under features/ (default deberta-large-4-UTT)')
     .option('--video-dir <name>', 'video feature folder under features/ (default manet_UTT)')
+    .option('--jobs <n>', 'run up to n jobs at once in worker processes on this machine (default: one at a time, in this process)', positiveInt('--jobs'))
+    .option('--threads <t>', 'engine threads per job (default: cores / jobs, so that jobs x threads uses every core without oversubscribing)', positiveInt('--threads'))
+    .option('--queue <url>', 'run the jobs on `hardy-mer worker`s through Redis (redis://[:password@]host:port[/db], rediss:// for TLS); this process coordinates and waits')
     .action(async (f: TrainFlags) => {
       // The config schema (ajv, yaml) and the tensor engine load only when a command runs, so
       // --help stays fast.
@@ -81,6 +102,7 @@ export function register(program: Command): void {
       const out = f.out ?? `runs/${f.dataset ?? 'run'}-${f.method}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
       const { initEngine } = await import('../../engine/backend.ts');
       const { runExperiment } = await import('../../run/experiment.ts');
+      const executor = await executorOf(f);
       const { formatResults } = await import('../../eval/table.ts');
       await initEngine();
       const results = await runExperiment({
@@ -95,6 +117,8 @@ export function register(program: Command): void {
         progress: { quiet: Boolean(f.quiet) },
         log: f.quiet ? undefined : (line) => process.stderr.write(line + '\n'),
         everyGroup: f.folds === undefined && file.folds === undefined,
+        executor,
+        command: `train${f.resume ? ' --resume' : ''}${f.queue ? ' --queue (coordinator)' : ''}`,
       });
       const format = formatOf(f);
       process.stdout.write(formatResults(results, format));
