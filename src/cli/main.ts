@@ -15,9 +15,10 @@ import { register as compare } from './commands/compare.ts';
 import { register as serve } from './commands/serve.ts';
 import { register as demo } from './commands/demo.ts';
 import { register as exportCmds } from './commands/export.ts';
+import { register as worker } from './commands/worker.ts';
 
 /** Each command module's `register`; add one line per command. */
-const COMMANDS: Array<(program: Command) => void> = [synth, inspect, trainCmd, evalCmd, compare, report, predict, serve, exportCmds, demo];
+const COMMANDS: Array<(program: Command) => void> = [synth, inspect, trainCmd, evalCmd, compare, report, predict, serve, exportCmds, demo, worker];
 
 /** Runs the CLI; resolves with the exit code (see fatal.ts for their meaning). Never rejects. */
 export async function main(argv: string[]): Promise<number> {
