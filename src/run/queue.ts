@@ -97,14 +97,15 @@ const connection = (url: string): ConnectionOptions => ({ ...redisOptions(url), 
  */
 export async function checkRedis(url: string, timeoutMs = 5000): Promise<void> {
   const client = new Redis({ ...redisOptions(url), lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
-  client.on('error', () => undefined); // reported below
+  let cause: Error | undefined; // the socket's own error (ECONNREFUSED, ...): the rejection only says "Connection is closed"
+  client.on('error', (e: Error) => (cause ??= e));
   try {
     await Promise.race([
       client.connect().then(() => client.ping()),
       new Promise((_, reject) => setTimeout(() => reject(new Error(`no answer in ${timeoutMs / 1000} s`)), timeoutMs).unref()),
     ]);
   } catch (err) {
-    throw new HardyError(`cannot reach Redis at ${redact(url)}: ${(err as Error).message}`);
+    throw new HardyError(`cannot reach Redis at ${redact(url)}: ${(cause ?? (err as Error)).message}`);
   } finally {
     client.disconnect();
   }
@@ -226,8 +227,13 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
   let idle: Promise<void> | undefined;
   if (o.exitWhenIdle) {
     const queue = new Queue(QUEUE_NAME, { connection: connection(o.url) });
+    let ran = false;
+    worker.on('active', () => (ran = true));
+    const t0 = Date.now();
     idle = (async () => {
-      for (let quiet = 0; quiet < 3; ) {
+      // Idle: nothing waiting or running for 3 s, once this worker has had a job (it may start
+      // before its coordinator has queued anything), or for 30 s if it never had one.
+      for (let quiet = 0; quiet < 3 || (!ran && Date.now() - t0 < 30_000); ) {
         await new Promise((r) => setTimeout(r, 1000));
         const c = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children');
         quiet = Object.values(c).every((n) => n === 0) ? quiet + 1 : 0;

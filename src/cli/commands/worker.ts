@@ -18,7 +18,7 @@ export function register(program: Command): void {
     .requiredOption('--queue <url>', 'Redis URL: redis://[:password@]host:port[/db], rediss:// for TLS')
     .option('--concurrency <n>', 'jobs at once, each in its own process (default: cores / threads)', positiveInt('--concurrency'))
     .option('--threads <t>', 'engine threads per job (default: cores / concurrency)', positiveInt('--threads'))
-    .option('--exit-when-idle', 'leave once the queue has had nothing waiting or running for 3 s')
+    .option('--exit-when-idle', 'leave once the queue has had nothing waiting or running for 3 s (after a first job, or for 30 s without one)')
     .option('--lock-seconds <s>', "a job whose worker stops answering (killed, lost) goes back to the queue after this long", positiveInt('--lock-seconds'), 30)
     .option('--quiet', 'no log lines')
     .action(async (f: WorkerFlags) => {
