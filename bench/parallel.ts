@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runGraph, type RunJob } from '../src/run/graph.ts';
 import type { Unit } from '../src/run/unit.ts';
-import { startRedis } from '../test/run/redis-server.ts';
+import { startRedis } from '../test/support/redis-server.ts';
 
 const { values: opt } = parseArgs({
   options: {

@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort, redisMissing, startRedis, type RedisHandle } from '../run/redis-server.ts';
+import { freePort, redisMissing, startRedis, type RedisHandle } from '../support/redis-server.ts';
 
 const BIN = 'bin/hardy-mer.js';
 const cli = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 300_000 });
