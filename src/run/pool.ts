@@ -1,10 +1,10 @@
 /**
  * The local pool (`train --jobs N --threads T`): N job processes (job-process.ts), each running
- * one job at a time with T engine threads. Processes, not worker threads: OpenBLAS's thread count
- * is per process (openblas_set_num_threads is global), so a per-job thread budget needs one
- * process per job; and a crashed or killed job cannot take its siblings down. A process costs
- * ~1 s to start (the engine) and keeps its corpus loaded between jobs, against jobs of seconds
- * (tiny) to hours (IEMOCAP). The queue worker (queue.ts) runs its jobs through the same pool.
+ * one job at a time with T engine threads. Processes, not worker threads, by construction rather
+ * than by measurement: OpenBLAS's thread count is one setting per process (openblas_set_num_threads),
+ * so a per-job thread budget needs a process per job; a crashed or killed job cannot take its
+ * siblings down; and a process keeps its corpus loaded between the jobs it runs. The queue worker
+ * (queue.ts) runs its jobs through the same pool.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
@@ -25,9 +25,9 @@ export interface Parallelism {
 }
 
 /**
- * `--jobs` and `--threads` with their defaults: every core used and none oversubscribed
- * (jobs x threads <= cores). Neither given: one job per core, one thread each (bench/RESULTS.md,
- * `bench:parallel`: two single-threaded jobs beat one two-threaded job on the training step).
+ * `--jobs` and `--threads` (or a worker's `--concurrency` and `--threads`) with their defaults:
+ * every core used and none oversubscribed, jobs x threads = cores. Given neither: one job per core,
+ * one thread each (`train` without either runs in its own process instead, with every core).
  */
 export function parallelism(want: { jobs?: number; threads?: number }, cores = availableParallelism()): Parallelism {
   for (const [flag, v] of [['--jobs', want.jobs], ['--threads', want.threads]] as const) {
