@@ -29,6 +29,8 @@ const valid: Record<string, () => unknown[]> = {
   attentionGrad: () => [heap(), 0, 4, 8, 12, 16, 24, 28, 32, ...layout(), 2, 2, 0.7],
   knn: () => [new Float32Array(12).fill(1), null, new Float32Array(6).fill(1), 4, 2, 3, 2, new Float32Array(4), new Int32Array(4)],
   info: () => [],
+  // the process' own count again: the other tests' kernels run as before
+  setThreads: () => [addon.info().threads],
 };
 
 type Fn = (...args: unknown[]) => unknown;
@@ -127,4 +129,16 @@ test('the checked calls compute: GELU at 0 and 1, a 2x2 product, Adam from zero 
   addon.knn(Float32Array.of(0, 0, 3, 0, 1, 1, 0, 2), null, Float32Array.of(1, 1), 4, 1, 2, 3, vals, idx);
   assert.deepEqual([...idx], [1, 2, 3]);
   assert.deepEqual([...vals], [3, 2, 2]);
+});
+
+test('setThreads takes a thread count in [1, 1024], and info() reports it', { skip }, () => {
+  const before = addon.info().threads;
+  assert.throws(() => addon.setThreads(0), (e: Error) => e instanceof TypeError && /setThreads: argument 1 \(n\) must be an integer in \[1, 1024\]/.test(e.message));
+  try {
+    addon.setThreads(1);
+    assert.equal(addon.info().threads, 1);
+  } finally {
+    addon.setThreads(before);
+  }
+  assert.equal(addon.info().threads, before);
 });
