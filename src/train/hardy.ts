@@ -223,7 +223,9 @@ export function sharedStage1Kinds(method: HardyMethod, runConfig: RunConfig): Mo
 /** Stage 1 of `kind` on the fold's prepared features (after `prepareFold`), into `files.stage1Checkpoint`. */
 export async function trainFoldStage1(job: FoldJob, kind: ModelKind, files: ModelFiles & { stage1Checkpoint: string }): Promise<void> {
   const config = methodOf(job.method).apply(job.config);
-  const { corpus, fold } = prepareFeatures(job, config);
+  const prepared = prepareFeatures(job, config);
+  // the teacher on what trainHardy gives it (`curriculum.teacherFeatures`), every other kind on the student's corpus
+  const { corpus, fold } = kind === 'teacher' ? teacherView(job, prepared.corpus, prepared.fold, config) : prepared;
   const shape = { dims: corpus.dims, task: corpus.task, numClasses: corpus.numClasses };
   await trainStage1({ kind, config, corpus: shape, fold, condition: 'atv', score: job.score, primary: primaryOf(job), files, progress: job.progress });
 }
