@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch reference for `npm run bench:step`: the student of spec §3 at the same size, one training
+"""PyTorch reference for `npm run bench:step`: the student of docs/method.md §3 at the same size, one training
 step (forward, backward, Adam) per iteration, 2 threads. Spawned by bench/step.ts with
 OMP_WAIT_POLICY=PASSIVE; prints per-step times and peak RSS as one JSON line (wall and CPU ms per step).
 bench/torch_epoch.py imports `make_student` and `stage2_loss` from here.
@@ -9,7 +9,7 @@ dropout; per modality an expert of L layers z <- z + A'(z), A'(z) = A(z) + MLP(A
 2-head self-attention (q, k, v Linear(D, D), scale 1/sqrt(D/H), no output projection, rows without
 keys give 0), MLP = Linear-GELU-Dropout-Linear-Dropout; fusion head on [r_a; r_t; r_v] (missing
 zeroed): u = z + Dropout(ReLU(W1 z)), logits = Wo u; decoder 3D -> 1024 -> d_a + d_t + d_v.
-Loss: masked CE + reconstruction of missing modalities (spec §4). Adam(lr 1e-4, weight decay 1e-5).
+Loss: masked CE + reconstruction of missing modalities (docs/method.md §4). Adam(lr 1e-4, weight decay 1e-5).
 """
 import argparse
 import json
