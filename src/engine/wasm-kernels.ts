@@ -87,6 +87,18 @@ export function sliceKernel(stock: tf.KernelConfig): tf.KernelConfig {
   };
 }
 
+/** Consecutive slices of x along axis `ax`, of the given sizes (each a copy of just its runs). */
+function partsAlong(x: tf.TensorInfo, ax: number, sizes: number[], backend: WasmBackend): tf.TensorInfo[] {
+  const begin = x.shape.map(() => 0);
+  return sizes.map((n) => {
+    const size = [...x.shape];
+    size[ax] = n;
+    const part = sliceTensor(x, [...begin], size, backend);
+    begin[ax]! += n;
+    return part;
+  });
+}
+
 /** SplitV as consecutive slices along `axis` (the stock one calls the copying Slice directly). */
 export function splitVKernel(stock: tf.KernelConfig): tf.KernelConfig {
   return {
@@ -97,14 +109,7 @@ export function splitVKernel(stock: tf.KernelConfig): tf.KernelConfig {
       const { numOrSizeSplits, axis } = args.attrs as unknown as { numOrSizeSplits: number | number[]; axis: number };
       const ax = tf.util.parseAxisParam(axis, x.shape)[0]!;
       const sizes = tf.backend_util.prepareSplitSize(x as tf.TensorInfo as tf.Tensor, numOrSizeSplits, ax);
-      const begin = x.shape.map(() => 0);
-      return sizes.map((n) => {
-        const size = [...x.shape];
-        size[ax] = n;
-        const part = sliceTensor(x, [...begin], size, args.backend as WasmBackend);
-        begin[ax]! += n;
-        return part;
-      });
+      return partsAlong(x, ax, sizes, args.backend as WasmBackend);
     },
   };
 }
@@ -116,17 +121,9 @@ export function unpackKernel(stock: tf.KernelConfig): tf.KernelConfig {
     kernelFunc: (args) => {
       const x = (args.inputs as { value: tf.TensorInfo }).value;
       if (x.dtype === 'string') return stock.kernelFunc(args);
-      const backend = args.backend as WasmBackend;
       const ax = tf.util.parseAxisParam((args.attrs as unknown as { axis: number }).axis, x.shape)[0]!;
-      const outShape = x.shape.filter((_, d) => d !== ax);
-      const begin = x.shape.map(() => 0);
-      const size = [...x.shape];
-      size[ax] = 1;
-      return Array.from({ length: x.shape[ax]! }, (_, i) => {
-        begin[ax] = i;
-        const part = sliceTensor(x, [...begin], size, backend);
-        return { ...part, shape: outShape };
-      });
+      const shape = x.shape.filter((_, d) => d !== ax);
+      return partsAlong(x, ax, new Array<number>(x.shape[ax]!).fill(1), args.backend as WasmBackend).map((part) => ({ ...part, shape }));
     },
   };
 }
