@@ -46,7 +46,7 @@ export function markdownTable(header: Array<string | number>, rows: Array<Array<
 
 const PYTHON = '/usr/bin/python3';
 /**
- * The environment as the bench started: loading our addon later sets OPENBLAS_THREAD_TIMEOUT, and
+ * The environment as the bench started: loading our addon later sets OPENBLAS_NUM_THREADS=1, and
  * the reference runs with its own defaults.
  */
 const REF_ENV = { ...process.env };

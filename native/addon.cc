@@ -2,36 +2,34 @@
 // source with node-gyp against Debian's OpenBLAS (binding.gyp), loaded by src/engine/native-addon.ts.
 // One file per family, sharing common.h (BLAS declarations, argument checks, the thread split):
 //
-//   matmul.cc       batched sgemm on the wasm heap (BatchMatMul, _FusedMatMul)
+//   matmul.cc       batched sgemm on the wasm heap (BatchMatMul, _FusedMatMul); Sgemm's row blocks
 //   elementwise.cc  GELU and its gradient, dropout, sums over axes, the fused Adam step
 //   attention.cc    attention within dialogues on the row layout, and its gradient
 //   knn.cc          exact k-nearest-neighbour search (sgemm + selection)
 //
-// Here: what BLAS the addon runs on (info), the process' thread budget (setThreads) and the
-// registration of every family.
+// Here: what BLAS the addon runs on (info), the process' thread budget (setThreads), OpenBLAS set to
+// one thread, and the registration of every family.
 #include "common.h"
 
 namespace hardy {
 namespace {
 
-// info(): { blas: OpenBLAS's build configuration, threads: its thread count }
+// info(): { blas: OpenBLAS's build configuration, threads: the kernels' thread budget (1 or 2) }
 Napi::Value Info(const Napi::CallbackInfo& info) {
   Args a(info, "info()");
   if (!a.Ok()) return info.Env().Undefined();
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
   o.Set("blas", Napi::String::New(env, openblas_get_config()));
-  o.Set("threads", Napi::Number::New(env, openblas_get_num_threads()));
+  o.Set("threads", Napi::Number::New(env, g_threads.load()));
   return o;
 }
 
-// setThreads(n): this process' thread budget: OpenBLAS's thread count and the kernels' (g_threads).
+// setThreads(n): this process' thread budget for the kernels (g_threads); the numbers do not change.
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   Args a(info, "setThreads(n)");
   const int n = a.Int(0, 1, 1024);
   if (!a.Ok()) return info.Env().Undefined();
-  std::unique_lock<std::shared_mutex> blas(BlasThreadsLock());  // no product runs while it changes
-  openblas_set_num_threads(n);
   g_threads = n >= 2 ? kThreads : 1;
   return info.Env().Undefined();
 }
@@ -41,6 +39,7 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
 
 // Outside the namespace: NODE_API_MODULE pastes the function's name into an identifier.
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  openblas_set_num_threads(1);  // for good: common.h, "OpenBLAS always runs single-threaded"
   exports.Set("info", Napi::Function::New(env, hardy::Info));
   exports.Set("setThreads", Napi::Function::New(env, hardy::SetThreads));
   hardy::RegisterMatmul(env, exports);

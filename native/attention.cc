@@ -53,15 +53,11 @@ Layout ReadLayout(Args& a, size_t at, Napi::Float32Array heap) {
 }
 
 // Runs pair(b, h, scratch) for every (dialogue, head), the pairs dealt round-robin over the threads
-// (common.h), each thread calling single-threaded sgemm: the products are small (n x n x dh), and
+// (common.h), each pair's products one single-threaded sgemm: they are small (n x n x dh), and
 // waking OpenBLAS's pool for each of them cost more than the products (measured: ~25 ms per
 // attention call under load vs ~2 ms this way).
-// The count is process-wide: the lock keeps every other product out while it is lowered (common.h).
 template <typename F>
 void ForPairs(const Layout& L, F pair) {
-  std::unique_lock<std::shared_mutex> blas(BlasThreadsLock());
-  const int saved = openblas_get_num_threads();
-  openblas_set_num_threads(1);
   OnThreads([&](int part) {
     std::vector<float> scratch;
     int idx = 0;
@@ -70,7 +66,6 @@ void ForPairs(const Layout& L, F pair) {
       for (int h = 0; h < L.H; h++, idx++) if (idx % kThreads == part) pair(b, h, scratch);
     }
   });
-  openblas_set_num_threads(saved);
 }
 
 // attention(heap, q, k, v, keyMask, out, p, starts, pStarts, D, H, scale)

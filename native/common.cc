@@ -1,15 +1,76 @@
-// Args (common.h): checked reading of a native function's arguments.
+// Args (common.h): checked reading of a native function's arguments; the thread budget.
 #include "common.h"
 
 #include <cmath>
+#include <condition_variable>
+#include <mutex>
 
 namespace hardy {
 
-int g_threads = kThreads;
+std::atomic<int> g_threads{kThreads};
 
-std::shared_mutex& BlasThreadsLock() {
-  static std::shared_mutex lock;
-  return lock;
+namespace {
+
+// kThreads - 1 threads started on first use and kept, each woken per call: starting a thread per
+// call cost ~20-50 us on an idle machine and more beside other work, and a training step makes
+// ~440 such calls (strace, bench:step shape). One caller at a time: a call that finds them busy
+// (the server's prediction threads share the addon) starts threads of its own, as before.
+class Helpers {
+ public:
+  bool TryRun(const std::function<void(int)>& part) {
+    {
+      std::lock_guard<std::mutex> l(m_);
+      if (busy_) return false;
+      busy_ = true;
+      if (started_ == 0) {
+        for (int t = 1; t < kThreads; t++) std::thread([this, t] { Loop(t); }).detach();
+        started_ = kThreads - 1;
+      }
+      part_ = &part;
+      pending_ = kThreads - 1;
+      generation_++;
+    }
+    wake_.notify_all();
+    part(0);
+    std::unique_lock<std::mutex> l(m_);
+    done_.wait(l, [&] { return pending_ == 0; });
+    part_ = nullptr;
+    busy_ = false;
+    return true;
+  }
+
+ private:
+  void Loop(int t) {
+    uint64_t seen = 0;
+    std::unique_lock<std::mutex> l(m_);
+    for (;;) {
+      wake_.wait(l, [&] { return generation_ != seen; });
+      seen = generation_;
+      const std::function<void(int)>* part = part_;
+      l.unlock();
+      (*part)(t);
+      l.lock();
+      if (--pending_ == 0) done_.notify_one();
+    }
+  }
+  std::mutex m_;
+  std::condition_variable wake_, done_;
+  const std::function<void(int)>* part_ = nullptr;
+  uint64_t generation_ = 0;
+  int pending_ = 0, started_ = 0;
+  bool busy_ = false;
+};
+
+}  // namespace
+
+void OnHelpers(const std::function<void(int)>& part) {
+  // Never destroyed: its threads wait on it until the process ends.
+  static Helpers* helpers = new Helpers();
+  if (helpers->TryRun(part)) return;
+  std::vector<std::thread> others;
+  for (int t = 1; t < kThreads; t++) others.emplace_back(part, t);
+  part(0);
+  for (auto& t : others) t.join();
 }
 
 Args::Args(const Napi::CallbackInfo& info, const char* signature) : info_(info) {

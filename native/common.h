@@ -11,7 +11,8 @@
 #include <cblas.h>
 #include <cstddef>
 #include <cstdint>
-#include <shared_mutex>
+#include <atomic>
+#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -28,41 +29,57 @@ namespace hardy {
 // ---------------------------------------------------------------------------------------------
 // Threads. Every kernel splits its work over kThreads threads, the calling one included, through
 // OnThreads (elementwise ranges and kNN rows through Parallel, attention's (dialogue, head) pairs
-// round-robin). Two: every kernel was written and profiled on 2-core machines (bench/LOG.md,
-// 2026-11-27 14:52-15:30, where Sum, GELU and the kNN selection moved to two threads), and more
-// threads than cores only queue. A larger machine would want std::thread::hardware_concurrency();
-// that is not measured.
+// round-robin, products' row blocks through Sgemm). Two: every kernel was written and profiled on
+// 2-core machines (bench/LOG.md, 2026-11-27 14:52-15:30, where Sum, GELU and the kNN selection moved
+// to two threads), and more threads than cores only queue. A larger machine would want
+// std::thread::hardware_concurrency(); that is not measured.
 constexpr int kThreads = 2;
 
 // The threads this process may use: kThreads, or 1 once setThreads(1) gave it a budget of one core
-// (the local pool's and the queue workers' job processes, src/run/pool.ts). Every split below is
-// over output elements, so the results do not depend on it.
-extern int g_threads;
+// (the local pool's and the queue workers' job processes, src/run/pool.ts). Nothing computed depends
+// on it: every split is fixed by the shapes alone (Parallel over output elements, Sgemm's row blocks
+// by M), and under a budget of one the same parts run one after another on the calling thread. So a
+// run gives the same bits with --threads 1 as with 2 (issue 14; test/engine/thread-count.test.ts).
+// Atomic: the server's prediction threads read it while another thread may set it.
+extern std::atomic<int> g_threads;
 
-// OpenBLAS's own thread count is one setting for the whole process (openblas_set_num_threads), and
-// a product's last bits depend on it: on OpenBLAS 0.3.21 a 50x128x64 sgemm differs in 442 of its
-// 3200 elements (up to 8e-7) between 1 and 2 threads. Attention (ForPairs) lowers the count to 1 for
-// its small per-head products and restores it. With one caller per process that is invisible; the
-// server's prediction worker threads share the process and the addon, and another thread's product
-// then ran under the lowered count whenever the calls overlapped (its result depended on timing),
-// and two overlapping save/restore pairs could leave the process at one thread for good (issue 18:
-// served answers differed from a direct call). So every entry point that runs OpenBLAS holds this
-// lock: shared for products under the process's count (OpenBLAS serves concurrent callers),
-// exclusive while the count is changed. Uncontended it costs nanoseconds; contended, an attention
-// call waits for the products already running, which use every BLAS thread anyway.
-std::shared_mutex& BlasThreadsLock();
+// OpenBLAS always runs single-threaded (addon.cc sets it once, at load; native-addon.ts also sets
+// OPENBLAS_NUM_THREADS=1 so that its idle pool is never started). Its threaded sgemm partitions a
+// product by its thread count, and an element's rounding depends on where the partition puts it in
+// the kernel's register tile: on 0.3.21 (kernel Zen) the 2-thread product differs from the 1-thread
+// one in 13,008 of 204,800 elements of an 800x256x256 product, in rows 0-5 of every 12, and 1 vs
+// 2 threads cannot be made to agree from outside. A single-threaded call is a function of its
+// shape, and concurrent single-threaded calls from several threads are independent. (Attention
+// used to lower the process-wide count for its small products, which took a lock against the
+// server's other threads, issue 18; nothing changes the count now.)
 
-// Runs part(t) for t = 0 .. kThreads - 1, part 0 on the calling thread (all on it under g_threads 1).
+// C = alpha op(A) op(B) (row-major; op(A) M x K, op(B) K x N, ldc = N), split into row blocks of C
+// that depend on (M, N, K) alone and run on up to kThreads threads (matmul.cc).
+struct Gemm {
+  bool transA, transB;
+  int M, N, K;
+  float alpha;
+  const float* a;
+  int lda;
+  const float* b;
+  int ldb;
+  float* c;
+};
+void Sgemm(const Gemm& g);
+
+// Runs part(t) for t = 1 .. kThreads - 1 on the addon's helper threads while the caller runs
+// part(0) (common.cc).
+void OnHelpers(const std::function<void(int)>& part);
+
+// Runs part(t) for t = 0 .. kThreads - 1, part 0 on the calling thread (all on it, in order, under
+// g_threads 1).
 template <typename F>
 void OnThreads(F part) {
-  if (g_threads < 2) {
+  if (g_threads.load(std::memory_order_relaxed) < 2) {
     for (int t = 0; t < kThreads; t++) part(t);
     return;
   }
-  std::vector<std::thread> others;
-  for (int t = 1; t < kThreads; t++) others.emplace_back(part, t);
-  part(0);
-  for (auto& t : others) t.join();
+  OnHelpers(std::function<void(int)>(std::ref(part)));
 }
 
 // Runs f(begin, end) over contiguous parts of [0, n), on one thread when the work (n items of
@@ -70,7 +87,7 @@ void OnThreads(F part) {
 // core is as fast).
 template <typename F>
 void Parallel(size_t n, size_t workPerItem, F f) {
-  if (n < 2 || n * workPerItem < 65536 || g_threads < 2) {
+  if (n < 2 || n * workPerItem < 65536) {
     f(size_t(0), n);
     return;
   }

@@ -5,7 +5,7 @@
 //                                    without its constant ||q||^2, negated)
 //   score_j = q.x_j                 otherwise (inner product; cosine on normalised rows)
 //
-// One sgemm per chunk of queries into a reused score buffer (chunks bound it to ~64 MB), then a
+// One product (Sgemm, common.h) per chunk of queries into a reused score buffer (chunks bound it to ~64 MB), then a
 // selection over the rows split across threads that subtracts ||x||^2 on the fly (no extra pass).
 // Measured against faiss's exact flat indexes on the same OpenBLAS: 0.80-0.97 of its time, same
 // neighbours (bench/RESULTS.md, "Exact kNN").
@@ -66,11 +66,7 @@ Napi::Value Knn(const Napi::CallbackInfo& info) {
     const size_t rows = std::min(chunk, nq - start);
     float* sc = scores.data();
     // scores = (2 when L2) Q X^T; the selection subtracts ||x||^2
-    {
-      std::shared_lock<std::shared_mutex> blas(BlasThreadsLock());
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(rows), int(n), int(dim), l2 ? 2.0f : 1.0f,
-                  q.Data() + start * dim, int(dim), db.Data(), int(dim), 0.0f, sc, int(n));
-    }
+    Sgemm({false, true, int(rows), int(n), int(dim), l2 ? 2.0f : 1.0f, q.Data() + start * dim, int(dim), db.Data(), int(dim), sc});
     float* v = outVals.Data() + start * kk;
     int32_t* ix = outIdx.Data() + start * kk;
     Parallel(rows, n, [&](size_t b, size_t e) { TopRows(sc + b * n, dbSq, e - b, n, kk, v + b * kk, ix + b * kk); });

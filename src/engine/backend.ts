@@ -42,7 +42,7 @@ export interface EngineInfo {
   backend: string;
   /** The active matrix-product path. */
   matmul: MatmulPath;
-  /** OpenBLAS build string and thread count when matmul is 'native'. */
+  /** OpenBLAS build string and the addon's thread budget when matmul is 'native'. */
   blas?: string;
   blasThreads?: number;
   /** Why 'auto' could not use the native addon. */
@@ -51,11 +51,11 @@ export interface EngineInfo {
 
 export const MATMUL_ENV = 'HARDY_MER_MATMUL';
 /**
- * Engine threads of this process (OpenBLAS and the addon's own kernels): the local pool and the
- * queue worker set it for each job process so that jobs x threads does not oversubscribe the
- * cores. Unset: OpenBLAS's default (OPENBLAS_NUM_THREADS, else one per core), two-thread kernels.
- * OpenBLAS's threaded sgemm rounds differently with another thread count: weights can differ in
- * their last bits between runs made with different --threads (README, local parallelism).
+ * Engine threads of this process (the addon's kernels, products included: OpenBLAS itself always
+ * runs one thread): the local pool and the queue worker set it for each job process so that jobs x
+ * threads does not oversubscribe the cores. Unset: two. The numbers do not depend on it: every
+ * kernel splits its work by the shapes alone (native/common.h; test/engine/thread-count.test.ts).
+ * The pure-wasm path runs one thread under Node whatever it says.
  */
 export const THREADS_ENV = 'HARDY_MER_THREADS';
 

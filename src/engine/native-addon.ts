@@ -49,9 +49,9 @@ export interface NativeAddon {
    * (native-kernels.ts, adamHyper).
    */
   adam(heap: Float32Array, slots: Uint32Array, n: number, hyper: Float32Array): void;
-  /** The BLAS the addon is linked against, and its thread count. */
+  /** The BLAS the addon is linked against, and the kernels' thread budget (1 or 2). */
   info(): { blas: string; threads: number };
-  /** This process' thread budget: OpenBLAS's threads, and the kernels' own (2, or 1 when n = 1). */
+  /** This process' thread budget for the kernels (2, or 1 when n = 1); results do not depend on it. */
   setThreads(n: number): void;
 }
 
@@ -62,11 +62,10 @@ const BUILT_ADDON = fileURLToPath(new URL('../../build/Release/hardy_native.node
 export type AddonLoad = { addon: NativeAddon; error?: undefined } | { addon?: undefined; error: string };
 
 export function loadAddon(path = process.env[ADDON_ENV] || BUILT_ADDON): AddonLoad {
-  // OpenBLAS reads this when it loads (with the addon): idle worker threads spin 2^4 cycles
-  // instead of the default 2^28 before sleeping. Between our sgemm calls the step runs JS and
-  // single-threaded kernels, and the spinning thread only burnt the other core (measured: 20 % less
-  // CPU per training step, same wall time). A value set by the user wins.
-  process.env.OPENBLAS_THREAD_TIMEOUT ??= '4';
+  // OpenBLAS runs single-threaded: the addon splits products itself, by their shape, so that the
+  // numbers do not depend on the thread count (native/common.h). Read when OpenBLAS loads (with the
+  // addon): its pool of idle threads is then never started.
+  process.env.OPENBLAS_NUM_THREADS = '1';
   try {
     const addon = createRequire(import.meta.url)(path) as NativeAddon;
     if (typeof addon.matmul !== 'function' || typeof addon.gelu !== 'function' || typeof addon.attention !== 'function') {

@@ -1,8 +1,8 @@
 /**
  * The local pool (`train --jobs N --threads T`): N job processes (job-process.ts), each running
  * one job at a time with T engine threads. Processes, not worker threads, by construction rather
- * than by measurement: OpenBLAS's thread count is one setting per process (openblas_set_num_threads),
- * so a per-job thread budget needs a process per job; a crashed or killed job cannot take its
+ * than by measurement: the addon's thread budget is one setting per process (setThreads), so a
+ * per-job thread budget needs a process per job; a crashed or killed job cannot take its
  * siblings down; and a process keeps its corpus loaded between the jobs it runs. The queue worker
  * (queue.ts) runs its jobs through the same pool.
  */
@@ -102,7 +102,7 @@ export class JobPool {
     const child = fork(fileURLToPath(ENTRY), [], {
       // From the sources (tests, `npm run`): the same TypeScript loader as this process.
       execArgv: ts ? ['--import', import.meta.resolve('tsx')] : [],
-      env: { ...process.env, [THREADS_ENV]: String(this.threads), OPENBLAS_NUM_THREADS: String(this.threads) },
+      env: { ...process.env, [THREADS_ENV]: String(this.threads) },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     let markReady!: () => void;

@@ -1,10 +1,10 @@
 // The addon used from several threads of one process at once, as the server's prediction workers
-// use it (issue 18): OpenBLAS's thread count is process-wide and attention lowers it while it runs,
-// so without the lock in native/common.h a product overlapping another thread's attention ran under the
-// lowered count and its last bits changed (OpenBLAS 0.3.21: 442 of 3200 elements of a 50x128x64
-// product differ between 1 and 2 threads), and the count could stay lowered for good.
+// use it (issue 18). Attention once lowered OpenBLAS's process-wide thread count while it ran, and
+// a product overlapping it on another thread changed its last bits (OpenBLAS 0.3.21: 442 of 3200
+// elements of a 50x128x64 product differ between 1 and 2 threads); now OpenBLAS always runs one
+// thread and the addon's helper threads serve one caller at a time (native/common.h, common.cc).
 // Property: every product of two threads that interleave attention calls is bit-identical to the
-// same product computed alone, and the thread count is the same after as before.
+// same product computed alone, and the thread budget is the same after as before.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Worker } from 'node:worker_threads';
@@ -53,7 +53,7 @@ test('two threads interleaving attention and products: every product bit-identic
     assert.deepEqual(lone[0], lone[1]);
     const differing = await Promise.all(workers.map((w) => new Promise<number>((r) => { w.once('message', r); w.postMessage(lone[0]); })));
     assert.deepEqual(differing, [0, 0], 'products that differ from the lone one, per thread');
-    assert.equal(addon.info().threads, before, 'OpenBLAS thread count after the threads are done');
+    assert.equal(addon.info().threads, before, 'thread budget after the threads are done');
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }
