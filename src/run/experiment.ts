@@ -43,6 +43,8 @@ export interface Executor {
   run(ctx: RunContext, events: JobEvents, progress?: ProgressOptions): Promise<void>;
   /** The display shows a run-wide progress line (else each job's own epoch lines, in this process). */
   readonly runWideProgress: boolean;
+  /** Its jobs run on queue workers, which write the folder while this process holds its lock (util/lock.ts). */
+  readonly queueWorkers?: boolean;
 }
 
 /** Every job in this process, one after another, in the graph's order. */
@@ -94,7 +96,7 @@ export async function runExperiment(request: ExperimentSpec): Promise<RunResults
   const layout = new RunLayout(spec.runDir);
   // One writer per run folder, from the claim (a check, then writes) to the last result.
   mkdirSync(layout.root, { recursive: true });
-  const lock = lockFolder(layout.root, spec.command ?? (spec.resume ? 'train --resume' : 'train'));
+  const lock = lockFolder(layout.root, spec.command ?? (spec.resume ? 'train --resume' : 'train'), { queueWorkers: spec.executor?.queueWorkers ? 'allow' : undefined });
   try {
     claimRunDir(layout, runIdentity(spec, corpus.dataset), corpus, spec.resume, await collectProvenance(corpus));
     const ctx = openRun(layout.root, corpus);

@@ -18,7 +18,10 @@
  * - a job that throws fails once (attempts: 1) and fails the run with its error; the run's waiting
  *   jobs are removed;
  * - a coordinator that died is replaced by `train --resume --queue URL`: the lock is stale, done
- *   jobs are skipped, queued ones are waited for, failed ones are queued again.
+ *   jobs are skipped, queued ones are waited for, failed ones are queued again;
+ * - two writers stay apart (util/lock.ts): while a worker runs a job it marks the run folder, and
+ *   any other writer but the coordinator (`train --resume` without the queue, `eval`) is refused;
+ *   a worker runs no job while such a writer holds the folder's lock.
  *
  * Workers run each job in a job process of the local pool (pool.ts): their own event loop stays
  * free to renew locks however long a job computes, and a SIGKILLed worker's job processes exit
@@ -30,6 +33,7 @@ import { resolve } from 'node:path';
 import { Job, Queue, QueueEvents, Worker, type ConnectionOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import { HardyError } from '../util/errors.ts';
+import { markWorker, writerWithoutWorkers } from '../util/lock.ts';
 import type { Executor } from './experiment.ts';
 import { schedule, type RunJob } from './graph.ts';
 import { isDone } from './jobs.ts';
@@ -121,6 +125,7 @@ export function runKey(runDir: string): string {
 export function queueExecutor(url: string): Executor {
   return {
     runWideProgress: true,
+    queueWorkers: true,
     run: async (ctx, events) => {
       await checkRedis(url);
       const queue = new Queue<QueuedJob>(QUEUE_NAME, { connection: connection(url) });
@@ -202,10 +207,19 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
   const worker = new Worker<QueuedJob>(
     QUEUE_NAME,
     async (job) => {
-      o.log(`${name}: ${job.data.id} of ${job.data.runDir}`);
-      const t0 = performance.now();
-      await pool.run(job.data.runDir, job.data.id);
-      o.log(`${name}: ${job.data.id} done (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+      const { runDir, id } = job.data;
+      o.log(`${name}: ${id} of ${runDir}`);
+      // Mark the folder, then check its lock (util/lock.ts): no job runs beside another writer.
+      const mark = markWorker(runDir, `worker --queue ${redact(o.url)}`);
+      try {
+        const other = writerWithoutWorkers(runDir);
+        if (other) throw new HardyError(`${runDir}: run folder in use by pid ${other.pid} on host ${other.host} (${other.command}, since ${other.startedAt}): a queue worker does not write beside it`);
+        const t0 = performance.now();
+        await pool.run(runDir, id);
+        o.log(`${name}: ${id} done (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+      } finally {
+        mark.release();
+      }
     },
     {
       connection: connection(o.url),

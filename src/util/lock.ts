@@ -20,8 +20,18 @@
  *
  * Locks are per process, not re-entrant: a second `lockFolder` on the same folder in the same
  * process is refused like any other writer (two writers in one process race just the same).
+ *
+ * Queue workers (src/run/queue.ts) write a run folder while its coordinator holds the lock, so they
+ * cannot take it; each marks the folder instead while it runs jobs there (`markWorker`: the file
+ * `<dir>/.hardy-mer.lock.worker-<host>-<pid>`). A worker's mark keeps every other writer out (a
+ * `train --resume` without the queue, `eval`, `report`: `lockFolder` refuses while a live or
+ * uncheckable mark is there), except the coordinator, which takes the lock with `queueWorkers:
+ * 'allow'` and says so in the lock file; a worker in turn runs no job while the lock is held by a
+ * writer that does not allow workers (`writerWithoutWorkers`). Each side writes its own file first
+ * and then reads the other's, so of a worker and a writer that start together at least one sees
+ * the other.
  */
-import { closeSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, linkSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -30,10 +40,12 @@ import { HardyError } from './errors.ts';
 /** The lock file's name inside the locked folder. */
 export const LOCK_FILE = '.hardy-mer.lock';
 
-/** Whether a folder entry belongs to the lock (the lock itself or a stale copy being removed): never run data. */
+/** Whether a folder entry belongs to the lock (the lock itself, a stale copy being removed, a worker's mark): never run data. */
 export function isLockFile(name: string): boolean {
-  return name === LOCK_FILE || name.startsWith(`${LOCK_FILE}.stale-`);
+  return name === LOCK_FILE || name.startsWith(`${LOCK_FILE}.`);
 }
+
+const WORKER_MARK = `${LOCK_FILE}.worker-`;
 
 /** What the lock file holds. */
 export interface LockOwner {
@@ -47,6 +59,13 @@ export interface LockOwner {
   procStart?: number;
   /** Random: tells this lock from a later one of the same pid. */
   nonce: string;
+  /** The holder is a queue coordinator: the folder's queue workers write for it. */
+  queueWorkers?: boolean;
+}
+
+export interface LockOptions {
+  /** 'allow': the caller coordinates the folder's queue workers, whose marks are then not other writers. */
+  queueWorkers?: 'allow';
 }
 
 /** A second writer: names the owner. */
@@ -142,17 +161,10 @@ function removeStale(path: string, judged: string): void {
  * Takes the lock of the existing folder `dir` for `command`; throws FolderInUseError when a live
  * process holds it. Release it with `release()` (it is also released when the process exits).
  */
-export function lockFolder(dir: string, command: string): FolderLock {
+export function lockFolder(dir: string, command: string, options: LockOptions = {}): FolderLock {
   if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw new HardyError(`${dir}: run folder not found`);
   const path = join(dir, LOCK_FILE);
-  const owner: LockOwner = {
-    pid: process.pid,
-    host: hostname(),
-    startedAt: new Date().toISOString(),
-    command,
-    procStart: procStart(process.pid),
-    nonce: randomBytes(8).toString('hex'),
-  };
+  const owner: LockOwner = { ...ownerRecord(command), ...(options.queueWorkers === 'allow' ? { queueWorkers: true } : {}) };
   const text = JSON.stringify(owner) + '\n';
   for (let attempt = 0; attempt < 3; attempt++) {
     let fd: number;
@@ -194,9 +206,78 @@ export function lockFolder(dir: string, command: string): FolderLock {
       }
     };
     process.on('exit', release);
+    if (options.queueWorkers !== 'allow') {
+      const worker = liveWorkerMark(dir);
+      if (worker) {
+        release();
+        const detail = worker.owner.host === owner.host
+          ? '; a queue worker still runs jobs of this run: stop it, or attach to the run with train --resume --queue URL'
+          : `; a queue worker on another host, it cannot be checked from here: if it is gone, remove ${worker.path}`;
+        throw new FolderInUseError(dir, worker.owner, detail);
+      }
+    }
     return { dir, owner, release };
   }
   throw new FolderInUseError(dir, parseOwner(readText(path) ?? ''), ' (it changed hands while we tried to take it)');
+}
+
+function ownerRecord(command: string): LockOwner {
+  return { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), command, procStart: procStart(process.pid), nonce: randomBytes(8).toString('hex') };
+}
+
+/** Whether an owner may still be running: alive on this host, or on another host (cannot be checked). */
+const mayRun = (o: LockOwner): boolean => o.host !== hostname() || alive(o);
+
+/** The first worker mark in `dir` whose worker may still run; marks of dead workers on this host are removed. */
+function liveWorkerMark(dir: string): { owner: LockOwner; path: string } | undefined {
+  for (const name of readdirSync(dir).filter((n) => n.startsWith(WORKER_MARK)).sort()) {
+    const path = join(dir, name);
+    const owner = parseOwner(readText(path) ?? '');
+    if (!owner) continue; // being written (its worker checks the lock next) or removed meanwhile
+    if (mayRun(owner)) return { owner, path };
+    rmSync(path, { force: true }); // one file per worker process: nobody else writes it
+  }
+  return undefined;
+}
+
+/** Worker marks of this process, per folder: one file each, removed when the last job there ends. */
+const marks = new Map<string, { count: number; path: string }>();
+
+/**
+ * Marks `dir` as written by this queue worker (`command` names it) until `release()`; calls nest
+ * (one mark per folder, however many of its jobs run at once). Removed at exit as a fallback.
+ */
+export function markWorker(dir: string, command: string): { release(): void } {
+  let mark = marks.get(dir);
+  if (!mark) {
+    const path = join(dir, `${WORKER_MARK}${hostname().replace(/[^\w.-]/g, '_')}-${process.pid}`);
+    writeFileSync(path, JSON.stringify(ownerRecord(command)) + '\n');
+    marks.set(dir, (mark = { count: 0, path }));
+  }
+  mark.count++;
+  let released = false;
+  return {
+    release: () => {
+      if (released) return;
+      released = true;
+      if (--mark!.count === 0) {
+        marks.delete(dir);
+        rmSync(mark!.path, { force: true });
+      }
+    },
+  };
+}
+process.on('exit', () => {
+  for (const m of marks.values()) rmSync(m.path, { force: true });
+});
+
+/**
+ * The holder of `dir`'s lock when it may be running and does not coordinate queue workers (a
+ * `train` without the queue, `eval`, `report`): a queue worker must not write beside it.
+ */
+export function writerWithoutWorkers(dir: string): LockOwner | undefined {
+  const o = lockOwner(dir);
+  return o && !o.queueWorkers && mayRun(o) ? o : undefined;
 }
 
 /** Runs `fn` holding the lock of `dir`; releases it however `fn` ends. */

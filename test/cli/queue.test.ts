@@ -2,15 +2,17 @@
 // port: a coordinator and two workers give results.json byte-identical to one process, and a second
 // coordinator is refused; a worker SIGKILLed mid-unit has its job taken over (stalled-job check) and
 // the results stay identical; a killed coordinator is resumed with --resume; a failing job fails the
-// run once; Redis down (or a wrong password) is a clear error naming the URL, password redacted.
+// run once; Redis down (or a wrong password) is a clear error naming the URL, password redacted;
+// a `train --resume` without the queue is refused while a worker still runs a job of the run.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { checkRedis } from '../../src/run/queue.ts';
+import { LOCK_FILE, lockFolder } from '../../src/util/lock.ts';
 import { freePort, redisMissing, startRedis, type RedisHandle } from '../support/redis-server.ts';
 
 const BIN = 'bin/hardy-mer.js';
@@ -157,3 +159,50 @@ test('Redis down or refusing: a clear error naming the URL (password redacted) w
   assert.equal(wrong.status, 1);
   assert.match(wrong.stderr, /cannot reach Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+: .*(WRONGPASS|invalid)/);
 });
+
+// Last: its worker is killed with a long job still active in the queue, which no later test must meet.
+test('train --resume without the queue is refused while a queue worker still runs a job of the run', { skip }, async () => {
+  const out = join(dir, 'two-writers');
+  const long = join(dir, 'long.json');
+  writeFileSync(long, JSON.stringify({ ...JSON.parse(readFileSync(cfg, 'utf8')), finetune: { epochs: 100_000, batchSize: 8 } }));
+  const longArgs = [...args(out).map((a) => (a === cfg ? long : a)), '--conditions', 'a'];
+  const w = worker(redis.url);
+  const coord = start(...longArgs, '--queue', redis.url);
+  const marked = (): boolean => existsSync(out) && readdirSync(out).some((n) => n.startsWith(`${LOCK_FILE}.worker-`));
+  await until('the worker to mark the run folder (its job runs)', marked);
+  coord.proc.kill('SIGKILL'); // the coordinator dies; its worker goes on with the fine-tuning
+  await coord.exit;
+  const second = cli(...longArgs, '--resume');
+  assert.equal(second.status, 1, second.stderr);
+  assert.match(second.stderr, new RegExp(`run folder in use by pid ${w.proc.pid} on host \\S+ \\(worker --queue redis://:\\*\\*\\*@127\\.0\\.0\\.1:\\d+, since [^)]+\\); a queue worker still runs jobs of this run`));
+  assert.ok(marked(), 'the worker still runs its job');
+  // killed in the middle of stage 0 (no turn of the event loop for its whole length): its job process exits with it
+  let jobProcesses: number[] = [];
+  await until('the worker\'s job process', () => (jobProcesses = childrenOf(w.proc.pid!)).length === 1);
+  w.proc.kill('SIGKILL');
+  await w.exit;
+  await until('the job process to exit', () => !jobProcesses.some(alive), 20_000);
+  lockFolder(out, 'test').release(); // the dead worker's mark is stale: the next writer takes the folder
+  assert.ok(!marked());
+});
+
+/** Pids whose parent is `pid` (Linux /proc: field 4 of stat). */
+function childrenOf(pid: number): number[] {
+  return readdirSync('/proc').filter((n) => /^\d+$/.test(n)).map(Number).filter((p) => {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'latin1');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
+    } catch {
+      return false; // gone meanwhile
+    }
+  });
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

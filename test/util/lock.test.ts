@@ -1,13 +1,14 @@
 // The run-folder lock (issue 15 item 4): exclusive, names its owner, detects stale locks (dead pid,
 // or a pid reused by another process) on this host, never breaks another host's lock, and of many
-// processes racing for it exactly one wins.
+// processes racing for it exactly one wins. Queue workers' marks keep every writer but the queue's
+// coordinator out, and a worker sees a writer that does not coordinate workers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import { FolderInUseError, LOCK_FILE, lockFolder, lockOwner, withFolderLock } from '../../src/util/lock.ts';
+import { FolderInUseError, LOCK_FILE, isLockFile, lockFolder, lockOwner, markWorker, withFolderLock, writerWithoutWorkers } from '../../src/util/lock.ts';
 import { inTempDir } from '../support/cli.ts';
 
 const withDir = (f: (dir: string) => void | Promise<void>): Promise<void> => inTempDir('lock', f);
@@ -89,4 +90,37 @@ test('of 6 processes racing for one folder, exactly one gets the lock', () => wi
   await closed;
   assert.deepEqual(outs.sort(), ['FolderInUseError', 'FolderInUseError', 'FolderInUseError', 'FolderInUseError', 'FolderInUseError', 'won']);
   assert.ok(!existsSync(join(dir, LOCK_FILE)), 'released when the winner exited');
+}));
+
+test("a queue worker's mark refuses every writer but the coordinator; a dead worker's mark is removed", () => withDir((dir) => {
+  const mark = markWorker(dir, 'worker --queue redis://127.0.0.1:1');
+  const nested = markWorker(dir, 'worker --queue redis://127.0.0.1:1'); // a second job of the same run: one mark
+  const [file] = readdirSync(dir);
+  assert.ok(file && isLockFile(file), file);
+  assert.throws(() => lockFolder(dir, 'train --resume'), (err: unknown) =>
+    err instanceof FolderInUseError && err.message.startsWith(`${dir}: run folder in use by pid ${process.pid} on host ${hostname()} (worker --queue redis://127.0.0.1:1, since `) &&
+    err.message.endsWith('; a queue worker still runs jobs of this run: stop it, or attach to the run with train --resume --queue URL'));
+  assert.ok(!existsSync(join(dir, LOCK_FILE)), 'the refused writer left no lock');
+  const coordinator = lockFolder(dir, 'train --queue', { queueWorkers: 'allow' });
+  assert.equal(writerWithoutWorkers(dir), undefined, 'workers may run beside their coordinator');
+  coordinator.release();
+  mark.release();
+  assert.throws(() => lockFolder(dir, 'eval'), FolderInUseError, 'still marked while the other job runs');
+  nested.release();
+  assert.deepEqual(readdirSync(dir), []);
+  // marks of a dead worker here are removed; another host's are never judged
+  writeFileSync(join(dir, `${LOCK_FILE}.worker-here-1`), JSON.stringify({ pid: deadPid(), host: hostname(), startedAt: 'x', command: 'worker', nonce: 'n' }));
+  lockFolder(dir, 'eval').release();
+  assert.deepEqual(readdirSync(dir), []);
+  const remote = join(dir, `${LOCK_FILE}.worker-elsewhere-1`);
+  writeFileSync(remote, JSON.stringify({ pid: 1, host: 'elsewhere.example', startedAt: 'x', command: 'worker', nonce: 'n' }));
+  assert.throws(() => lockFolder(dir, 'eval'), (err: unknown) => err instanceof FolderInUseError && err.message.includes(`on another host, it cannot be checked from here: if it is gone, remove ${remote}`));
+}));
+
+test('a queue worker sees a live writer that does not coordinate workers', () => withDir((dir) => {
+  const train = lockFolder(dir, 'train --resume');
+  assert.equal(writerWithoutWorkers(dir)?.command, 'train --resume');
+  train.release();
+  fakeLock(dir, { pid: deadPid(), host: hostname() });
+  assert.equal(writerWithoutWorkers(dir), undefined, 'a dead writer is no writer');
 }));
