@@ -64,7 +64,9 @@ export type AddonLoad = { addon: NativeAddon; error?: undefined } | { addon?: un
 export function loadAddon(path = process.env[ADDON_ENV] || BUILT_ADDON): AddonLoad {
   // OpenBLAS runs single-threaded: the addon splits products itself, by their shape, so that the
   // numbers do not depend on the thread count (native/common.h). Read when OpenBLAS loads (with the
-  // addon): its pool of idle threads is then never started.
+  // addon): its pool of idle threads is then never started. In a worker thread this reaches
+  // OpenBLAS only if the worker shares the process environment (worker_threads SHARE_ENV, as serve's
+  // pool starts them): a worker's own copy of process.env is invisible to native code.
   process.env.OPENBLAS_NUM_THREADS = '1';
   try {
     const addon = createRequire(import.meta.url)(path) as NativeAddon;

@@ -17,7 +17,7 @@
  * requests, bounding it in utterances, deadlines), so piscina's own task queue would be a second
  * one; what remains (start N workers, one batch each at a time, replace one that dies) is short.
  */
-import { Worker } from 'node:worker_threads';
+import { SHARE_ENV, Worker } from 'node:worker_threads';
 import { HardyError } from '../util/errors.ts';
 import { ServiceUnavailableError, type PredictRequest, type PredictResponse, type Predictor, type PredictorInfo, type PredictorSpec } from './predictor.ts';
 
@@ -131,7 +131,11 @@ export class PredictorPool implements Predictor {
 
   private spawn(): Promise<void> {
     const { code, eval: isEval } = workerCode();
-    const worker = new Worker(code, { eval: isEval, workerData: { spec: this.spec, nice: this.o.workerNice }, execArgv: [] });
+    // SHARE_ENV: a worker's own copy of process.env never reaches native code, so what the engine
+    // sets there for OpenBLAS before loading it (engine/native-addon.ts) was lost when a worker
+    // loaded the addon first (bench/RESULTS.md, "Lone request": until OpenBLAS ran one thread, its
+    // idle threads spun after every product, which doubled the CPU a lone request cost).
+    const worker = new Worker(code, { eval: isEval, env: SHARE_ENV, workerData: { spec: this.spec, nice: this.o.workerNice }, execArgv: [] });
     const slot: Slot = { worker, ready: false, jobs: null };
     this.slots.push(slot);
     return new Promise<void>((resolve, reject) => {

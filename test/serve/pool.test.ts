@@ -108,3 +108,19 @@ test('a run that cannot be loaded rejects start() with the loader\'s message', a
   await assert.rejects(p.start(), /nonexistent\/run/);
   await p.close();
 });
+
+test('a worker shares the process environment: what the engine sets for OpenBLAS when it loads there reaches the native library', async () => {
+  // Native code reads the process environment; a worker's own copy of process.env never gets there.
+  // The engine sets OPENBLAS_NUM_THREADS before it loads the addon (native-addon.ts): loaded first
+  // in a worker, the value must still be the process's (here: visible to the main thread).
+  const saved = process.env.OPENBLAS_NUM_THREADS;
+  delete process.env.OPENBLAS_NUM_THREADS;
+  try {
+    await withPool({ startEngine: true }, { workers: 1 }, async () => {
+      assert.equal(process.env.OPENBLAS_NUM_THREADS, '1');
+    });
+  } finally {
+    if (saved === undefined) delete process.env.OPENBLAS_NUM_THREADS;
+    else process.env.OPENBLAS_NUM_THREADS = saved;
+  }
+});

@@ -24,6 +24,8 @@ export interface FakeOptions {
   busyMs?: number;
   /** createPredictor() only: how long "loading the models" takes. */
   loadMs?: number;
+  /** createPredictor() only: start the engine in this thread first, as the run's predictor does. */
+  startEngine?: boolean;
 }
 
 export function makeFakePredictor(o: FakeOptions = {}): Predictor & { calls: number } {
@@ -93,6 +95,7 @@ export function makeFakePredictor(o: FakeOptions = {}): Predictor & { calls: num
 /** For the worker pool (PredictorSpec): the same stand-in built inside a worker thread. */
 export async function createPredictor(o: FakeOptions): Promise<Predictor> {
   if (o.loadMs) await new Promise((r) => setTimeout(r, o.loadMs));
+  if (o.startEngine) await (await import('../../src/engine/backend.ts')).initEngine();
   const p = makeFakePredictor(o);
   // The nice value of the thread that built it (Linux), for the pool's priority test.
   const nice = threadNice();
