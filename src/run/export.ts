@@ -29,12 +29,12 @@ import type { ModelConfig, ModelKind } from '../model/types.ts';
 import { loadModel, saveModel } from '../train/checkpoint.ts';
 import type { RunConfig } from '../train/config.ts';
 import { FeaturePipeline } from '../train/features.ts';
-import { HARDY_METHODS, isHardyMethod, type HardyMethod } from '../train/methods.ts';
+import type { HardyMethod } from '../train/methods.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
 import { HardyError } from '../util/errors.ts';
 import { VERSION } from '../util/version.ts';
 import { RunLayout } from './layout.ts';
-import { readRunFile, type CorpusInfo, type RunFile } from './run-file.ts';
+import { readDeployedRun, type CorpusInfo, type RunFile } from './run-file.ts';
 import { parseUnit, unitName } from './unit.ts';
 
 export const EXPORT_FORMAT = 'hardy-mer/export';
@@ -188,11 +188,7 @@ export interface ExportOptions {
  */
 export function exportRun(runDir: string, out: string, opts: ExportOptions = {}): ExportSidecar {
   if (!out.endsWith('.safetensors')) throw new HardyError(`--out ${out}: expected a file name ending in .safetensors`);
-  const run = readRunFile(runDir);
-  const method = run.identity.method;
-  const layout = new RunLayout(runDir);
-  if (!isHardyMethod(method)) throw new HardyError(`${layout.runFile}: unknown method '${method}'`);
-  const kind = HARDY_METHODS[method].model;
+  const { run, method, kind, layout } = readDeployedRun(runDir);
   const tensors = new Map<string, Float32Tensor>();
   const members: ExportMember[] = [];
   const foldsDone = new Set<string>();

@@ -8,7 +8,7 @@ import type { DataFingerprint } from '../data/fingerprint.ts';
 import type { LoadOptions } from '../data/index.ts';
 import { MODALITIES, type Corpus, type DatasetName, type Modality } from '../data/types.ts';
 import type { RunConfig } from '../train/config.ts';
-import type { HardyMethod } from '../train/methods.ts';
+import { HARDY_METHODS, isHardyMethod, type HardyMethod, type MethodSpec } from '../train/methods.ts';
 import { isAtomicTemp, writeJsonAtomic } from '../util/atomic.ts';
 import { HardyError } from '../util/errors.ts';
 import { isLockFile } from '../util/lock.ts';
@@ -76,6 +76,23 @@ export function readRunFile(runDir: string): RunFile {
   const path = new RunLayout(runDir).runFile;
   if (!existsSync(path)) throw new HardyError(`${runDir}: not a hardy-mer run folder (no run.json)`);
   return JSON.parse(readFileSync(path, 'utf8')) as RunFile;
+}
+
+/** A run read to use its trained models (predict, serve, export): its method checked, and the model kind it deploys. */
+export interface DeployedRun {
+  run: RunFile;
+  method: HardyMethod;
+  /** The model each unit deploys: the student, or the baseline's own model. */
+  kind: MethodSpec['model'];
+  layout: RunLayout;
+}
+
+export function readDeployedRun(runDir: string): DeployedRun {
+  const run = readRunFile(runDir);
+  const method = run.identity.method;
+  const layout = new RunLayout(runDir);
+  if (!isHardyMethod(method)) throw new HardyError(`${layout.runFile}: unknown method '${method}'`);
+  return { run, method, kind: HARDY_METHODS[method].model, layout };
 }
 
 function featureAbsMax(corpus: Corpus): Record<Modality, number> {

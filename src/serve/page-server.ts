@@ -15,9 +15,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type http from 'node:http';
 import { dirname, join } from 'node:path';
-import { RunLayout } from '../run/layout.ts';
-import { readRunFile } from '../run/run-file.ts';
-import { HARDY_METHODS, isHardyMethod } from '../train/methods.ts';
+import { readDeployedRun } from '../run/run-file.ts';
 import { HardyError } from '../util/errors.ts';
 import { RunExamples } from './examples.ts';
 import type { Predictor } from './predictor.ts';
@@ -85,10 +83,8 @@ export function runPage(o: PageOptions): { routes: Record<string, Route>; labelO
   };
 
   // (condition, fold, seed) -> the unit's model folder and its fold's feature pipeline folder.
-  const method = readRunFile(o.runDir).identity.method;
-  if (!isHardyMethod(method)) throw new HardyError(`${o.runDir}: unknown method '${method}'`);
-  const kind = HARDY_METHODS[method].model;
-  const units = new RunLayout(o.runDir)
+  const { kind, layout } = readDeployedRun(o.runDir);
+  const units = layout
     .units()
     .filter((u) => u.layout.modelSaved(kind))
     .map((u) => ({ seed: u.seed, fold: u.fold, name: u.name, unit: u.unit, model: u.layout.models[kind].model, features: u.layout.fold.features }));

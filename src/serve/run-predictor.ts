@@ -8,11 +8,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { readFoldIndexes, type FoldIndexes } from '../curriculum/retrieval-index.ts';
 import { CONDITIONS, MODALITIES, type Condition } from '../data/types.ts';
 import type { MerModel } from '../model/types.ts';
-import { RunLayout } from '../run/layout.ts';
-import { readRunFile, type CorpusInfo } from '../run/run-file.ts';
+import { readDeployedRun, type CorpusInfo } from '../run/run-file.ts';
 import { loadModel } from '../train/checkpoint.ts';
 import { FeaturePipeline } from '../train/features.ts';
-import { HARDY_METHODS, isHardyMethod } from '../train/methods.ts';
 import { HardyError, quoteId } from '../util/errors.ts';
 import { initEngine } from '../engine/backend.ts';
 import { featureLimits } from './validate.ts';
@@ -58,11 +56,7 @@ export class RunPredictor implements Predictor {
   ) {}
 
   static load(runDir: string): RunPredictor {
-    const run = readRunFile(runDir);
-    const method = run.identity.method;
-    const layout = new RunLayout(runDir);
-    if (!isHardyMethod(method)) throw new HardyError(`${layout.runFile}: unknown method '${method}'`);
-    const kind = HARDY_METHODS[method].model;
+    const { run, method, kind, layout } = readDeployedRun(runDir);
     const folds = new Map<string, FoldAssets>();
     const byCondition = new Map<Condition, Member[]>();
     for (const { layout: u, unit, seed, fold } of layout.units()) {
