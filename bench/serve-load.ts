@@ -62,6 +62,8 @@ ${r.loadAverage[0].toFixed(1)} before, ${r.loadAverage[1].toFixed(1)} after).
 | latency, valid requests p50 / p99 | ${f(r.latencyMs.validP50)} / ${f(r.latencyMs.validP99)} ms |
 | queueing bound (clients / throughput) and valid p99 / bound | ${f(r.queueBoundMs)} ms, ${(r.latencyMs.validP99 / r.queueBoundMs).toFixed(2)}x |
 | GET /health during the load (${r.healthPolls} polls) p50 / p99 / max | ${f(r.latencyMs.healthP50)} / ${f(r.latencyMs.healthP99)} / ${f(r.latencyMs.healthMax)} ms |
+| server main thread: event-loop delay p50 / p99 / max (10 ms timer) | ${f(r.mainThread.loopDelayP50)} / ${f(r.mainThread.loopDelayP99)} / ${f(r.mainThread.loopDelayMax)} ms |
+| server main thread: garbage collections (count, total, longest pause) | ${r.mainThread.gcCount}, ${f(r.mainThread.gcMs)} ms, ${f(r.mainThread.gcMaxMs)} ms |
 | latency, all requests p50 / p99 / max | ${f(r.latencyMs.p50)} / ${f(r.latencyMs.p99)} / ${f(r.latencyMs.max)} ms |
 | pool | ${JSON.stringify(r.pool)} |
 `;

@@ -9,6 +9,7 @@
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { once } from 'node:events';
 import { loadavg } from 'node:os';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { Rng } from '../../src/util/rng.ts';
 import { CONDITIONS, MODALITIES, type Modality } from '../../src/data/types.ts';
 import type { Predictor, PredictorInfo, PredictorSpec, PredictResponse } from '../../src/serve/predictor.ts';
@@ -80,7 +81,7 @@ function validBody(seed: number, info: PredictorInfo, n: number) {
   return { utterances };
 }
 
-function malformedBody(kind: Kind, rng: Rng, info: PredictorInfo, o: LoadOptions): string {
+function malformedBody(kind: Kind, rng: Rng, info: PredictorInfo, o: Pick<LoadOptions, 'maxBodyBytes'>): string {
   const m: Modality = info.dims.a > 0 ? 'a' : 't';
   const one = (features: Record<string, unknown>) => JSON.stringify({ utterances: [{ id: 'bad', features }] });
   switch (kind) {
@@ -158,6 +159,12 @@ export interface LoadReport {
   /** Mean latency a closed loop of `clients` at this throughput must have (Little's law), ms. */
   queueBoundMs: number;
   healthPolls: number;
+  /**
+   * The server's main thread during the storm: its event-loop delay (how late a timer due every
+   * 10 ms ran: time the loop spent on other work first, or waiting for a core) p50 / p99 / max, and
+   * its garbage collections (count, total and longest pause), in ms.
+   */
+  mainThread: { loopDelayP50: number; loopDelayP99: number; loopDelayMax: number; gcCount: number; gcMs: number; gcMaxMs: number };
   pool: Record<string, unknown>;
   /** 1-minute load average of the machine before and after the run (other work shares the cores). */
   loadAverage: [number, number];
@@ -214,7 +221,7 @@ async function pollHealth(url: string): Promise<number[]> {
   return health;
 }
 
-async function runClients(url: string, info: PredictorInfo, o: LoadOptions): Promise<{ outcomes: Outcome[]; bytes: number; seconds: number }> {
+async function runClients(url: string, info: PredictorInfo, o: Omit<LoadOptions, 'spec' | 'pool' | 'direct'> & { abortMs: number }): Promise<{ outcomes: Outcome[]; bytes: number; seconds: number }> {
   const outcomes: Outcome[] = [];
   let bytes = 0;
   const t0 = performance.now();
@@ -229,7 +236,7 @@ async function runClients(url: string, info: PredictorInfo, o: LoadOptions): Pro
       bytes += body.length;
       const start = performance.now();
       try {
-        const res = await fetch(`${url}/predict`, { method: 'POST', body, headers: { 'content-type': 'application/json' }, signal: AbortSignal.timeout(60_000) });
+        const res = await fetch(`${url}/predict`, { method: 'POST', body, headers: { 'content-type': 'application/json' }, signal: AbortSignal.timeout(o.abortMs) });
         const json = (await res.json()) as Outcome['json'];
         outcomes.push({ kind, seed, status: res.status, ms: performance.now() - start, round: r, json });
       } catch (err) {
@@ -267,10 +274,19 @@ export async function runServeLoad(o: LoadOptions): Promise<LoadReport> {
   const load1 = loadavg()[0];
   // Workers do not inherit the tsx loader: the bootstrap registers it, then loads this file.
   const boot = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(import.meta.url)}); })`;
-  const { spec, pool: poolOptions, direct, ...clientOptions } = o;
+  const { spec, pool: poolOptions, direct, ...rest } = o;
+  // A client gives up well after the server's deadline, so that a late answer is the server's 503.
+  const clientOptions = { ...rest, abortMs: Math.max(60_000, (poolOptions.timeoutMs ?? 30_000) + 30_000) };
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  const gc: number[] = [];
+  const gcObserver = new PerformanceObserver((list) => gc.push(...list.getEntries().map((e) => e.duration)));
+  loopDelay.enable();
+  gcObserver.observe({ entryTypes: ['gc'] });
   const prober = new Worker(boot, { eval: true, execArgv: [], workerData: { healthPoll: { url: server.url } } });
   const worker = new Worker(boot, { eval: true, execArgv: [], workerData: { serveLoad: { url: server.url, info, o: clientOptions } } });
   const [clients] = (await once(worker, 'message')) as [Awaited<ReturnType<typeof runClients>>];
+  loopDelay.disable();
+  gcObserver.disconnect();
   prober.postMessage('stop');
   const [probes] = (await once(prober, 'message')) as [number[]];
   const run = { ...clients, health: probes };
@@ -331,6 +347,15 @@ export async function runServeLoad(o: LoadOptions): Promise<LoadReport> {
     predictionsPerSecond: answered / run.seconds,
     queueBoundMs: (1000 * o.clients) / throughput,
     healthPolls: run.health.length,
+    mainThread: {
+      // The histogram holds whole timer intervals: the delay is what exceeds the 10 ms.
+      loopDelayP50: Math.max(0, loopDelay.percentile(50) / 1e6 - 10),
+      loopDelayP99: Math.max(0, loopDelay.percentile(99) / 1e6 - 10),
+      loopDelayMax: Math.max(0, loopDelay.max / 1e6 - 10),
+      gcCount: gc.length,
+      gcMs: gc.reduce((a, b) => a + b, 0),
+      gcMaxMs: Math.max(0, ...gc),
+    },
     pool: poolStats,
     latencyMs: {
       p50: quantile(lat, 0.5),
@@ -359,7 +384,7 @@ export async function runServeLoad(o: LoadOptions): Promise<LoadReport> {
 }
 
 if (!isMainThread && workerData?.serveLoad) {
-  const { url, info, o } = workerData.serveLoad as { url: string; info: PredictorInfo; o: LoadOptions };
+  const { url, info, o } = workerData.serveLoad as { url: string; info: PredictorInfo; o: Parameters<typeof runClients>[2] };
   parentPort!.postMessage(await runClients(url, info, o));
 } else if (!isMainThread && workerData?.healthPoll) {
   parentPort!.postMessage(await pollHealth((workerData.healthPoll as { url: string }).url));
