@@ -10,6 +10,7 @@
  *
  *   node --import tsx bench/serve-load.ts [--clients 100] [--requests 20] [--seconds 120] [--seed 1]
  *        [--utterances 1] [--workers 1] [--batch-max 64] [--batch-delay-ms 0] [--worker-nice 0] [--timeout-ms 30000] [--run RUNDIR] [--record]
+ *        [--profile FILE.cpuprofile]
  *
  * --workers 0 serves from the main thread without the pool: the reference the pool is measured against.
  *
@@ -106,6 +107,7 @@ async function main(): Promise<void> {
       'timeout-ms': { type: 'string', default: '30000' },
       'max-body-mib': { type: 'string', default: '2' },
       record: { type: 'boolean', default: false },
+      profile: { type: 'string' },
       run: { type: 'string' },
     },
   });
@@ -139,6 +141,7 @@ async function main(): Promise<void> {
     seed: Number(values.seed),
     maxBodyBytes: Math.round(Number(values['max-body-mib']) * 2 ** 20),
     utterances: Number(values.utterances),
+    profile: values.profile,
   };
   const r = await runServeLoad(o);
   const command = `npm run bench:serve -- ${process.argv.slice(2).join(' ')}`.trim();

@@ -9,6 +9,8 @@
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { once } from 'node:events';
 import { loadavg } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { Rng } from '../../src/util/rng.ts';
 import { CONDITIONS, MODALITIES, type Modality } from '../../src/data/types.ts';
@@ -35,6 +37,8 @@ export interface LoadOptions {
   utterances: number;
   /** Sequential requests of one client alone before the storm (the first 5 are warm-up). Default 30. */
   aloneRequests?: number;
+  /** Write the server main thread's CPU profile of the storm here (.cpuprofile, Chrome DevTools' format). */
+  profile?: string;
 }
 
 type Kind = 'valid' | 'bad_json' | 'nan_literal' | 'infinity' | 'wrong_dims' | 'unknown_condition' | 'unknown_modality' | 'empty' | 'no_model' | 'huge';
@@ -248,6 +252,21 @@ async function runClients(url: string, info: PredictorInfo, o: Omit<LoadOptions,
   return { outcomes, bytes, seconds: (performance.now() - t0) / 1000 };
 }
 
+/** Starts the V8 profiler on this thread; the function it returns stops it and gives the profile. */
+async function startProfile(): Promise<() => Promise<object>> {
+  const session = new Session();
+  session.connect();
+  const post = (method: string, params?: object) => new Promise<any>((resolve, reject) => session.post(method, params, (err, r) => (err ? reject(err) : resolve(r))));
+  await post('Profiler.enable');
+  await post('Profiler.setSamplingInterval', { interval: 500 });
+  await post('Profiler.start');
+  return async () => {
+    const { profile } = await post('Profiler.stop');
+    session.disconnect();
+    return profile;
+  };
+}
+
 export async function runServeLoad(o: LoadOptions): Promise<LoadReport> {
   // --workers 0: the predictor on the server's main thread, as before the pool (the reference).
   const pool = o.pool.workers === 0 ? undefined : new PredictorPool(o.spec, { ...o.pool, log: (l) => console.error(l) });
@@ -282,11 +301,13 @@ export async function runServeLoad(o: LoadOptions): Promise<LoadReport> {
   const gcObserver = new PerformanceObserver((list) => gc.push(...list.getEntries().map((e) => e.duration)));
   loopDelay.enable();
   gcObserver.observe({ entryTypes: ['gc'] });
+  const profiler = o.profile ? await startProfile() : undefined;
   const prober = new Worker(boot, { eval: true, execArgv: [], workerData: { healthPoll: { url: server.url } } });
   const worker = new Worker(boot, { eval: true, execArgv: [], workerData: { serveLoad: { url: server.url, info, o: clientOptions } } });
   const [clients] = (await once(worker, 'message')) as [Awaited<ReturnType<typeof runClients>>];
   loopDelay.disable();
   gcObserver.disconnect();
+  if (profiler) writeFileSync(o.profile!, JSON.stringify(await profiler()));
   prober.postMessage('stop');
   const [probes] = (await once(prober, 'message')) as [number[]];
   const run = { ...clients, health: probes };
