@@ -9,9 +9,9 @@
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { once } from 'node:events';
 import { loadavg } from 'node:os';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
-import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+import { constants as perfConstants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { Rng } from '../../src/util/rng.ts';
 import { CONDITIONS, MODALITIES, type Modality } from '../../src/data/types.ts';
 import type { Predictor, PredictorInfo, PredictorSpec, PredictResponse } from '../../src/serve/predictor.ts';
@@ -168,7 +168,7 @@ export interface LoadReport {
    * 10 ms ran: time the loop spent on other work first, or waiting for a core) p50 / p99 / max, and
    * its garbage collections (count, total and longest pause), in ms.
    */
-  mainThread: { loopDelayP50: number; loopDelayP99: number; loopDelayMax: number; gcCount: number; gcMs: number; gcMaxMs: number };
+  mainThread: { loopDelayP50: number; loopDelayP99: number; loopDelayMax: number; gcCount: number; gcMs: number; gcMaxMs: number; gcByKind: Record<string, [count: number, longestMs: number]>; sched?: Sched };
   pool: Record<string, unknown>;
   /** 1-minute load average of the machine before and after the run (other work shares the cores). */
   loadAverage: [number, number];
@@ -252,6 +252,29 @@ async function runClients(url: string, info: PredictorInfo, o: Omit<LoadOptions,
   return { outcomes, bytes, seconds: (performance.now() - t0) / 1000 };
 }
 
+/**
+ * This thread's scheduler figures (Linux /proc/thread-self/schedstat), ms: time on a core, time
+ * runnable but waiting for one, and how many times it got one. Undefined elsewhere.
+ */
+interface Sched {
+  cpuMs: number;
+  waitMs: number;
+  slices: number;
+}
+function schedstat(): Sched | undefined {
+  try {
+    const [cpu, wait, slices] = readFileSync('/proc/thread-self/schedstat', 'utf8').trim().split(' ').map(Number);
+    return { cpuMs: cpu! / 1e6, waitMs: wait! / 1e6, slices: slices! };
+  } catch {
+    return undefined;
+  }
+}
+
+/** perf_hooks' GC entry kinds: NODE_PERFORMANCE_GC_MINOR -> 'minor', ... */
+const GC_KINDS: Record<number, string> = Object.fromEntries(
+  Object.entries(perfConstants).filter(([k]) => /^NODE_PERFORMANCE_GC_[A-Z]+$/.test(k)).map(([k, v]) => [v, k.slice('NODE_PERFORMANCE_GC_'.length).toLowerCase()]),
+);
+
 /** Starts the V8 profiler on this thread; the function it returns stops it and gives the profile. */
 async function startProfile(): Promise<() => Promise<object>> {
   const session = new Session();
@@ -298,13 +321,24 @@ export async function runServeLoad(o: LoadOptions): Promise<LoadReport> {
   const clientOptions = { ...rest, abortMs: Math.max(60_000, (poolOptions.timeoutMs ?? 30_000) + 30_000) };
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   const gc: number[] = [];
-  const gcObserver = new PerformanceObserver((list) => gc.push(...list.getEntries().map((e) => e.duration)));
+  const gcKinds: Record<string, [number, number]> = {};
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      gc.push(e.duration);
+      const kind = GC_KINDS[(e as { detail?: { kind?: number } }).detail?.kind ?? 0] ?? 'other';
+      const k = (gcKinds[kind] ??= [0, 0]);
+      k[0]++;
+      k[1] = Math.max(k[1], e.duration);
+    }
+  });
   loopDelay.enable();
   gcObserver.observe({ entryTypes: ['gc'] });
   const profiler = o.profile ? await startProfile() : undefined;
+  const sched0 = schedstat();
   const prober = new Worker(boot, { eval: true, execArgv: [], workerData: { healthPoll: { url: server.url } } });
   const worker = new Worker(boot, { eval: true, execArgv: [], workerData: { serveLoad: { url: server.url, info, o: clientOptions } } });
   const [clients] = (await once(worker, 'message')) as [Awaited<ReturnType<typeof runClients>>];
+  const sched1 = schedstat();
   loopDelay.disable();
   gcObserver.disconnect();
   if (profiler) writeFileSync(o.profile!, JSON.stringify(await profiler()));
@@ -376,6 +410,8 @@ export async function runServeLoad(o: LoadOptions): Promise<LoadReport> {
       gcCount: gc.length,
       gcMs: gc.reduce((a, b) => a + b, 0),
       gcMaxMs: Math.max(0, ...gc),
+      gcByKind: gcKinds,
+      sched: sched0 && sched1 ? { cpuMs: sched1.cpuMs - sched0.cpuMs, waitMs: sched1.waitMs - sched0.waitMs, slices: sched1.slices - sched0.slices } : undefined,
     },
     pool: poolStats,
     latencyMs: {
