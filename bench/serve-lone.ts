@@ -6,11 +6,10 @@
  * loads; the arms alternate over --rounds so that other work on the machine hits them alike.
  *
  * Per arm: wall time per request (p50, p90) and the CPU time of the whole process per request (every
- * thread: the prediction's and OpenBLAS's), the first request after loading (warm-up), and for the
+ * thread: the prediction's, the addon's), the first request after loading (warm-up), and for the
  * worker the time inside the worker's predict() (the rest is the queue and message passing).
- * Arm `worker, OpenBLAS spinning`: the worker with OPENBLAS_THREAD_TIMEOUT=28, OpenBLAS's built-in
- * default, which is what every worker got before the pool shared the process environment
- * (src/serve/pool.ts): its idle threads spin 2^28 cycles after each product instead of 2^4.
+ * (Until OpenBLAS ran one thread, a third arm here measured what a worker cost when OpenBLAS never
+ * saw the engine's settings: bench/RESULTS.md, "Lone request".)
  *
  *   node --import tsx bench/serve-lone.ts --run RUNDIR [--requests 60] [--rounds 3]
  */
@@ -29,9 +28,8 @@ import { Rng } from '../src/util/rng.ts';
 import { median, round } from './support.ts';
 
 const ARMS = {
-  main: { label: 'main thread (W = 0, the reference)', env: {} },
-  spin: { label: 'worker, OpenBLAS spinning (as before the fix)', env: { OPENBLAS_THREAD_TIMEOUT: '28' } },
-  worker: { label: 'worker (W = 1, as served now)', env: {} },
+  main: { label: 'main thread (W = 0, the reference)' },
+  worker: { label: 'worker (W = 1)' },
 } as const;
 type Arm = keyof typeof ARMS;
 
@@ -117,12 +115,10 @@ async function main(): Promise<void> {
   }
   const load0 = loadavg()[0];
   const t0 = new Date();
-  const results: Record<Arm, Array<Record<string, Figures>>> = { main: [], spin: [], worker: [] };
+  const results: Record<Arm, Array<Record<string, Figures>>> = { main: [], worker: [] };
   for (let r = 0; r < Number(values.rounds); r++) {
     for (const arm of Object.keys(ARMS) as Arm[]) {
-      const env = { ...process.env, ...ARMS[arm].env };
-      if (arm !== 'spin') delete env.OPENBLAS_THREAD_TIMEOUT;
-      const c = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', arm, '--run', values.run, '--requests', String(requests)], { env, encoding: 'utf8' });
+      const c = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', arm, '--run', values.run, '--requests', String(requests)], { encoding: 'utf8' });
       if (c.status !== 0) throw new Error(`arm ${arm}: ${c.stderr}`);
       results[arm].push(JSON.parse(c.stdout));
       process.stderr.write(`round ${r + 1} ${arm}: ${c.stdout}\n`);
@@ -143,9 +139,7 @@ async function main(): Promise<void> {
   }
   const ratio = (a: Arm, b: Arm, s: string, k: keyof Figures) => (fig(a, s, k) / fig(b, s, k)).toFixed(2);
   lines.push('', '| ratio | 1 utt.: p50 | CPU | 50 utt.: p50 | CPU |', '|---|---|---|---|---|');
-  for (const [a, b] of [['worker', 'main'], ['spin', 'main'], ['spin', 'worker']] as Array<[Arm, Arm]>) {
-    lines.push(`| ${a} / ${b} | ${ratio(a, b, 'u1', 'p50')} | ${ratio(a, b, 'u1', 'cpuMs')} | ${ratio(a, b, 'u50', 'p50')} | ${ratio(a, b, 'u50', 'cpuMs')} |`);
-  }
+  lines.push(`| worker / main | ${ratio('worker', 'main', 'u1', 'p50')} | ${ratio('worker', 'main', 'u1', 'cpuMs')} | ${ratio('worker', 'main', 'u50', 'p50')} | ${ratio('worker', 'main', 'u50', 'cpuMs')} |`);
   console.log(lines.join('\n'));
 }
 
