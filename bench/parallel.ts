@@ -2,17 +2,18 @@
  * `npm run bench:parallel [-- --folds 1,2 --conditions a,at,tv --seeds 1 --skip-measure]`
  *
  * 1. Throughput of one run of the `small` preset (configs/demo.yaml schedules) executed four ways
- *    in the same invocation, one after another on the same data: `train` in one process (default
+ *    in the same invocation, one after another on the same data: `--jobs 1` (one job at a time, two
  *    threads), `--jobs 2 --threads 1`, `--jobs 2 --threads 2`, and `--queue` with two local workers
  *    (one job, one thread each) on a redis-server started here. Units per hour, each way's ratio to
- *    the one-process run, whether results.json is byte-identical to it, and the queue's overhead per
- *    unit against the pool with the same jobs x threads.
+ *    `--jobs 1`, whether results.json is byte-identical to it, and the queue's overhead per unit
+ *    against the pool with the same jobs x threads (`--jobs 2 --threads 1`).
  * 2. The scaling model: the makespan of the full protocol (3 seeds x 5 folds x 6 conditions,
  *    HARDY-MER and MoMKE, the paper's schedules, IEMOCAP size) on 1..128 workers of one core each,
  *    by list scheduling the run graph (src/run/graph.ts) with the longest remaining path first, from
  *    the per-epoch CPU seconds measured in bench/RESULTS.md ("Seconds per epoch by model"), and the
  *    critical path (no number of workers beats it).
- * Markdown tables on stdout; run it with `nice -n 10` on a shared machine and note `uptime`.
+ * Markdown tables on stdout; on a shared machine run it under the CPU lock at nice 0
+ * (`flock /work/cpu.lock npm run bench:parallel`); it prints the load before and after.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -48,9 +49,10 @@ async function measure(): Promise<void> {
   const rows: Array<{ how: string; s: number; same: boolean }> = [];
   let reference = '';
   const load0 = loadavg()[0]!;
+  const started = new Date().toISOString();
   try {
     const ways: Array<[string, string[], number]> = [
-      ['one process (default threads)', [], 0],
+      ['--jobs 1 (2 threads)', ['--jobs', '1'], 0],
       ['--jobs 2 --threads 1', ['--jobs', '2', '--threads', '1'], 0],
       ['--jobs 2 --threads 2', ['--jobs', '2', '--threads', '2'], 0],
       ['--queue, 2 workers x 1 job x 1 thread', ['--queue', redis.url], 2],
@@ -74,8 +76,9 @@ async function measure(): Promise<void> {
     rmSync(root, { recursive: true, force: true });
   }
   const one = rows[0]!.s;
-  console.log(`\n${units} units (seeds ${opt.seeds}, folds ${opt.folds}, conditions ${opt.conditions}), small preset, configs/demo.yaml; load ${load0.toFixed(1)} -> ${loadavg()[0]!.toFixed(1)}\n`);
-  console.log('| execution | wall s | units / hour | speed vs one process | results.json identical |');
+  const commit = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout.trim() || 'unknown';
+  console.log(`\n${units} units (seeds ${opt.seeds}, folds ${opt.folds}, conditions ${opt.conditions}), small preset, configs/demo.yaml; ${started} to ${new Date().toISOString()}, commit ${commit}, load ${load0.toFixed(1)} -> ${loadavg()[0]!.toFixed(1)}\n`);
+  console.log('| execution | wall s | units / hour | speed vs --jobs 1 | results.json identical |');
   console.log('|---|---|---|---|---|');
   for (const r of rows) console.log(`| ${r.how} | ${r.s.toFixed(1)} | ${((units * 3600) / r.s).toFixed(0)} | ${(one / r.s).toFixed(2)}x | ${r.same ? 'yes' : 'NO'} |`);
   const pool = rows[1]!.s;
