@@ -1,12 +1,13 @@
 /**
- * `npm run bench:parallel [-- --folds 1,2 --conditions a,at,tv --seeds 1 --skip-measure]`
+ * `npm run bench:parallel [-- --folds 1,2 --conditions a,at,tv --seeds 1 --rounds 1 --skip-measure]`
  *
  * 1. Throughput of one run of the `small` preset (configs/demo.yaml schedules) executed four ways
  *    in the same invocation, one after another on the same data: `--jobs 1` (one job at a time, two
  *    threads), `--jobs 2 --threads 1`, `--jobs 2 --threads 2`, and `--queue` with two local workers
  *    (one job, one thread each) on a redis-server started here. Units per hour, each way's ratio to
  *    `--jobs 1`, whether results.json is byte-identical to it, and the queue's overhead per unit
- *    against the pool with the same jobs x threads (`--jobs 2 --threads 1`).
+ *    against the pool with the same jobs x threads (`--jobs 2 --threads 1`). With `--rounds R` the
+ *    four ways run R times in turn (ABCDABCD...), and the figures are over the rounds' means.
  * 2. The scaling model: the makespan of the full protocol (3 seeds x 5 folds x 6 conditions,
  *    HARDY-MER and MoMKE, the paper's schedules, IEMOCAP size) on 1..128 workers of one core each,
  *    by list scheduling the run graph (src/run/graph.ts) with the longest remaining path first, from
@@ -29,6 +30,7 @@ const { values: opt } = parseArgs({
     folds: { type: 'string', default: '1,2' },
     conditions: { type: 'string', default: 'a,at,tv' },
     seeds: { type: 'string', default: '1' },
+    rounds: { type: 'string', default: '1' },
     'skip-measure': { type: 'boolean', default: false },
   },
 });
@@ -45,45 +47,54 @@ async function measure(): Promise<void> {
   cli(['synth', '--out', data, '--preset', 'small', '--seed', '1']);
   const units = opt.seeds.split(',').length * opt.folds.split(',').length * opt.conditions.split(',').length;
   const base = ['train', '--data', data, '--config', join(import.meta.dirname, '..', 'configs', 'demo.yaml'), '--method', 'hardy', '--seeds', opt.seeds, '--folds', opt.folds, '--conditions', opt.conditions, '--quiet', '--json'];
+  const rounds = Number(opt.rounds);
+  if (!(Number.isInteger(rounds) && rounds >= 1)) throw new Error(`--rounds ${opt.rounds}: expected a whole number >= 1`);
   const redis = await startRedis();
-  const rows: Array<{ how: string; s: number; same: boolean }> = [];
+  const ways: Array<[string, string[], number]> = [
+    ['--jobs 1 (2 threads)', ['--jobs', '1'], 0],
+    ['--jobs 2 --threads 1', ['--jobs', '2', '--threads', '1'], 0],
+    ['--jobs 2 --threads 2', ['--jobs', '2', '--threads', '2'], 0],
+    ['--queue, 2 workers x 1 job x 1 thread', ['--queue', redis.url], 2],
+  ];
+  const rows = ways.map(([how]) => ({ how, s: [] as number[], same: true }));
   let reference = '';
+  let n = 0;
   const load0 = loadavg()[0]!;
   const started = new Date().toISOString();
   try {
-    const ways: Array<[string, string[], number]> = [
-      ['--jobs 1 (2 threads)', ['--jobs', '1'], 0],
-      ['--jobs 2 --threads 1', ['--jobs', '2', '--threads', '1'], 0],
-      ['--jobs 2 --threads 2', ['--jobs', '2', '--threads', '2'], 0],
-      ['--queue, 2 workers x 1 job x 1 thread', ['--queue', redis.url], 2],
-    ];
-    for (const [how, flags, workers] of ways) {
-      const out = join(root, `run-${rows.length}`);
-      const ws = Array.from({ length: workers }, () =>
-        spawn(process.execPath, [BIN, 'worker', '--queue', redis.url, '--concurrency', '1', '--threads', '1', '--quiet'], { stdio: 'ignore', env: { ...process.env, HARDY_MER_FROM_SOURCE: '1' } }),
-      );
-      const t0 = performance.now();
-      cli([...base, ...flags, '--out', out]);
-      const s = (performance.now() - t0) / 1000;
-      for (const w of ws) w.kill('SIGTERM');
-      const results = readFileSync(join(out, 'results.json'), 'utf8');
-      reference ||= results;
-      rows.push({ how, s, same: results === reference });
-      process.stderr.write(`${how}: ${s.toFixed(1)} s\n`);
+    for (let r = 0; r < rounds; r++) {
+      for (const [i, [how, flags, workers]] of ways.entries()) {
+        const out = join(root, `run-${n++}`);
+        const ws = Array.from({ length: workers }, () =>
+          spawn(process.execPath, [BIN, 'worker', '--queue', redis.url, '--concurrency', '1', '--threads', '1', '--quiet'], { stdio: 'ignore', env: { ...process.env, HARDY_MER_FROM_SOURCE: '1' } }),
+        );
+        const t0 = performance.now();
+        cli([...base, ...flags, '--out', out]);
+        const s = (performance.now() - t0) / 1000;
+        for (const w of ws) w.kill('SIGTERM');
+        const results = readFileSync(join(out, 'results.json'), 'utf8');
+        reference ||= results;
+        rows[i]!.s.push(s);
+        rows[i]!.same &&= results === reference;
+        rmSync(out, { recursive: true, force: true });
+        process.stderr.write(`round ${r + 1}, ${how}: ${s.toFixed(1)} s (load ${loadavg()[0]!.toFixed(1)})\n`);
+      }
     }
   } finally {
     await redis.stop();
     rmSync(root, { recursive: true, force: true });
   }
-  const one = rows[0]!.s;
+  const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const one = mean(rows[0]!.s);
   const commit = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout.trim() || 'unknown';
-  console.log(`\n${units} units (seeds ${opt.seeds}, folds ${opt.folds}, conditions ${opt.conditions}), small preset, configs/demo.yaml; ${started} to ${new Date().toISOString()}, commit ${commit}, load ${load0.toFixed(1)} -> ${loadavg()[0]!.toFixed(1)}\n`);
-  console.log('| execution | wall s | units / hour | speed vs --jobs 1 | results.json identical |');
+  console.log(`\n${units} units (seeds ${opt.seeds}, folds ${opt.folds}, conditions ${opt.conditions}), small preset, configs/demo.yaml, ${rounds} round(s); ${started} to ${new Date().toISOString()}, commit ${commit}, load ${load0.toFixed(1)} -> ${loadavg()[0]!.toFixed(1)}\n`);
+  console.log('| execution | wall s (per round) | units / hour | speed vs --jobs 1 | results.json identical |');
   console.log('|---|---|---|---|---|');
-  for (const r of rows) console.log(`| ${r.how} | ${r.s.toFixed(1)} | ${((units * 3600) / r.s).toFixed(0)} | ${(one / r.s).toFixed(2)}x | ${r.same ? 'yes' : 'NO'} |`);
+  for (const r of rows) console.log(`| ${r.how} | ${r.s.map((x) => x.toFixed(1)).join(' / ')} | ${((units * 3600) / mean(r.s)).toFixed(0)} | ${(one / mean(r.s)).toFixed(2)}x | ${r.same ? 'yes' : 'NO'} |`);
   const pool = rows[1]!.s;
   const queue = rows[3]!.s;
-  console.log(`\nqueue overhead per unit vs --jobs 2 --threads 1: ${((queue - pool) / units).toFixed(2)} s (${(((queue - pool) / pool) * 100).toFixed(1)} % of the run)`);
+  const perRound = queue.map((q, i) => `${(((q - pool[i]!) / pool[i]!) * 100).toFixed(1)} %`).join(' / ');
+  console.log(`\nqueue overhead per unit vs --jobs 2 --threads 1: ${((mean(queue) - mean(pool)) / units).toFixed(2)} s (${(((mean(queue) - mean(pool)) / mean(pool)) * 100).toFixed(1)} % of the run; per round ${perRound})`);
 }
 
 /**
