@@ -16,7 +16,8 @@
  *     Spearman correlation of teachers' hardness with the generator's ground truth and the ridge
  *     reference (see `hardness()` below).
  *   npx tsx bench/study.ts ridge --data DIR --config FILE [--seeds 1] [--folds 1] [--conds a,t,v,at,av,tv]
- *     The ridge reference of `hardness` alone (seconds, no training), one JSON line per condition.
+ *     The ridge reference of `hardness` alone (seconds, no training), one JSON line per condition,
+ *     with `relevance`: how the truth relates to classifying from the available modalities.
  *   npx tsx bench/study.ts summary --out DIR [--ref self-views] [--metric WA] [--seeds ..] [--folds ..] [--conds ..] [--arms ..]
  *     (the records of those seeds, folds, conditions and arms only; absent = all; then only the
  *     (seed, fold) cells where every arm has every condition)
@@ -37,7 +38,7 @@ import { batchHardness, minMaxNormalise, setHardness, teacherScores } from '../s
 import { FeaturePipeline } from '../src/train/features.ts';
 import { train } from '../src/train/trainer.ts';
 import { FoldLayout, modelFiles, UnitLayout } from '../src/run/layout.ts';
-import type { Condition } from '../src/data/types.ts';
+import type { Condition, Corpus, Fold, Modality } from '../src/data/types.ts';
 import type { ModelFiles, UnitFiles } from '../src/train/files.ts';
 import { readConfigFile, resolveConfig } from '../src/cli/config.ts';
 import { prepareFeatures, teacherView, trainHardy } from '../src/train/hardy.ts';
@@ -91,15 +92,27 @@ export interface StudyRecord {
 }
 
 /**
- * An arm is a method (src/train/methods.ts), optionally `@oracle` or `@shuffled`: the same method
- * with the generator's true difficulty as hardness, or with the teacher's hardness permuted within
- * the batch (e.g. `keep-dialogue@oracle`: which utterances are swapped is decided by the truth).
+ * An arm is a method (src/train/methods.ts), optionally `@oracle`, `@shuffled` or `@margin`: the
+ * same method with the generator's true difficulty as hardness, with the teacher's hardness permuted
+ * within the batch, or with how hard the utterance is to classify from the kept modalities (a
+ * linear probe's cross-fitted margin on the training labels, `probeDifficulty`) as hardness: the
+ * hardness the curriculum would want if its job is the student's. E.g. `keep-dialogue@margin`: the
+ * utterances swapped are the hardest to classify.
  */
-function parseArm(arm: string): { method: HardyMethod; overlay: Partial<RunConfig['curriculum']> } {
+function parseArm(arm: string): { method: HardyMethod; overlay: Partial<RunConfig['curriculum']>; margin: boolean } {
   const [method, variant] = arm.split('@');
-  if (!method || !isHardyMethod(method)) throw new Error(`unknown arm '${arm}' (a method of src/train/methods.ts, optionally @oracle or @shuffled)`);
-  if (variant !== undefined && variant !== 'oracle' && variant !== 'shuffled') throw new Error(`arm '${arm}': the variants are @oracle and @shuffled`);
-  return { method, overlay: variant ? { hardness: variant } : {} };
+  if (!method || !isHardyMethod(method)) throw new Error(`unknown arm '${arm}' (a method of src/train/methods.ts, optionally @oracle, @shuffled or @margin)`);
+  if (variant !== undefined && variant !== 'oracle' && variant !== 'shuffled' && variant !== 'margin') throw new Error(`arm '${arm}': the variants are @oracle, @shuffled and @margin`);
+  return { method, overlay: variant ? { hardness: variant === 'margin' ? 'oracle' : variant } : {}, margin: variant === 'margin' };
+}
+
+/** The corpus whose ground truth under `cond` is the probe's classification difficulty of the fold's training utterances (the `@margin` arms). */
+function withMarginTruth(corpus: Corpus, fold: Fold, cond: Condition): Corpus {
+  const raw = standardize(corpus, modalityStats(fold.train));
+  const { utts, difficulty } = probeDifficulty(remapFold(fold, raw).train, conditionAvail(cond), corpus.numClasses);
+  const per = new Map(corpus.modalityDifficulty);
+  utts.forEach((u, i) => per.set(u.id, { a: difficulty[i]!, t: difficulty[i]!, v: difficulty[i]! }));
+  return { ...corpus, modalityDifficulty: per };
 }
 
 const list = (s: string): string[] => s.split(',').map((x) => x.trim()).filter(Boolean);
@@ -146,7 +159,7 @@ async function run(): Promise<void> {
       const foldLayout = new FoldLayout(foldDir);
       // Arms outer, conditions inner: an arm's cell (seed, fold) is complete as early as possible.
       for (const arm of arms) {
-        const { method, overlay } = parseArm(arm);
+        const { method, overlay, margin } = parseArm(arm);
         for (const cond of list(args.conds!) as Condition[]) {
           const rec = { seed, fold: foldIdx, cond, arm };
           if (done.has(key(rec))) continue;
@@ -154,7 +167,7 @@ async function run(): Promise<void> {
           const res = await trainHardy({
             method,
             config: { ...config, conditions: [cond], curriculum: { ...config.curriculum, ...overlay } },
-            corpus,
+            corpus: margin ? withMarginTruth(corpus, fold, cond) : corpus,
             fold,
             condition: cond,
             score,
@@ -363,75 +376,139 @@ async function hardness(): Promise<void> {
   }
 }
 
+/** The concatenated features of `mods` with a bias column, one row per utterance. */
+const featureRows = (utts: readonly Utterance[], mods: readonly Modality[]): Float64Array[] => {
+  const d = mods.reduce((n, m) => n + utts[0]!.features[m].length, 0) + 1;
+  return utts.map((u) => {
+    const r = new Float64Array(d);
+    let o = 0;
+    for (const m of mods) {
+      r.set(u.features[m], o);
+      o += u.features[m].length;
+    }
+    r[d - 1] = 1;
+    return r;
+  });
+};
+
+/**
+ * Cross-fitted ridge regression X -> Y: rows are split into 5 groups (`group[i]`, one per training
+ * dialogue modulo 5), and each group is predicted by a fit on the other four, so no row scores its
+ * own fit. Returns the predictions, one row per input row.
+ */
+function crossFitRidge(X: readonly Float64Array[], Y: readonly Float64Array[], group: readonly number[], lambda: number): Float64Array[] {
+  const dIn = X[0]!.length;
+  const dOut = Y[0]!.length;
+  const pred = X.map(() => new Float64Array(dOut));
+  for (let g = 0; g < 5; g++) {
+    const fit = X.map((_, i) => i).filter((i) => group[i] !== g);
+    const A = new Float64Array(dIn * dIn);
+    const B = new Float64Array(dIn * dOut);
+    for (const i of fit) {
+      const x = X[i]!;
+      for (let a = 0; a < dIn; a++) {
+        for (let b = 0; b <= a; b++) A[a * dIn + b]! += x[a]! * x[b]!;
+        for (let c = 0; c < dOut; c++) B[a * dOut + c]! += x[a]! * Y[i]![c]!;
+      }
+    }
+    for (let a = 0; a < dIn; a++) {
+      for (let b = 0; b < a; b++) A[b * dIn + a] = A[a * dIn + b]!;
+      A[a * dIn + a]! += lambda;
+    }
+    const W = choleskySolve(A, dIn, B, dOut);
+    X.forEach((x, i) => {
+      if (group[i] !== g) return;
+      for (let c = 0; c < dOut; c++) {
+        let p = 0;
+        for (let a = 0; a < dIn; a++) p += x[a]! * W[a * dOut + c]!;
+        pred[i]![c] = p;
+      }
+    });
+  }
+  return pred;
+}
+
+/** The fold's training utterances with the cross-fitting group of each (its dialogue's index modulo 5). */
+const grouped = (dialogues: readonly Dialogue[]): { utts: Utterance[]; group: number[] } => {
+  const pairs = dialogues.flatMap((d, i) => d.utterances.map((u) => ({ u, g: i % 5 })));
+  return { utts: pairs.map((p) => p.u), group: pairs.map((p) => p.g) };
+};
+
 /**
  * The reference the issue names: how well a linear model recovers the missing modalities from the
- * available ones, per utterance. Ridge regression (bias column) from the concatenated available
- * features to each missing modality, cross-fitted over 5 groups of the training dialogues (each
- * group predicted by a fit on the others, so no utterance scores its own fit); an utterance's error
- * is the mean over its missing modalities of the per-dimension squared error (what D_rec is for the
- * teacher). lambda in {1, 10, 100, 1000} is chosen by the cross-fitted error (no ground truth used).
- * Returns the Spearman correlation of that error with the truth.
+ * available ones, per utterance. Cross-fitted ridge regression from the concatenated available
+ * features to each missing modality; an utterance's error is the mean over its missing modalities
+ * of the per-dimension squared error (what D_rec is for the teacher). lambda in {1, 10, 100, 1000}
+ * is chosen by the cross-fitted error (no ground truth used). Returns the Spearman correlation of
+ * that error with the truth.
  */
 function ridgeReference(dialogues: readonly Dialogue[], avail: readonly number[], truth: (id: string) => number): { rho: number; rhoRelative: number; lambda: number; mse: number } {
   const inMods = MODALITIES.filter((_, i) => avail[i]);
   const outMods = MODALITIES.filter((_, i) => !avail[i]);
-  const groups = dialogues.map((_, i) => i % 5);
-  const utts = dialogues.flatMap((d, i) => d.utterances.map((u) => ({ u, g: groups[i]! })));
-  const dIn = inMods.reduce((n, m) => n + utts[0]!.u.features[m].length, 0) + 1;
-  const rowOf = (u: Utterance): Float64Array => {
-    const r = new Float64Array(dIn);
-    let o = 0;
-    for (const m of inMods) {
-      r.set(u.features[m], o);
-      o += u.features[m].length;
-    }
-    r[dIn - 1] = 1;
-    return r;
-  };
-  const X = utts.map(({ u }) => rowOf(u));
+  const { utts, group } = grouped(dialogues);
+  const X = featureRows(utts, inMods);
+  const t = utts.map((u) => truth(u.id));
   let best = { mse: Infinity, rho: NaN, rhoRelative: NaN, lambda: NaN };
   for (const lambda of [1, 10, 100, 1000]) {
     const err = new Float64Array(utts.length);
     const rel = new Float64Array(utts.length); // the error over the target's own squared norm (1 - R^2 of the utterance)
-    for (let g = 0; g < 5; g++) {
-      const fit = utts.map((x, i) => ({ ...x, i })).filter((x) => x.g !== g);
-      const A = new Float64Array(dIn * dIn);
-      for (const { i } of fit) {
-        const x = X[i]!;
-        for (let a = 0; a < dIn; a++) for (let b = 0; b <= a; b++) A[a * dIn + b]! += x[a]! * x[b]!;
-      }
-      for (let a = 0; a < dIn; a++) {
-        for (let b = 0; b < a; b++) A[b * dIn + a] = A[a * dIn + b]!;
-        A[a * dIn + a]! += lambda;
-      }
-      for (const m of outMods) {
-        const dOut = utts[0]!.u.features[m].length;
-        const B = new Float64Array(dIn * dOut);
-        for (const { i, u } of fit) for (let a = 0; a < dIn; a++) for (let c = 0; c < dOut; c++) B[a * dOut + c]! += X[i]![a]! * u.features[m][c]!;
-        const W = choleskySolve(A, dIn, B, dOut);
-        utts.forEach(({ u, g: gi }, i) => {
-          if (gi !== g) return;
-          let se = 0;
-          let norm = 0;
-          for (let c = 0; c < dOut; c++) {
-            let p = 0;
-            for (let a = 0; a < dIn; a++) p += X[i]![a]! * W[a * dOut + c]!;
-            se += (p - u.features[m][c]!) ** 2;
-            norm += u.features[m][c]! ** 2;
-          }
-          err[i]! += se / dOut / outMods.length;
-          rel[i]! += se / norm / outMods.length;
-        });
-      }
+    for (const m of outMods) {
+      const Y = utts.map((u) => Float64Array.from(u.features[m]));
+      crossFitRidge(X, Y, group, lambda).forEach((p, i) => {
+        let se = 0;
+        let norm = 0;
+        for (let c = 0; c < p.length; c++) {
+          se += (p[c]! - Y[i]![c]!) ** 2;
+          norm += Y[i]![c]! ** 2;
+        }
+        err[i]! += se / p.length / outMods.length;
+        rel[i]! += se / norm / outMods.length;
+      });
     }
     const mse = err.reduce((a, b) => a + b, 0) / err.length;
-    const t = utts.map(({ u }) => truth(u.id));
     if (mse < best.mse) best = { mse, lambda, rho: spearman([...err], t), rhoRelative: spearman([...rel], t) };
   }
   return best;
 }
 
-/** The ridge reference alone (no training), on the raw standardised features, for every condition given. */
+/**
+ * How hard each training utterance is to classify from the modalities a condition keeps: a
+ * cross-fitted ridge classifier (least squares on one-hot labels, lambda in {1, 10, 100, 1000}
+ * chosen by its cross-fitted accuracy) on the fold's training utterances; an utterance's difficulty
+ * is minus its margin (the true class's score minus the best other class's). Training labels only.
+ */
+function probeDifficulty(dialogues: readonly Dialogue[], avail: readonly number[], numClasses: number): { utts: Utterance[]; difficulty: number[]; accuracy: number; lambda: number } {
+  const { utts, group } = grouped(dialogues);
+  const X = featureRows(utts, MODALITIES.filter((_, i) => avail[i]));
+  const Y = utts.map((u) => Float64Array.from({ length: numClasses }, (_, c) => Number(u.label === c)));
+  let best = { utts, difficulty: [] as number[], accuracy: -1, lambda: NaN };
+  for (const lambda of [1, 10, 100, 1000]) {
+    const margin = crossFitRidge(X, Y, group, lambda).map((p, i) => {
+      const y = utts[i]!.label as number;
+      return p[y]! - Math.max(...[...p].filter((_, c) => c !== y));
+    });
+    const accuracy = margin.filter((m) => m > 0).length / margin.length;
+    if (accuracy > best.accuracy) best = { utts, difficulty: margin.map((m) => -m), accuracy, lambda };
+  }
+  return best;
+}
+
+/**
+ * Does the truth the curriculum tracks matter to the student? The Spearman correlation of the
+ * probe's classification difficulty (above) with the truth (the missing modalities' recoverability,
+ * what the `oracle` arms use) and with the available modalities' own private share. If the first is
+ * about 0, an utterance's truth says nothing about how hard it is to classify from what the student sees.
+ */
+function classificationRelevance(dialogues: readonly Dialogue[], avail: readonly number[], numClasses: number, per: ReadonlyMap<string, Record<Modality, number>>): { accuracy: number; rhoTruth: number; rhoAvailable: number; lambda: number } {
+  const { utts, difficulty, accuracy, lambda } = probeDifficulty(dialogues, avail, numClasses);
+  const rhoOf = (id: string, available: boolean): number => {
+    const ms = MODALITIES.filter((_, i) => Boolean(avail[i]) === available);
+    return ms.reduce((s, m) => s + per.get(id)![m], 0) / ms.length;
+  };
+  return { accuracy, lambda, rhoTruth: spearman(difficulty, utts.map((u) => rhoOf(u.id, false))), rhoAvailable: spearman(difficulty, utts.map((u) => rhoOf(u.id, true))) };
+}
+
+/** The ridge reference and the classification relevance of the truth (no training), on the raw standardised features, for every condition given. */
 function ridge(): void {
   if (!args.data || !args.config) throw new Error('ridge needs --data and --config');
   const base = resolveConfig(readConfigFile(args.config));
@@ -446,7 +523,8 @@ function ridge(): void {
       for (const cond of list(args.conds!) as Condition[]) {
         const avail = conditionAvail(cond);
         const r = ridgeReference(fold.train, avail, (id) => conditionDifficulty(per.get(id)!, avail));
-        process.stdout.write(JSON.stringify({ seed, fold: foldIdx, cond, ...r }) + '\n');
+        const relevance = classificationRelevance(fold.train, avail, corpus0.numClasses, per);
+        process.stdout.write(JSON.stringify({ seed, fold: foldIdx, cond, ...r, relevance }) + '\n');
       }
     }
   }

@@ -14,13 +14,21 @@
  *   latents:       audio/video  z = mu_y + e_l + sp * d        (d ~ N(0, I_K), this performance)
  *                  text         z_t = mu_{y_l} + e_l           (the words: the same for every performance)
  *   recoverability rho_m ~ 0.05 + 0.85 U^1.3 per utterance and modality (text: per line, as its
- *                  words are): the private share of x_m
+ *                  words are): the private share of x_m. With coupling kappa > 0, a performance's
+ *                  audio and video each take its line's text rho with probability kappa (else their
+ *                  own draw): the marginals stay the same, the modalities' recoverability correlates.
  *   modality m:    x_m = c_m (sqrt(1 - rho_m) W_m (z_m + tau_m n_m) + sqrt(rho_m) P_m g_m) + o_{speaker,m} + w
  *                  W_m [d_m, K], P_m [d_m, Kp] ~ N(0, 1/K); n_m ~ N(0, I_K) (text: the line's); g_t = g_l (the line's),
  *                  g_a, g_v fresh; o a per-speaker offset (audio and video only); w white noise.
  *   ground truth   difficulty.json: {uid: {a, t, v}}: rho_m, the share of x_m that no other modality
  *                  carries, i.e. how hard m is to recover when it is missing. Under a condition the
  *                  utterance's true difficulty is the mean of rho_m over the missing modalities.
+ * Why the coupling: with kappa = 0 (the default, the corpus of the issue-13 studies) an utterance's
+ * difficulty under a condition (the rho of its missing modalities) is independent of everything the
+ * student sees under that condition and of its label, so no curriculum keyed on it can help the
+ * student (bench/RESULTS.md, "Curriculum study"). The method's premise is that an utterance whose
+ * missing modality is hard to recover is hard to classify without it; kappa > 0 makes that true
+ * (its available modalities then tend to carry a large private share too, i.e. less of the emotion).
  * The constants are calibrated (`calibrateCorpus`, printed by `synth`/`inspect`) so that ridge
  * probes on sessions 1-4 score near audio 0.60 / text 0.70 / video 0.45 on session 5 and the top-1
  * text neighbour of a training utterance shares its label about 75 % of the time.
@@ -80,8 +88,8 @@ interface Line {
   rhoT: number;
 }
 
-/** The scripted corpus in memory (deterministic in `seed`). */
-export function generateScripted(seed: number): SynthDialogue[] {
+/** The scripted corpus in memory (deterministic in `seed` and `coupling`). */
+export function generateScripted(seed: number, coupling = 0): SynthDialogue[] {
   const P = SCRIPTED;
   const root = new Rng(seed);
   const rng = root.fork();
@@ -132,7 +140,9 @@ export function generateScripted(seed: number): SynthDialogue[] {
     return x;
   };
   const perform = (line: Line, y: number, spk: string, uid: string): SynthUtterance => {
-    const rho: Record<Modality, number> = { a: recoverability(), t: line.rhoT, v: recoverability() };
+    // `coupling > 0 &&` first: with no coupling no draw is added, so the default corpus is unchanged.
+    const own = (): number => (coupling > 0 && rng.next() < coupling ? line.rhoT : recoverability());
+    const rho: Record<Modality, number> = { a: own(), t: line.rhoT, v: own() };
     const z = protos[y]!.map((x, k) => x + line.e[k]! + P.performance * rng.normal());
     const zt = protos[line.y]!.map((x, k) => x + line.e[k]!);
     const features: Record<Modality, Float32Array | null> = {

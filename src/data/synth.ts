@@ -42,6 +42,8 @@ export interface SynthOptions {
   preset?: SynthPreset;
   seed?: number;
   format?: SynthFormat;
+  /** `scripted` only: the probability that audio and video share their line's text recoverability (src/data/synth-scripted.ts). */
+  coupling?: number;
 }
 
 interface PresetSpec {
@@ -199,9 +201,12 @@ class SynthWorld {
 export function generateSynth(options: SynthOptions = {}): { dialogues: SynthDialogue[]; dims: Record<Modality, number>; format: SynthFormat } {
   const preset = options.preset ?? 'tiny';
   const format = options.format ?? 'iemocap';
+  const coupling = options.coupling ?? 0;
+  if (!(coupling >= 0 && coupling <= 1)) throw new HardyError(`synthetic coupling must be a number in [0, 1], got ${coupling}`);
+  if (coupling > 0 && preset !== 'scripted') throw new HardyError(`synthetic coupling is a parameter of the 'scripted' preset, not of '${preset}'`);
   if (preset === 'scripted') {
     if (format !== 'iemocap') throw new HardyError(`synthetic preset 'scripted' has the IEMOCAP layout only (sessions, scripts), not '${format}'`);
-    return { dialogues: generateScripted(options.seed ?? 0), dims: SCRIPTED.dims, format };
+    return { dialogues: generateScripted(options.seed ?? 0, coupling), dims: SCRIPTED.dims, format };
   }
   const spec = PRESETS[preset];
   if (!spec) throw new HardyError(`unknown synthetic preset '${String(preset)}' (expected ${SYNTH_PRESETS.join(', ')})`);
@@ -330,7 +335,7 @@ export function writeSynth(out: string, options: SynthOptions = {}): { utterance
       join(tmp, 'synth.json'),
       JSON.stringify(
         options.preset === 'scripted'
-          ? { generator: 'hardy-mer synth', preset: 'scripted', seed: options.seed ?? 0, format, dims, constants: SCRIPTED, difficulty: SCRIPTED_FORMULA }
+          ? { generator: 'hardy-mer synth', preset: 'scripted', seed: options.seed ?? 0, format, dims, constants: { ...SCRIPTED, coupling: options.coupling ?? 0 }, difficulty: SCRIPTED_FORMULA }
           : { generator: 'hardy-mer synth', preset: options.preset ?? 'tiny', seed: options.seed ?? 0, format, dims, tau: TAU, corruptProb: CORRUPT_PROB, difficulty: DIFFICULTY_FORMULA },
         null,
         2,

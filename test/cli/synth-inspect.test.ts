@@ -43,6 +43,10 @@ test('bad input exits non-zero with one clear message and no stack trace', () =>
     const usage = run('synth', '--out', join(dir, 'x'), '--preset', 'huge');
     assert.notEqual(usage.status, 0);
     assert.ok(!existsSync(join(dir, 'x')));
+    const coupling = run('synth', '--out', join(dir, 'y'), '--preset', 'scripted', '--coupling', 'half');
+    assert.equal(coupling.status, 1);
+    assert.match(coupling.stderr, /--coupling must be a number in \[0, 1\], got 'half'/);
+    assert.ok(!existsSync(join(dir, 'y')));
     const help = run('synth', '--help');
     assert.equal(help.status, 0);
     assert.match(help.stdout, /--preset/);

@@ -4,6 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { conditionDifficulty, loadCorpus, makeFolds, writeSynth } from '../../src/data/index.ts';
+import { generateSynth } from '../../src/data/synth.ts';
 import { neighbourAgreement, ridgeProbe } from '../../src/data/calibrate.ts';
 import type { Utterance } from '../../src/data/types.ts';
 
@@ -51,6 +52,22 @@ test('scripted preset: lines reused across sessions, per-modality ground truth, 
   const byActor = (s: number, g: string) => corpus.dialogues.filter((d) => d.session === s).flatMap((d) => d.utterances).filter((u) => u.speaker === g);
   const d = meanOf(byActor(1, 'F')).reduce((s, x, k) => s + (x - meanOf(byActor(2, 'F'))[k]!) ** 2, 0);
   assert.ok(Math.sqrt(d) > 1, `actor mean distance ${Math.sqrt(d)}`);
+});
+
+test("scripted coupling: 1 ties audio's and video's recoverability to the line's text, 0 is the default corpus, and it is checked", () => {
+  const rhos = (coupling?: number) => generateSynth({ preset: 'scripted', seed: 3, coupling }).dialogues.flatMap((d) => d.utterances.map((u) => u.modalityDifficulty!));
+  // kappa = 1: every performance takes its line's text rho for audio and video
+  const tied = rhos(1);
+  assert.ok(tied.every((r) => r.a === r.t && r.v === r.t));
+  // kappa = 0 draws nothing extra: the very corpus generated without the option
+  assert.deepEqual(generateSynth({ preset: 'scripted', seed: 3, coupling: 0 }).dialogues, generateSynth({ preset: 'scripted', seed: 3 }).dialogues);
+  const free = rhos(0);
+  assert.ok(free.filter((r) => r.a === r.t).length < 5);
+  // kappa = 0.5: about half of the audio rhos are the text's (900 draws: 0.5 +- 0.05 at 3 sigma)
+  const half = rhos(0.5).filter((r) => r.a === r.t).length / 900;
+  assert.ok(half > 0.43 && half < 0.57, `share tied ${half}`);
+  assert.throws(() => generateSynth({ preset: 'scripted', coupling: 1.5 }), /coupling must be a number in \[0, 1\]/);
+  assert.throws(() => generateSynth({ preset: 'small', coupling: 0.5 }), /coupling is a parameter of the 'scripted' preset/);
 });
 
 test('true difficulty under a condition: the mean over the missing modalities, by hand', () => {
