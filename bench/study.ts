@@ -18,6 +18,9 @@
  *   npx tsx bench/study.ts ridge --data DIR --config FILE [--seeds 1] [--folds 1] [--conds a,t,v,at,av,tv]
  *     The ridge reference of `hardness` alone (seconds, no training), one JSON line per condition,
  *     with `relevance`: how the truth relates to classifying from the available modalities.
+ *   npx tsx bench/study.ts relevance --data DIR --config FILE --out DIR
+ *     The saved hardness of a study's teacher units against the truth and against how hard each
+ *     training utterance is to classify from the kept modalities (`relevance()` below).
  *   npx tsx bench/study.ts summary --out DIR [--ref self-views] [--metric WA] [--seeds ..] [--folds ..] [--conds ..] [--arms ..]
  *     (the records of those seeds, folds, conditions and arms only; absent = all; then only the
  *     (seed, fold) cells where every arm has every condition)
@@ -26,7 +29,7 @@
  *     confidence interval (t distribution over the (seed, fold) cells that every compared arm has
  *     finished), and per condition over seeds. Markdown, for bench/RESULTS.md.
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
@@ -38,7 +41,7 @@ import { batchHardness, minMaxNormalise, setHardness, teacherScores } from '../s
 import { FeaturePipeline } from '../src/train/features.ts';
 import { train } from '../src/train/trainer.ts';
 import { FoldLayout, modelFiles, UnitLayout } from '../src/run/layout.ts';
-import type { Condition, Corpus, Fold, Modality } from '../src/data/types.ts';
+import { INCOMPLETE_CONDITIONS, type Condition, type Corpus, type Fold, type Modality } from '../src/data/types.ts';
 import type { ModelFiles, UnitFiles } from '../src/train/files.ts';
 import { readConfigFile, resolveConfig } from '../src/cli/config.ts';
 import { prepareFeatures, teacherView, trainHardy } from '../src/train/hardy.ts';
@@ -530,12 +533,58 @@ function ridge(): void {
   }
 }
 
+/**
+ * The saved hardness of every teacher unit of a study (`OUT/seed-S/fold-F/COND/ARM/hardness.json`,
+ * whole-set normalised) against the truth and against the probe's classification difficulty of the
+ * same training utterances: does the teacher score what the student finds hard? One JSON line per
+ * unit, then the mean per condition (Markdown).
+ */
+function relevance(): void {
+  if (!args.data || !args.config) throw new Error('relevance needs --data and --config (the study\'s)');
+  const base = resolveConfig(readConfigFile(args.config));
+  const corpus0 = loadCorpus(args.data);
+  const per = corpus0.modalityDifficulty;
+  if (!per) throw new Error(`${args.data}: no per-modality ground truth (use the scripted preset)`);
+  const rows: { cond: string; rhoTruth: number; rhoProbe: number; probeTruth: number }[] = [];
+  for (const seedDir of readdirSync(args.out!).filter((d) => /^seed-\d+$/.test(d))) {
+    const seed = Number(seedDir.slice(5));
+    const folds = makeFolds(corpus0, { seed, validFraction: base.validFraction, validation: base.validation });
+    for (const foldDir of readdirSync(join(args.out!, seedDir)).filter((d) => /^fold-\d+$/.test(d))) {
+      const fold0 = folds.find((f) => f.index === Number(foldDir.slice(5)))!;
+      const train = remapFold(fold0, standardize(corpus0, modalityStats(fold0.train))).train;
+      for (const cond of INCOMPLETE_CONDITIONS) {
+        const condDir = join(args.out!, seedDir, foldDir, cond);
+        if (!existsSync(condDir)) continue;
+        const avail = conditionAvail(cond);
+        const probe = probeDifficulty(train, avail, corpus0.numClasses);
+        const truth = probe.utts.map((u) => conditionDifficulty(per.get(u.id)!, avail));
+        for (const arm of readdirSync(condDir).filter((a) => existsSync(join(condDir, a, 'hardness.json')))) {
+          const h = JSON.parse(readFileSync(join(condDir, arm, 'hardness.json'), 'utf8')) as Record<string, number>;
+          const hs = probe.utts.map((u) => h[u.id]!);
+          const row = { seed, fold: fold0.index, cond, arm, utterances: hs.length, rhoTruth: spearman(hs, truth), rhoProbe: spearman(hs, probe.difficulty), probeTruth: spearman(probe.difficulty, truth), probeAccuracy: probe.accuracy };
+          rows.push(row);
+          process.stdout.write(JSON.stringify(row) + '\n');
+        }
+      }
+    }
+  }
+  const f = (x: number): string => `${x >= 0 ? '+' : ''}${x.toFixed(3)}`;
+  process.stdout.write(`\n| condition | units | rho(h, truth) | rho(h, classification difficulty) | rho(truth, classification difficulty) |\n|---|---|---|---|---|\n`);
+  for (const cond of INCOMPLETE_CONDITIONS) {
+    const rs = rows.filter((r) => r.cond === cond);
+    if (!rs.length) continue;
+    const mean = (k: 'rhoTruth' | 'rhoProbe' | 'probeTruth'): string => f(rs.reduce((s, r) => s + r[k], 0) / rs.length);
+    process.stdout.write(`| ${cond} | ${rs.length} | ${mean('rhoTruth')} | ${mean('rhoProbe')} | ${mean('probeTruth')} |\n`);
+  }
+}
+
 const cmd = positionals[0];
 if (cmd === 'hardness') await hardness();
+else if (cmd === 'relevance') relevance();
 else if (cmd === 'ridge') ridge();
 else if (cmd === 'run') await run();
 else if (cmd === 'summary') summary();
 else {
-  process.stderr.write('usage: npx tsx bench/study.ts run|hardness|ridge|summary [options] (see the header of bench/study.ts)\n');
+  process.stderr.write('usage: npx tsx bench/study.ts run|hardness|ridge|relevance|summary [options] (see the header of bench/study.ts)\n');
   process.exitCode = 2;
 }
