@@ -233,6 +233,10 @@ function summary(): void {
   const lines: string[] = [];
   const commits = [...new Set(recs.map((r) => r.commit))];
   lines.push(`${recs.length} runs, commit ${commits.join(', ')}; (seed, fold) cells complete for every arm: ${cells.length} of ${allCells.length} (${cells.join(' ')}); conditions ${conds.join(', ')}`);
+  if (!cells.length) {
+    process.stdout.write(`${lines[0]}\nno (seed, fold) cell has every arm under every condition yet (narrow --arms, --conds, --seeds or --folds)\n`);
+    return;
+  }
   lines.push('');
   lines.push(`| arm | ${conds.map((c) => `${c} ${metric}`).join(' | ')} | mean over conditions | paired diff to ${ref} (95 % CI, n cells) | mean K_i | precision@1 |`);
   lines.push(`|---|${conds.map(() => '---|').join('')}---|---|---|---|`);
