@@ -14,7 +14,8 @@ test('SIGKILL at seeded random moments of `train`: no torn file, and --resume en
     const kills: string[] = [];
     for (let attempt = 0; attempt < 3; attempt++) {
       const r = await crashTrial({ data, dir, reference: ref.stdout, referenceSeconds: ref.seconds / 2 ** attempt, points: 2, seed: 7 + attempt });
-      assert.ok(r.identical, 'resumed results equal the uninterrupted run');
+      // equal (not ok) so that a failure shows where the resumed results differ, with the kill moments
+      assert.equal(r.stdout, ref.stdout, `resumed results equal the uninterrupted run (seed ${7 + attempt}, kills at ${r.kills.join(', ')} ms of ${ref.seconds.toFixed(1)} s)`);
       kills.push(`${r.kills} ms`);
       if (r.killed === 0) continue;
       assert.ok(r.jsonFilesChecked > 0);

@@ -54,6 +54,8 @@ export interface CrashReport {
   killed: number;
   jsonFilesChecked: number;
   identical: boolean;
+  /** The final `--resume`'s stdout (the results JSON), to show how it differs when it does. */
+  stdout: string;
   resumes: number;
 }
 
@@ -86,7 +88,7 @@ export async function crashTrial(opts: { data: string; dir: string; reference: s
   const last = spawnSync(process.execPath, [...trainArgs(opts.data, cfg, out), '--resume'], { encoding: 'utf8' });
   resumes++;
   if (last.status !== 0) throw new Error(`final --resume failed: ${last.stderr}`);
-  return { kills, killed, jsonFilesChecked, identical: last.stdout === opts.reference, resumes };
+  return { kills, killed, jsonFilesChecked, identical: last.stdout === opts.reference, stdout: last.stdout, resumes };
 }
 
 /** The uninterrupted reference run: stdout JSON and wall seconds. */
