@@ -111,8 +111,7 @@ function parseArm(arm: string): { method: HardyMethod; overlay: Partial<RunConfi
 
 /** The corpus whose ground truth under `cond` is the probe's classification difficulty of the fold's training utterances (the `@margin` arms). */
 function withMarginTruth(corpus: Corpus, fold: Fold, cond: Condition): Corpus {
-  const raw = standardize(corpus, modalityStats(fold.train));
-  const { utts, difficulty } = probeDifficulty(remapFold(fold, raw).train, conditionAvail(cond), corpus.numClasses);
+  const { utts, difficulty } = probeDifficulty(rawTrain(corpus, fold), conditionAvail(cond), corpus.numClasses);
   const per = new Map(corpus.modalityDifficulty);
   utts.forEach((u, i) => per.set(u.id, { a: difficulty[i]!, t: difficulty[i]!, v: difficulty[i]! }));
   return { ...corpus, modalityDifficulty: per };
@@ -298,13 +297,9 @@ function summary(): void {
  * the student's (fine-tuned) features.
  */
 async function hardness(): Promise<void> {
-  if (!args.data || !args.config) throw new Error('hardness needs --data and --config');
+  const { base, corpus0, per } = truthCorpus('hardness');
   await initEngine();
   const out = args.out!;
-  const base = resolveConfig(readConfigFile(args.config));
-  const corpus0 = loadCorpus(args.data);
-  const per = corpus0.modalityDifficulty;
-  if (!per) throw new Error(`${args.data}: no per-modality ground truth (use the scripted preset)`);
   const score = scorerFor(corpus0.task, corpus0.numClasses);
   const variants = list(args.teachers!).map((v) => {
     const [features, selection] = v.split(':') as ['student' | 'raw', 'reconstruction' | 'accuracy'];
@@ -515,22 +510,29 @@ function classificationRelevance(dialogues: readonly Dialogue[], avail: readonly
   return { accuracy, lambda, rhoTruth: spearman(difficulty, utts.map((u) => rhoOf(u.id, false))), rhoAvailable: spearman(difficulty, utts.map((u) => rhoOf(u.id, true))) };
 }
 
-/** The ridge reference and the classification relevance of the truth (no training), on the raw standardised features, for every condition given. */
-function ridge(): void {
-  if (!args.data || !args.config) throw new Error('ridge needs --data and --config');
-  const base = resolveConfig(readConfigFile(args.config));
+/** `--config` resolved and `--data` loaded; the corpus must record per-modality ground truth (the scripted preset). */
+function truthCorpus(cmd: string): { base: RunConfig; corpus0: Corpus; per: Map<string, Record<Modality, number>> } {
+  if (!args.data || !args.config) throw new Error(`${cmd} needs --data and --config (the study's)`);
   const corpus0 = loadCorpus(args.data);
   const per = corpus0.modalityDifficulty;
   if (!per) throw new Error(`${args.data}: no per-modality ground truth (use the scripted preset)`);
+  return { base: resolveConfig(readConfigFile(args.config)), corpus0, per };
+}
+
+/** The fold's training dialogues on the raw features, standardised on them (what the probes and the ridge read). */
+const rawTrain = (corpus: Corpus, fold: Fold): Dialogue[] => remapFold(fold, standardize(corpus, modalityStats(fold.train))).train;
+
+/** The ridge reference and the classification relevance of the truth (no training), on the raw standardised features, for every condition given. */
+function ridge(): void {
+  const { base, corpus0, per } = truthCorpus('ridge');
   for (const seed of list(args.seeds!).map(Number)) {
     for (const foldIdx of list(args.folds!).map(Number)) {
       const fold0 = makeFolds(corpus0, { seed, validFraction: base.validFraction, validation: base.validation }).find((f) => f.index === foldIdx)!;
-      const raw = standardize(corpus0, modalityStats(fold0.train));
-      const fold = remapFold(fold0, raw);
+      const train = rawTrain(corpus0, fold0);
       for (const cond of list(args.conds!) as Condition[]) {
         const avail = conditionAvail(cond);
-        const r = ridgeReference(fold.train, avail, (id) => conditionDifficulty(per.get(id)!, avail));
-        const relevance = classificationRelevance(fold.train, avail, corpus0.numClasses, per);
+        const r = ridgeReference(train, avail, (id) => conditionDifficulty(per.get(id)!, avail));
+        const relevance = classificationRelevance(train, avail, corpus0.numClasses, per);
         process.stdout.write(JSON.stringify({ seed, fold: foldIdx, cond, ...r, relevance }) + '\n');
       }
     }
@@ -544,18 +546,14 @@ function ridge(): void {
  * unit, then the mean per condition (Markdown).
  */
 function relevance(): void {
-  if (!args.data || !args.config) throw new Error('relevance needs --data and --config (the study\'s)');
-  const base = resolveConfig(readConfigFile(args.config));
-  const corpus0 = loadCorpus(args.data);
-  const per = corpus0.modalityDifficulty;
-  if (!per) throw new Error(`${args.data}: no per-modality ground truth (use the scripted preset)`);
+  const { base, corpus0, per } = truthCorpus('relevance');
   const rows: { cond: string; rhoTruth: number; rhoProbe: number; probeTruth: number }[] = [];
   for (const seedDir of readdirSync(args.out!).filter((d) => /^seed-\d+$/.test(d))) {
     const seed = Number(seedDir.slice(5));
     const folds = makeFolds(corpus0, { seed, validFraction: base.validFraction, validation: base.validation });
     for (const foldDir of readdirSync(join(args.out!, seedDir)).filter((d) => /^fold-\d+$/.test(d))) {
       const fold0 = folds.find((f) => f.index === Number(foldDir.slice(5)))!;
-      const train = remapFold(fold0, standardize(corpus0, modalityStats(fold0.train))).train;
+      const train = rawTrain(corpus0, fold0);
       for (const cond of INCOMPLETE_CONDITIONS) {
         const condDir = join(args.out!, seedDir, foldDir, cond);
         if (!existsSync(condDir)) continue;
