@@ -18,7 +18,7 @@ const port = parentPort!;
 /**
  * Lowers this thread's scheduling priority by `by` nice steps, so the main thread (HTTP, /health)
  * gets a core first when both want one. On Linux a thread has its own nice value, and the threads
- * started from here (the addon's, and OpenBLAS's pool when the addon loads here first) inherit it.
+ * started from here (the addon's helper threads, when the addon loads here first) inherit it.
  * Elsewhere, or without /proc, the thread keeps the process's priority.
  */
 function lowerPriority(by: number): void {
