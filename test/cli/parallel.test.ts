@@ -3,40 +3,23 @@
 // the same bytes; the progress display counts units and names the running jobs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { hardyMer, inTempDir, pidAlive, startHardyMer, synthTiny, writeConfig } from '../support/cli.ts';
 
-const BIN = 'bin/hardy-mer.js';
-const cli = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 300_000 });
+const cli = (...args: string[]) => hardyMer(args, { timeout: 300_000 });
 
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-test('train --jobs 2: byte-identical to one process; killed and resumed, still identical', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'hardy-pool-'));
-  try {
-    const data = join(dir, 'tiny');
-    assert.equal(cli('synth', '--out', data, '--preset', 'tiny', '--seed', '3').status, 0);
-    const cfg = join(dir, 'cfg.json');
-    writeFileSync(
-      cfg,
-      JSON.stringify({
-        model: { hidden: 16, depth: 1, heads: 2 },
-        teacher: { epochs: 4, stage1Epochs: 2 },
-        student: { epochs: 4, stage1Epochs: 2 },
-        finetune: { epochs: 2, batchSize: 8 },
-        optim: { lr: 0.003, batchSize: 4 },
-      }),
-    );
+test('train --jobs 2: byte-identical to one process; killed and resumed, still identical', () =>
+  inTempDir('pool', async (dir) => {
+    const data = synthTiny(dir, 3);
+    const cfg = writeConfig(dir, [
+      'model: { hidden: 16, depth: 1, heads: 2 }',
+      'teacher: { epochs: 4, stage1Epochs: 2 }',
+      'student: { epochs: 4, stage1Epochs: 2 }',
+      'finetune: { epochs: 2, batchSize: 8 }',
+      'optim: { lr: 0.003, batchSize: 4 }',
+    ]);
     const args = (out: string) => ['train', '--data', data, '--config', cfg, '--method', 'hardy', '--folds', '1,2', '--conditions', 'a,tv', '--seeds', '4', '--out', out];
 
     const one = cli(...args(join(dir, 'one')), '--quiet');
@@ -55,9 +38,9 @@ test('train --jobs 2: byte-identical to one process; killed and resumed, still i
 
     // killed once a unit has begun: its job processes go with it, and --resume ends with the same bytes
     const out = join(dir, 'killed');
-    const first = spawn(process.execPath, [BIN, ...args(out), '--jobs', '2', '--threads', '1'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const first = startHardyMer([...args(out), '--jobs', '2', '--threads', '1'], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
-    first.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    first.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
     const exited = new Promise((res) => first.on('exit', res));
     const unitCheckpoint = join(out, 'seed-4', 'fold-1', 'a', 'student', 'checkpoint', 'latest.json');
     for (let i = 0; i < 1200 && !existsSync(unitCheckpoint) && first.exitCode === null; i++) await sleep(50);
@@ -66,16 +49,13 @@ test('train --jobs 2: byte-identical to one process; killed and resumed, still i
     await exited;
     const pids = [...stderr.matchAll(/on pid (\d+)/g)].map((m) => Number(m[1]));
     assert.ok(pids.length > 0);
-    for (let i = 0; i < 100 && pids.some(alive); i++) await sleep(100);
-    assert.deepEqual(pids.filter(alive), [], 'job processes exit when their parent is killed');
+    for (let i = 0; i < 100 && pids.some(pidAlive); i++) await sleep(100);
+    assert.deepEqual(pids.filter(pidAlive), [], 'job processes exit when their parent is killed');
     assert.ok(!existsSync(join(out, 'results.json')));
     const resumed = cli(...args(out), '--jobs', '2', '--threads', '1', '--resume', '--quiet');
     assert.equal(resumed.status, 0, resumed.stderr);
     assert.equal(readFileSync(join(out, 'results.json'), 'utf8'), expected);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
 test('--jobs and --threads take whole numbers >= 1', () => {
   const r = cli('train', '--data', 'nowhere', '--jobs', '0');

@@ -6,17 +6,18 @@
 // a `train --resume` without the queue is refused while a worker still runs a job of the run.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { checkRedis } from '../../src/run/queue.ts';
 import { LOCK_FILE, lockFolder } from '../../src/util/lock.ts';
 import { freePort, redisMissing, startRedis, type RedisHandle } from '../support/redis-server.ts';
+import { hardyMer, pidAlive, startHardyMer, synthTiny, tempDir, writeConfig } from '../support/cli.ts';
 
-const BIN = 'bin/hardy-mer.js';
-const cli = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 300_000 });
+const cli = (...args: string[]) => hardyMer(args, { timeout: 300_000 });
+/** The tiny run's config; the last test swaps its fine-tuning for an endless one. */
+const TINY = ['model: { hidden: 16, depth: 1, heads: 2 }', 'teacher: { epochs: 6, stage1Epochs: 2 }', 'student: { epochs: 6, stage1Epochs: 2 }', 'finetune: { epochs: 2, batchSize: 8 }', 'optim: { lr: 0.003, batchSize: 4 }'];
 const skip = redisMissing();
 
 interface Proc {
@@ -26,7 +27,7 @@ interface Proc {
 }
 const children: ChildProcess[] = [];
 function start(...args: string[]): Proc {
-  const proc = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = startHardyMer(args, { stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(proc);
   let err = '';
   proc.stderr!.on('data', (b: Buffer) => (err += b.toString()));
@@ -52,20 +53,9 @@ const args = (out: string) => ['train', '--data', data, '--config', cfg, '--meth
 before(async () => {
   if (skip) return;
   redis = await startRedis({ password: 'p@ss word' });
-  dir = mkdtempSync(join(tmpdir(), 'hardy-queue-'));
-  data = join(dir, 'tiny');
-  assert.equal(cli('synth', '--out', data, '--preset', 'tiny', '--seed', '5').status, 0);
-  cfg = join(dir, 'cfg.json');
-  writeFileSync(
-    cfg,
-    JSON.stringify({
-      model: { hidden: 16, depth: 1, heads: 2 },
-      teacher: { epochs: 6, stage1Epochs: 2 },
-      student: { epochs: 6, stage1Epochs: 2 },
-      finetune: { epochs: 2, batchSize: 8 },
-      optim: { lr: 0.003, batchSize: 4 },
-    }),
-  );
+  dir = tempDir('queue');
+  data = synthTiny(dir, 5);
+  cfg = writeConfig(dir, TINY);
   const one = cli(...args(join(dir, 'one')), '--quiet');
   assert.equal(one.status, 0, one.stderr);
   expected = readFileSync(join(dir, 'one', 'results.json'), 'utf8');
@@ -166,8 +156,7 @@ test('Redis down or refusing: a clear error naming the URL (password redacted) w
 // Last: its worker is killed with a long job still active in the queue, which no later test must meet.
 test('train --resume without the queue is refused while a queue worker still runs a job of the run', { skip }, async () => {
   const out = join(dir, 'two-writers');
-  const long = join(dir, 'long.json');
-  writeFileSync(long, JSON.stringify({ ...JSON.parse(readFileSync(cfg, 'utf8')), finetune: { epochs: 100_000, batchSize: 8 } }));
+  const long = writeConfig(dir, TINY.map((l) => (l.startsWith('finetune:') ? 'finetune: { epochs: 100000, batchSize: 8 }' : l)), 'long.yaml');
   const longArgs = [...args(out).map((a) => (a === cfg ? long : a)), '--conditions', 'a'];
   const w = worker(redis.url);
   const coord = start(...longArgs, '--queue', redis.url);
@@ -184,7 +173,7 @@ test('train --resume without the queue is refused while a queue worker still run
   await until('the worker\'s job process', () => (jobProcesses = childrenOf(w.proc.pid!)).length === 1);
   w.proc.kill('SIGKILL');
   await w.exit;
-  await until('the job process to exit', () => !jobProcesses.some(alive), 20_000);
+  await until('the job process to exit', () => !jobProcesses.some(pidAlive), 20_000);
   lockFolder(out, 'test').release(); // the dead worker's mark is stale: the next writer takes the folder
   assert.ok(!marked());
 });
@@ -199,13 +188,4 @@ function childrenOf(pid: number): number[] {
       return false; // gone meanwhile
     }
   });
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }

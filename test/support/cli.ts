@@ -43,9 +43,19 @@ export function synthTiny(dir: string, seed = 1): string {
   return data;
 }
 
-/** A config file dir/cfg.yaml of the given YAML lines; its path. */
-export function writeConfig(dir: string, lines: string[]): string {
-  const file = join(dir, 'cfg.yaml');
+/** A config file dir/NAME (cfg.yaml by default) of the given YAML lines; its path. */
+export function writeConfig(dir: string, lines: string[], name = 'cfg.yaml'): string {
+  const file = join(dir, name);
   writeFileSync(file, lines.join('\n') + '\n');
   return file;
+}
+
+/** Whether a process of this pid exists (signal 0 checks without signalling). */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
