@@ -9,10 +9,11 @@
  * implies (Little's law for a closed loop: clients / requests per second).
  *
  *   node --import tsx bench/serve-load.ts [--clients 100] [--requests 20] [--seconds 120] [--seed 1]
- *        [--utterances 1] [--workers 1] [--batch-max 64] [--batch-delay-ms 0] [--worker-nice 0] [--timeout-ms 30000] [--run RUNDIR] [--record]
+ *        [--utterances 1] [--workers 1] [--batch-max 64] [--batch-delay-ms 0] [--worker-nice 0] [--parse-thread-kib 16|off] [--timeout-ms 30000] [--run RUNDIR] [--record]
  *        [--profile FILE.cpuprofile]
  *
  * --workers 0 serves from the main thread without the pool: the reference the pool is measured against.
+ * --parse-thread-kib off parses every body on the server's main thread (before the parsing thread).
  *
  * Without --run it serves a deterministic stand-in predictor; with --run, the trained run's models.
  * The server runs as `hardy-mer serve` does: main thread for HTTP, predictions in a PredictorPool
@@ -28,6 +29,7 @@ import { cpus } from 'node:os';
 import { writeFileAtomic } from '../src/util/atomic.ts';
 import type { Predictor, PredictorSpec } from '../src/serve/predictor.ts';
 import { initEngine } from '../src/engine/backend.ts';
+import { DEFAULT_PARSE_THREAD_BYTES } from '../src/serve/server.ts';
 import { HardyError } from '../src/util/errors.ts';
 import { makeFakePredictor } from '../test/support/fake-predictor.ts';
 import { NUMERIC_TOLERANCE, runServeLoad, type LoadOptions, type LoadReport, type PredictorFactory } from '../test/support/serve-load.ts';
@@ -48,7 +50,7 @@ ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC. Command: \`${com
 
 Loopback, ${o.clients} concurrent clients x up to ${o.requestsPerClient} requests (valid ones: ${o.utterances} utterance(s) in one dialogue), bound ${o.maxSeconds} s,
 body limit ${(o.maxBodyBytes / 2 ** 20).toFixed(1)} MiB, predictor: ${predictorName}; ${p.workers === 0 ? 'predictions on the main thread (no pool: the reference)' : `${p.workers ?? 1} prediction worker thread(s), batches up to
-${p.maxBatchUtterances ?? 64} utterances, batch delay ${p.batchDelayMs ?? 0} ms, workers ${p.workerNice ?? 0} nice steps below the main thread`}; ${cpus().length} cores shared with other work (1-minute load average
+${p.maxBatchUtterances ?? 64} utterances, batch delay ${p.batchDelayMs ?? 0} ms, workers ${p.workerNice ?? 0} nice steps below the main thread`}; bodies ${o.parseThreadBytes === Infinity ? 'all parsed on the main thread' : `of ${((o.parseThreadBytes ?? DEFAULT_PARSE_THREAD_BYTES) / 1024).toFixed(0)} KiB or more parsed in the parsing thread`}; ${cpus().length} cores shared with other work (1-minute load average
 ${r.loadAverage[0].toFixed(1)} before, ${r.loadAverage[1].toFixed(1)} after).
 
 | measure | value |
@@ -107,6 +109,7 @@ async function main(): Promise<void> {
       'batch-delay-ms': { type: 'string', default: '0' },
       'worker-nice': { type: 'string', default: '0' },
       'timeout-ms': { type: 'string', default: '30000' },
+      'parse-thread-kib': { type: 'string', default: String(DEFAULT_PARSE_THREAD_BYTES / 1024) },
       'max-body-mib': { type: 'string', default: '2' },
       record: { type: 'boolean', default: false },
       profile: { type: 'string' },
@@ -143,8 +146,10 @@ async function main(): Promise<void> {
     seed: Number(values.seed),
     maxBodyBytes: Math.round(Number(values['max-body-mib']) * 2 ** 20),
     utterances: Number(values.utterances),
+    parseThreadBytes: values['parse-thread-kib'] === 'off' ? Infinity : Number(values['parse-thread-kib']) * 1024,
     profile: values.profile,
   };
+  if (!(o.parseThreadBytes! >= 0)) throw new HardyError(`--parse-thread-kib must be a number of KiB or 'off', got '${values['parse-thread-kib']}'`);
   const r = await runServeLoad(o);
   const command = `npm run bench:serve -- ${process.argv.slice(2).join(' ')}`.trim();
   const md = markdown(r, o, command, name, values.run ? 'Server load, trained model' : 'Server load');

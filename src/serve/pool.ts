@@ -19,6 +19,7 @@
  */
 import { SHARE_ENV, Worker } from 'node:worker_threads';
 import { HardyError } from '../util/errors.ts';
+import { threadCode } from './threads.ts';
 import { ServiceUnavailableError, type PredictRequest, type PredictResponse, type Predictor, type PredictorInfo, type PredictorSpec } from './predictor.ts';
 
 export interface PoolOptions {
@@ -59,19 +60,6 @@ interface Slot {
   worker: Worker;
   ready: boolean;
   jobs: Job[] | null;
-}
-
-/** `.ts` when running from the sources (through tsx), `.js` in the compiled package (dist/). */
-export const MODULE_EXT = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-
-/**
- * The worker thread's code. From the sources, the worker registers tsx first: workers do not
- * inherit a loader registered in code (bin/hardy-mer.js does that); compiled, it is plain JS.
- */
-function workerCode(): { code: string | URL; eval: boolean } {
-  const url = new URL(`./worker${MODULE_EXT}`, import.meta.url);
-  if (MODULE_EXT === '.js') return { code: url, eval: false };
-  return { code: `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`, eval: true };
 }
 
 const countUtterances = (r: PredictRequest) => r.dialogues.reduce((a, d) => a + d.utterances.length, 0);
@@ -130,7 +118,7 @@ export class PredictorPool implements Predictor {
   }
 
   private spawn(): Promise<void> {
-    const { code, eval: isEval } = workerCode();
+    const { code, eval: isEval } = threadCode('worker');
     // SHARE_ENV: a worker's own copy of process.env never reaches native code, so what the engine
     // sets there for OpenBLAS before loading it (engine/native-addon.ts) was lost when a worker
     // loaded the addon first (bench/RESULTS.md, "Lone request": until OpenBLAS ran one thread, its

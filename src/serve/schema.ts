@@ -153,6 +153,7 @@ export function responseSchemas(info: PredictorInfo) {
       workersBusy: { type: 'integer' },
       queuedRequests: { type: 'integer' },
       queuedUtterances: { type: 'integer' },
+      bodiesParsedInThread: { type: 'integer', description: 'request bodies parsed and validated off the main thread so far (large ones)' },
     },
   };
   const error: Schema = { type: 'object', required: ['error', 'message'], properties: { error: { type: 'string' }, message: { type: 'string' } } };

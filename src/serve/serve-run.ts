@@ -5,7 +5,8 @@
  * worker has loaded the models (GET /ready turns 200), or rejects with the loader's message after
  * closing the server.
  */
-import { MODULE_EXT, PredictorPool, type PoolOptions } from './pool.ts';
+import { PredictorPool, type PoolOptions } from './pool.ts';
+import { MODULE_EXT } from './threads.ts';
 import type { Predictor } from './predictor.ts';
 import { createServer, type Route, type RunningServer, type ServerOptions } from './server.ts';
 

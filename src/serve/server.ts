@@ -13,8 +13,9 @@
  * predictor failure (details go to the log only). An upload the client abandons is logged as such,
  * in one line. Requests are data only: nothing in them is ever used as a file path.
  *
- * Everything here runs on the main thread and is cheap (parse, validate, format); the predictions
- * themselves run in worker threads when the predictor is a PredictorPool (pool.ts), so /health
+ * Everything here runs on the main thread and is cheap (receive, format; parse and validate small
+ * bodies); large bodies are parsed and validated in a thread of their own (parse-thread.ts) and the
+ * predictions run in worker threads when the predictor is a PredictorPool (pool.ts), so /health
  * and /models stay fast under load.
  *
  * Memory is bounded under hostile load: at most `maxConnections` sockets (more are refused by the
@@ -28,7 +29,8 @@ import { excerpt, HardyError } from '../util/errors.ts';
 import { VERSION } from '../util/version.ts';
 import { openApiDocument } from './openapi.ts';
 import { ServiceUnavailableError, type Predictor, type PredictorInfo } from './predictor.ts';
-import { InvalidRequestError, validatePredictRequest, DEFAULT_MAX_UTTERANCES } from './validate.ts';
+import { parseJsonBody, validatePredictRequest, DEFAULT_MAX_UTTERANCES } from './validate.ts';
+import { BodyParser } from './parse-thread.ts';
 import { schemaContext } from './schema.ts';
 
 export interface ServerOptions {
@@ -60,6 +62,13 @@ export interface ServerOptions {
   accessLog?: (line: string) => void;
   /** More routes (the web page's). */
   routes?: Record<string, Route>;
+  /**
+   * Request bodies of at least this many bytes are parsed and validated in a thread of their own
+   * (parse-thread.ts), smaller ones on the main thread. Default 16 KiB; Infinity = all on the main thread.
+   */
+  parseThreadBytes?: number;
+  /** Nice steps the body-parsing thread runs below the main thread (Linux), as the prediction workers do. Default 0. */
+  workerNice?: number;
 }
 
 export interface RunningServer {
@@ -75,6 +84,8 @@ export interface RunningServer {
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_MAX_CONNECTIONS = 256;
 export const DEFAULT_MAX_CONCURRENT_BODIES = 4;
+/** A 50-utterance body of the demo run is 74 kB, a single utterance 1.5 kB (IEMOCAP's features: about 20 kB). */
+export const DEFAULT_PARSE_THREAD_BYTES = 16 * 1024;
 
 class HttpError extends Error {
   constructor(readonly status: number, readonly code: string, message: string, readonly headers: Record<string, string> = {}) {
@@ -180,6 +191,8 @@ export function createServer(predictor: Predictor, opts: ServerOptions = {}): Pr
   let bodies = 0;
   let closing = false;
   let drained: (() => void) | null = null;
+  const parseThreadBytes = opts.parseThreadBytes ?? DEFAULT_PARSE_THREAD_BYTES;
+  const parser = parseThreadBytes < Infinity ? new BodyParser(opts.workerNice ?? 0) : undefined;
   if (!isLoopback(host) && !opts.token) {
     log(`hardy-mer serve: warning: listening on ${host} without a token: anyone who can reach it can use the models (set --token or HARDY_MER_TOKEN)`);
   }
@@ -196,14 +209,12 @@ export function createServer(predictor: Predictor, opts: ServerOptions = {}): Pr
     } finally {
       bodies--;
     }
-    let body: unknown;
-    try {
-      body = JSON.parse(raw.toString('utf8'));
-    } catch (err) {
-      throw new InvalidRequestError(`body is not valid JSON: ${excerpt((err as Error).message, 300)}`);
-    }
-    const info = predictor.info();
-    const request = validatePredictRequest(body, schemaContext(info, maxUtterances));
+    // Large bodies to the parsing thread once the models are loaded; before that the main thread's
+    // path answers (400 for malformed JSON, else 503 'not_ready' from predictor.info()).
+    const request =
+      parser && raw.length >= parseThreadBytes && predictor.ready?.() !== false
+        ? await parser.parse(raw, schemaContext(predictor.info(), maxUtterances))
+        : validatePredictRequest(parseJsonBody(raw), schemaContext(predictor.info(), maxUtterances));
     note.utterances = request.dialogues.reduce((a, d) => a + d.utterances.length, 0);
     return predictor.predict(request);
   }
@@ -211,7 +222,12 @@ export function createServer(predictor: Predictor, opts: ServerOptions = {}): Pr
   let document: { info: PredictorInfo; doc: unknown } | undefined;
   const routes: Record<string, Route> = {
     '/predict': { methods: { POST: predict } },
-    '/health': { open: true, methods: { GET: () => ({ status: closing ? 'closing' : 'ok', version: VERSION, inFlight, uptimeSeconds: (Date.now() - started) / 1000, ...predictor.stats?.() }) } },
+    '/health': {
+      open: true,
+      methods: {
+        GET: () => ({ status: closing ? 'closing' : 'ok', version: VERSION, inFlight, uptimeSeconds: (Date.now() - started) / 1000, ...predictor.stats?.(), ...(parser && { bodiesParsedInThread: parser.parsed }) }),
+      },
+    },
     '/ready': {
       open: true,
       methods: {
@@ -328,7 +344,7 @@ export function createServer(predictor: Predictor, opts: ServerOptions = {}): Pr
       };
       if (inFlight === 0) finish();
       else drained = finish;
-    });
+    }).then(() => parser?.close());
     return closed;
   }
 

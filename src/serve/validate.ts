@@ -14,7 +14,7 @@
  * utterance must supply at least those modalities and the others are ignored.
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { HardyError } from '../util/errors.ts';
+import { excerpt, HardyError } from '../util/errors.ts';
 import { MODALITIES, type Condition, type Modality } from '../data/types.ts';
 import type { PredictRequest, RequestDialogue, RequestUtterance } from './predictor.ts';
 import { MAX_ID_LENGTH, requestSchemas } from './schema.ts';
@@ -292,4 +292,13 @@ export function validatePredictRequest(body: unknown, opts: ValidateOptions): Pr
   if (isObject(body) && body.fold !== undefined) request.fold = body.fold as number;
   if (isObject(body) && body.explain === true) request.explain = true;
   return request;
+}
+
+/** A request body as received (UTF-8 JSON), parsed; malformed JSON is refused with the parser's reason. */
+export function parseJsonBody(raw: Uint8Array): unknown {
+  try {
+    return JSON.parse(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8'));
+  } catch (err) {
+    throw new InvalidRequestError(`body is not valid JSON: ${excerpt((err as Error).message, 300)}`);
+  }
 }

@@ -6,32 +6,15 @@
  * Messages out: { type: 'ready', info } | { type: 'failed', message }
  *               | { type: 'result', response } | { type: 'error', message, invalid }
  */
-import { readlinkSync } from 'node:fs';
-import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { HardyError } from '../util/errors.ts';
 import type { PredictRequest, Predictor, PredictorSpec } from './predictor.ts';
+import { lowerThreadPriority } from './threads.ts';
 
 const { spec, nice } = workerData as { spec: PredictorSpec; nice: number };
 const port = parentPort!;
 
-/**
- * Lowers this thread's scheduling priority by `by` nice steps, so the main thread (HTTP, /health)
- * gets a core first when both want one. On Linux a thread has its own nice value, and the threads
- * started from here (the addon's helper threads, when the addon loads here first) inherit it.
- * Elsewhere, or without /proc, the thread keeps the process's priority.
- */
-function lowerPriority(by: number): void {
-  if (by <= 0) return;
-  try {
-    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    setPriority(tid, Math.min(19, getPriority(tid) + by));
-  } catch {
-    // not Linux: nothing to do
-  }
-}
-
-lowerPriority(nice);
+lowerThreadPriority(nice);
 
 let predictor: Predictor;
 try {

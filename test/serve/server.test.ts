@@ -2,11 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { createServer, type RunningServer } from '../../src/serve/server.ts';
 import { validatePredictRequest } from '../../src/serve/validate.ts';
 import { VERSION } from '../../src/util/version.ts';
-import { makeFakePredictor, type FakeOptions } from '../support/fake-predictor.ts';
+import { makeFakePredictor, threadNice, type FakeOptions } from '../support/fake-predictor.ts';
 
 const dims = { a: 16, t: 24, v: 8 };
 const vec = (n: number, s: number) => Array.from({ length: n }, (_, i) => Math.sin(i * 0.7 + s));
@@ -83,20 +84,23 @@ test('404 for unknown paths, 405 with Allow for wrong methods', async () => {
   });
 });
 
+/** Malformed bodies and the reason each must be refused with (400 invalid_request). */
+const malformed: [string, RegExp][] = [
+  ['{"utterances": [', /body is not valid JSON/],
+  ['', /body is not valid JSON/],
+  ['{"utterances":[{"id":"u1","features":{"a":[NaN]}}]}', /not valid JSON/],
+  ['{"utterances":[{"id":"w1","features":{"a":[1,2]}}]}', /utterance 'w1': modality 'a' has 2 values, expected 16/],
+  [`{"utterances":[{"id":"big","features":{"v":[${[1e999, ...vec(7, 0)].join(',')}]}}]}`.replace('Infinity', '1e999'), /utterance 'big': modality 'v' value 0 is Infinity/],
+  ['{"condition":"xz","utterances":[{"id":"u1","features":{"a":[1]}}]}', /unknown modality 'x'/],
+  [JSON.stringify({ utterances: [{ id: 'all', features: { a: vec(16, 0), t: vec(24, 0), v: vec(8, 0) } }] }), /no model trained for condition 'atv'/],
+  ['{"utterances":[]}', /no utterances/],
+  ['{"utterances":[{"id":"e","features":{}}]}', /utterance 'e': no features given/],
+  ['{"utterances":[{"id":"d","features":{"v":[1,2,3,4,5,6,7,8]}},{"id":"d","features":{"v":[1,2,3,4,5,6,7,8]}}]}', /utterance 'd': duplicate utterance id/],
+];
+
 test('malformed requests are 400 with a reason', async () => {
   await withServer({}, {}, async (s, p) => {
-    const cases: [string, RegExp][] = [
-      ['{"utterances": [', /body is not valid JSON/],
-      ['', /body is not valid JSON/],
-      ['{"utterances":[{"id":"u1","features":{"a":[NaN]}}]}', /not valid JSON/],
-      ['{"utterances":[{"id":"w1","features":{"a":[1,2]}}]}', /utterance 'w1': modality 'a' has 2 values, expected 16/],
-      [`{"utterances":[{"id":"big","features":{"v":[${[1e999, ...vec(7, 0)].join(',')}]}}]}`.replace('Infinity', '1e999'), /utterance 'big': modality 'v' value 0 is Infinity/],
-      ['{"condition":"xz","utterances":[{"id":"u1","features":{"a":[1]}}]}', /unknown modality 'x'/],
-      [JSON.stringify({ utterances: [{ id: 'all', features: { a: vec(16, 0), t: vec(24, 0), v: vec(8, 0) } }] }), /no model trained for condition 'atv'/],
-      ['{"utterances":[]}', /no utterances/],
-      ['{"utterances":[{"id":"e","features":{}}]}', /utterance 'e': no features given/],
-    ];
-    for (const [text, reason] of cases) {
+    for (const [text, reason] of malformed) {
       const r = await call(s, 'POST', '/predict', text);
       assert.equal(r.status, 400, text.slice(0, 60));
       assert.equal(r.json.error, 'invalid_request');
@@ -104,6 +108,54 @@ test('malformed requests are 400 with a reason', async () => {
     }
     assert.equal(p.calls, 0, 'an invalid request never reaches the predictor');
   });
+});
+
+test('bodies of at least parseThreadBytes are parsed and validated off the main thread, answered as on it', async () => {
+  const texts = [...malformed.map(([t]) => t), JSON.stringify(body)];
+  // Every JSON.parse of the main thread that reads one of these bodies.
+  const parse = JSON.parse;
+  let onMain = 0;
+  JSON.parse = ((text: string, reviver?: never) => {
+    if (texts.includes(text)) onMain++;
+    return parse(text, reviver);
+  }) as typeof JSON.parse;
+  try {
+    const answers = async (parseThreadBytes: number) => {
+      onMain = 0;
+      const out: unknown[] = [];
+      let parsedInThread: unknown;
+      await withServer({}, { parseThreadBytes }, async (s) => {
+        for (const t of texts) {
+          const r = await call(s, 'POST', '/predict', t);
+          out.push([r.status, r.json]);
+        }
+        parsedInThread = (await call(s, 'GET', '/health')).json.bodiesParsedInThread;
+      });
+      return { out, onMain, parsedInThread };
+    };
+    const inline = await answers(Infinity);
+    const threaded = await answers(0);
+    assert.equal(inline.onMain, texts.length, 'the main thread parses every body');
+    assert.equal(inline.parsedInThread, undefined);
+    assert.equal(threaded.onMain, 0, 'the main thread parses none of them');
+    assert.equal(threaded.parsedInThread, texts.length);
+    assert.deepEqual(threaded.out, inline.out, 'the same statuses, errors, messages and predictions');
+    assert.equal((inline.out.at(-1) as [number])[0], 200);
+  } finally {
+    JSON.parse = parse;
+  }
+});
+
+test('the body-parsing thread runs workerNice steps below the main thread (Linux)', { skip: threadNice() === undefined ? 'no per-thread nice here' : false }, async () => {
+  const main = threadNice()!;
+  const niceOf = (tid: string) => Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]);
+  const before = new Set(readdirSync('/proc/self/task'));
+  await withServer({}, { parseThreadBytes: 0, workerNice: 5 }, async (s) => {
+    assert.equal((await call(s, 'POST', '/predict', JSON.stringify(body))).status, 200);
+    const started = readdirSync('/proc/self/task').filter((t) => !before.has(t));
+    assert.ok(started.some((t) => niceOf(t) === Math.min(19, main + 5)), `a new thread at nice ${main + 5} (new: ${started.map(niceOf).join(', ')})`);
+  });
+  assert.equal(threadNice(), main, 'the main thread keeps its priority');
 });
 
 test('too many utterances is 400; a body over the limit is 413 and the server keeps serving', async () => {

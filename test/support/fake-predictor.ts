@@ -4,10 +4,9 @@
  * feature, on the condition and on the dialogue grouping, and cost real arithmetic
  * (O(sum_m d_m * C) per utterance). Not a model of emotion; a stand-in with the real contract.
  */
-import { readlinkSync } from 'node:fs';
-import { getPriority } from 'node:os';
 import { Rng } from '../../src/util/rng.ts';
 import { MODALITIES, type Condition, type Modality, type Task } from '../../src/data/types.ts';
+import { threadNice } from '../../src/serve/threads.ts';
 import type { Predictor, PredictorInfo, PredictRequest, PredictResponse, UtterancePrediction } from '../../src/serve/predictor.ts';
 
 export interface FakeOptions {
@@ -104,11 +103,4 @@ export async function createPredictor(o: FakeOptions): Promise<Predictor> {
   return Object.assign(p, { info: () => ({ ...info, models: info.models.map((m) => ({ ...m, threadNice: nice })) }) });
 }
 
-/** This thread's nice value (Linux: per thread), or undefined elsewhere. */
-export function threadNice(): number | undefined {
-  try {
-    return getPriority(Number(readlinkSync('/proc/thread-self').split('/').pop()));
-  } catch {
-    return undefined;
-  }
-}
+export { threadNice };

@@ -37,6 +37,8 @@ export interface LoadOptions {
   utterances: number;
   /** Sequential requests of one client alone before the storm (the first 5 are warm-up). Default 30. */
   aloneRequests?: number;
+  /** Bodies of at least this many bytes are parsed in the server's parsing thread (ServerOptions.parseThreadBytes); Infinity = all on the main thread. Default: the server's. */
+  parseThreadBytes?: number;
   /** Write the server main thread's CPU profile of the storm here (.cpuprofile, Chrome DevTools' format). */
   profile?: string;
 }
@@ -303,7 +305,9 @@ export async function runServeLoad(o: LoadOptions): Promise<LoadReport> {
   };
   process.on('uncaughtException', onCrash);
   process.on('unhandledRejection', onCrash);
-  const server = await createServer(served, { port: 0, host: '127.0.0.1', maxBodyBytes: o.maxBodyBytes, log: (l) => console.error(l) });
+  const server = await createServer(served, {
+    port: 0, host: '127.0.0.1', maxBodyBytes: o.maxBodyBytes, parseThreadBytes: o.parseThreadBytes, workerNice: o.pool.workerNice, log: (l) => console.error(l),
+  });
 
   // Warm-up (JITs the server path), then one client alone: the service time without queueing.
   const alone: number[] = [];
