@@ -66,9 +66,11 @@ ${r.loadAverage[0].toFixed(1)} before, ${r.loadAverage[1].toFixed(1)} after).
 | latency, valid requests p50 / p99 | ${f(r.latencyMs.validP50)} / ${f(r.latencyMs.validP99)} ms |
 | queueing bound (clients / throughput) and valid p99 / bound | ${f(r.queueBoundMs)} ms, ${(r.latencyMs.validP99 / r.queueBoundMs).toFixed(2)}x |
 | GET /health during the load (${r.healthPolls} polls) p50 / p99 / max | ${f(r.latencyMs.healthP50)} / ${f(r.latencyMs.healthP99)} / ${f(r.latencyMs.healthMax)} ms |
+| GET /health polls over 50 ms | ${r.healthOver50} of ${r.healthPolls} |
 | server main thread: event-loop delay p50 / p99 / max (10 ms timer) | ${f(r.mainThread.loopDelayP50)} / ${f(r.mainThread.loopDelayP99)} / ${f(r.mainThread.loopDelayMax)} ms |
 | server main thread: garbage collections (count, total, longest pause) | ${r.mainThread.gcCount}, ${f(r.mainThread.gcMs)} ms, ${f(r.mainThread.gcMaxMs)} ms (${Object.entries(r.mainThread.gcByKind).map(([k, [n, ms]]) => `${k} ${n}, longest ${f(ms)} ms`).join('; ')}) |
 | server main thread: on a core / runnable but waiting for one (mean wait per turn) | ${s ? `${f(s.cpuMs)} / ${f(s.waitMs)} ms of ${f(r.seconds * 1000)} (${f(s.waitMs / Math.max(1, s.slices))} ms)` : 'not measured (Linux only)'} |
+| CPU during the load: whole process / server main thread / the bench's client thread (waiting for a core) | ${f(r.processCpuMs / 1000)} / ${s ? f(s.cpuMs / 1000) : '-'} / ${r.clientsSched ? `${f(r.clientsSched.cpuMs / 1000)} (${f(r.clientsSched.waitMs / 1000)})` : '-'} s of ${f(r.seconds)} s x ${cpus().length} cores |
 | latency, all requests p50 / p99 / max | ${f(r.latencyMs.p50)} / ${f(r.latencyMs.p99)} / ${f(r.latencyMs.max)} ms |
 | pool | ${JSON.stringify(r.pool)} |
 `;

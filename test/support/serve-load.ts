@@ -165,6 +165,8 @@ export interface LoadReport {
   /** Mean latency a closed loop of `clients` at this throughput must have (Little's law), ms. */
   queueBoundMs: number;
   healthPolls: number;
+  /** Polls of GET /health that took longer than the goal's 50 ms (p99 < 50 ms = fewer than 1 in 100; counts add up over repeated runs). */
+  healthOver50: number;
   /**
    * The server's main thread during the storm: its event-loop delay (how late a timer due every
    * 10 ms ran: time the loop spent on other work first, or waiting for a core) p50 / p99 / max, and
@@ -172,6 +174,10 @@ export interface LoadReport {
    */
   mainThread: { loopDelayP50: number; loopDelayP99: number; loopDelayMax: number; gcCount: number; gcMs: number; gcMaxMs: number; gcByKind: Record<string, [count: number, longestMs: number]>; sched?: Sched };
   pool: Record<string, unknown>;
+  /** The bench's own client thread (it generates and sends the requests, on the same cores): time on a core and waiting for one. */
+  clientsSched?: Sched;
+  /** CPU time of the whole process during the storm (server threads, clients, /health probe, V8's helpers), ms. */
+  processCpuMs: number;
   /** 1-minute load average of the machine before and after the run (other work shares the cores). */
   loadAverage: [number, number];
   /** kind -> [p50, p99] ms */
@@ -227,7 +233,8 @@ async function pollHealth(url: string): Promise<number[]> {
   return health;
 }
 
-async function runClients(url: string, info: PredictorInfo, o: Omit<LoadOptions, 'spec' | 'pool' | 'direct'> & { abortMs: number }): Promise<{ outcomes: Outcome[]; bytes: number; seconds: number }> {
+async function runClients(url: string, info: PredictorInfo, o: Omit<LoadOptions, 'spec' | 'pool' | 'direct'> & { abortMs: number }): Promise<{ outcomes: Outcome[]; bytes: number; seconds: number; sched?: Sched }> {
+  const sched0 = schedstat();
   const outcomes: Outcome[] = [];
   let bytes = 0;
   const t0 = performance.now();
@@ -251,7 +258,7 @@ async function runClients(url: string, info: PredictorInfo, o: Omit<LoadOptions,
     }
   }
   await Promise.all(Array.from({ length: o.clients }, (_, c) => client(c)));
-  return { outcomes, bytes, seconds: (performance.now() - t0) / 1000 };
+  return { outcomes, bytes, seconds: (performance.now() - t0) / 1000, sched: schedDelta(sched0, schedstat()) };
 }
 
 /**
@@ -271,6 +278,9 @@ function schedstat(): Sched | undefined {
     return undefined;
   }
 }
+
+const schedDelta = (a: Sched | undefined, b: Sched | undefined): Sched | undefined =>
+  a && b ? { cpuMs: b.cpuMs - a.cpuMs, waitMs: b.waitMs - a.waitMs, slices: b.slices - a.slices } : undefined;
 
 /** perf_hooks' GC entry kinds: NODE_PERFORMANCE_GC_MINOR -> 'minor', ... */
 const GC_KINDS: Record<number, string> = Object.fromEntries(
@@ -339,10 +349,12 @@ export async function runServeLoad(o: LoadOptions): Promise<LoadReport> {
   gcObserver.observe({ entryTypes: ['gc'] });
   const profiler = o.profile ? await startProfile() : undefined;
   const sched0 = schedstat();
+  const cpu0 = process.cpuUsage();
   const prober = new Worker(boot, { eval: true, execArgv: [], workerData: { healthPoll: { url: server.url } } });
   const worker = new Worker(boot, { eval: true, execArgv: [], workerData: { serveLoad: { url: server.url, info, o: clientOptions } } });
   const [clients] = (await once(worker, 'message')) as [Awaited<ReturnType<typeof runClients>>];
   const sched1 = schedstat();
+  const cpu1 = process.cpuUsage(cpu0);
   loopDelay.disable();
   gcObserver.disconnect();
   if (profiler) writeFileSync(o.profile!, JSON.stringify(await profiler()));
@@ -406,6 +418,7 @@ export async function runServeLoad(o: LoadOptions): Promise<LoadReport> {
     predictionsPerSecond: answered / run.seconds,
     queueBoundMs: (1000 * o.clients) / throughput,
     healthPolls: run.health.length,
+    healthOver50: run.health.filter((ms) => ms > 50).length,
     mainThread: {
       // The histogram holds whole timer intervals: the delay is what exceeds the 10 ms.
       loopDelayP50: Math.max(0, loopDelay.percentile(50) / 1e6 - 10),
@@ -415,9 +428,11 @@ export async function runServeLoad(o: LoadOptions): Promise<LoadReport> {
       gcMs: gc.reduce((a, b) => a + b, 0),
       gcMaxMs: Math.max(0, ...gc),
       gcByKind: gcKinds,
-      sched: sched0 && sched1 ? { cpuMs: sched1.cpuMs - sched0.cpuMs, waitMs: sched1.waitMs - sched0.waitMs, slices: sched1.slices - sched0.slices } : undefined,
+      sched: schedDelta(sched0, sched1),
     },
     pool: poolStats,
+    clientsSched: clients.sched,
+    processCpuMs: (cpu1.user + cpu1.system) / 1000,
     latencyMs: {
       p50: quantile(lat, 0.5),
       p99: quantile(lat, 0.99),
