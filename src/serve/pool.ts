@@ -33,7 +33,7 @@ export interface PoolOptions {
   maxQueueUtterances?: number;
   /** Deadline per request, from arrival. Default 30 s. */
   timeoutMs?: number;
-  /** Nice steps the worker threads run below the main thread (Linux), so it gets a core first. Default 0 (see docs/serve.md: on a shared machine it starved the workers). */
+  /** Nice steps the worker threads run below the main thread (Linux), so it gets a core first. Default 0 (docs/serve.md, "Priority": no shorter /health tail measured; on a shared machine it starved the workers). */
   workerNice?: number;
   /** Where worker crashes are reported; default console.error. */
   log?: (line: string) => void;

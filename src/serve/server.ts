@@ -29,9 +29,9 @@ import { excerpt, HardyError } from '../util/errors.ts';
 import { VERSION } from '../util/version.ts';
 import { openApiDocument } from './openapi.ts';
 import { ServiceUnavailableError, type Predictor, type PredictorInfo } from './predictor.ts';
-import { parseJsonBody, validatePredictRequest, DEFAULT_MAX_UTTERANCES } from './validate.ts';
+import { compileValidator, parseJsonBody, validatePredictRequest, DEFAULT_MAX_UTTERANCES } from './validate.ts';
 import { BodyParser } from './parse-thread.ts';
-import { schemaContext } from './schema.ts';
+import { schemaContext, type SchemaContext } from './schema.ts';
 
 export interface ServerOptions {
   /** Default 127.0.0.1: loopback only unless told otherwise. */
@@ -197,6 +197,19 @@ export function createServer(predictor: Predictor, opts: ServerOptions = {}): Pr
     log(`hardy-mer serve: warning: listening on ${host} without a token: anyone who can reach it can use the models (set --token or HARDY_MER_TOKEN)`);
   }
 
+  // The request schema of the loaded models. The main thread's validator is compiled at the first
+  // request, whatever its size: were the large bodies that come first all parsed in the parsing
+  // thread, the first small one would compile it, under load (a 130 ms stall in bench:serve).
+  let validation: { info: PredictorInfo; ctx: SchemaContext } | undefined;
+  function contextFor(info: PredictorInfo): SchemaContext {
+    if (validation?.info !== info) {
+      const ctx = schemaContext(info, maxUtterances);
+      compileValidator(ctx);
+      validation = { info, ctx };
+    }
+    return validation.ctx;
+  }
+
   async function predict(req: http.IncomingMessage, note: RequestNote): Promise<unknown> {
     if (bodies >= maxBodies) {
       req.resume(); // discarded as it arrives, never buffered
@@ -213,8 +226,8 @@ export function createServer(predictor: Predictor, opts: ServerOptions = {}): Pr
     // path answers (400 for malformed JSON, else 503 'not_ready' from predictor.info()).
     const request =
       parser && raw.length >= parseThreadBytes && predictor.ready?.() !== false
-        ? await parser.parse(raw, schemaContext(predictor.info(), maxUtterances))
-        : validatePredictRequest(parseJsonBody(raw), schemaContext(predictor.info(), maxUtterances));
+        ? await parser.parse(raw, contextFor(predictor.info()))
+        : validatePredictRequest(parseJsonBody(raw), contextFor(predictor.info()));
     note.utterances = request.dialogues.reduce((a, d) => a + d.utterances.length, 0);
     return predictor.predict(request);
   }

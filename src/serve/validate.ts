@@ -96,6 +96,15 @@ const ajv = new Ajv({ allErrors: false });
 // Compiled once per (dims, conditions, limits): a server compiles once, a CLI call once.
 const compiled = new Map<string, Compiled>();
 
+/**
+ * Compiles the validator for these options now, if it is not yet (ajv builds code: about 100 ms
+ * for a run's schema the first time, then a cache lookup), so that a server can do it before the
+ * load rather than on the first small body that comes in during it.
+ */
+export function compileValidator(opts: ValidateOptions): void {
+  compile(opts);
+}
+
 function compile(opts: ValidateOptions): Compiled {
   const ctx = { dims: opts.dims, conditions: opts.conditions, limits: opts.limits, maxUtterances: opts.maxUtterances ?? DEFAULT_MAX_UTTERANCES };
   const key = JSON.stringify(ctx);

@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { Ajv } from 'ajv';
 import { createServer, type RunningServer } from '../../src/serve/server.ts';
 import { validatePredictRequest } from '../../src/serve/validate.ts';
 import { VERSION } from '../../src/util/version.ts';
@@ -143,6 +144,28 @@ test('bodies of at least parseThreadBytes are parsed and validated off the main 
     assert.equal((inline.out.at(-1) as [number])[0], 200);
   } finally {
     JSON.parse = parse;
+  }
+});
+
+test('the main thread compiles its validator at the first request, also when that body goes to the parsing thread', async () => {
+  // Else the first small body would compile it under load. Dimensions no other test uses: nothing compiled yet.
+  const compile = Ajv.prototype.compile;
+  let compiled = 0;
+  Ajv.prototype.compile = function (this: Ajv, ...args: Parameters<Ajv['compile']>) {
+    compiled++;
+    return compile.apply(this, args);
+  } as Ajv['compile'];
+  try {
+    await withServer({ dims: { a: 3, t: 5, v: 7 } }, { parseThreadBytes: 0 }, async (s) => {
+      const r = await call(s, 'POST', '/predict', JSON.stringify({ utterances: [{ id: 'u', features: { a: [1, 2, 3] } }] }));
+      assert.equal(r.status, 200);
+      assert.ok(compiled > 0, 'compiled on the main thread');
+      const again = compiled;
+      assert.equal((await call(s, 'POST', '/predict', JSON.stringify({ utterances: [{ id: 'w', features: { a: [1] } }] }))).status, 400);
+      assert.equal(compiled, again, 'once');
+    });
+  } finally {
+    Ajv.prototype.compile = compile;
   }
 });
 

@@ -26,7 +26,7 @@ export function register(program: Command): void {
     .option('--batch-delay-ms <ms>', 'how long a lone request waits for others to batch with', '0')
     .option('--queue-max <n>', 'most utterances waiting for a worker; beyond it 503 with Retry-After', '8192')
     .option('--timeout-ms <ms>', 'a request not answered within this gets 503', '30000')
-    .option('--worker-nice <n>', 'nice steps the prediction threads run below the main thread (Linux; 0 = off: on a shared machine it starves them)', '0')
+    .option('--worker-nice <n>', 'nice steps the prediction and body-parsing threads run below the main thread (Linux; 0 = off: on a shared machine it starves them)', '0')
     .option('--token <token>', `require "Authorization: Bearer <token>" (default: env ${TOKEN_ENV})`)
     .option('--cors <origin>', 'allow browser pages of this origin to call the API (CORS); off by default')
     .option('--log-requests', 'one JSON access line per request on stdout (method, route, status, ms, utterances)')
