@@ -171,7 +171,13 @@ test('the main thread compiles its validator at the first request, also when tha
 
 test('the body-parsing thread runs workerNice steps below the main thread (Linux)', { skip: threadNice() === undefined ? 'no per-thread nice here' : false }, async () => {
   const main = threadNice()!;
-  const niceOf = (tid: string) => Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]);
+  const niceOf = (tid: string) => {
+    try {
+      return Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]);
+    } catch {
+      return NaN; // the thread ended meanwhile
+    }
+  };
   const before = new Set(readdirSync('/proc/self/task'));
   await withServer({}, { parseThreadBytes: 0, workerNice: 5 }, async (s) => {
     assert.equal((await call(s, 'POST', '/predict', JSON.stringify(body))).status, 200);
