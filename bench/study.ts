@@ -18,9 +18,10 @@
  *   npx tsx bench/study.ts ridge --data DIR --config FILE [--seeds 1] [--folds 1] [--conds a,t,v,at,av,tv]
  *     The ridge reference of `hardness` alone (seconds, no training), one JSON line per condition,
  *     with `relevance`: how the truth relates to classifying from the available modalities.
- *   npx tsx bench/study.ts relevance --data DIR --config FILE --out DIR
- *     The saved hardness of a study's teacher units against the truth and against how hard each
- *     training utterance is to classify from the kept modalities (`relevance()` below).
+ *   npx tsx bench/study.ts relevance --data DIR --config FILE --out DIR [--arms hardy]
+ *     The saved hardness of a study's teacher units (of those arms; absent = all) against the truth
+ *     and against how hard each training utterance is to classify from the kept modalities
+ *     (`relevance()` below).
  *   npx tsx bench/study.ts summary --out DIR [--ref self-views] [--metric WA] [--seeds ..] [--folds ..] [--conds ..] [--arms ..]
  *     (the records of those seeds, folds, conditions and arms only; absent = all; then only the
  *     (seed, fold) cells where every arm has every condition)
@@ -41,10 +42,10 @@ import { batchHardness, minMaxNormalise, setHardness, teacherScores } from '../s
 import { FeaturePipeline } from '../src/train/features.ts';
 import { train } from '../src/train/trainer.ts';
 import { FoldLayout, modelFiles, UnitLayout } from '../src/run/layout.ts';
-import { INCOMPLETE_CONDITIONS, type Condition, type Corpus, type Fold, type Modality } from '../src/data/types.ts';
+import { INCOMPLETE_CONDITIONS, type Avail, type Condition, type Corpus, type Fold, type Modality } from '../src/data/types.ts';
 import type { ModelFiles, UnitFiles } from '../src/train/files.ts';
 import { readConfigFile, resolveConfig } from '../src/cli/config.ts';
-import { prepareFeatures, teacherView, trainHardy } from '../src/train/hardy.ts';
+import { prepareFeatures, teacherView, trainHardy, truthOf } from '../src/train/hardy.ts';
 import { isHardyMethod, type HardyMethod } from '../src/train/methods.ts';
 import type { RunConfig } from '../src/train/config.ts';
 
@@ -75,7 +76,7 @@ const DEFAULTS = {
   conds: 't,av',
   arms: 'self-views,hardy,same-label,oracle,keep-dialogue,keep-dialogue@oracle,shuffled-hardness,no-curriculum,momke,fixed-k,centred',
 };
-for (const k of ['seeds', 'folds', 'conds', 'arms'] as const) if (positionals[0] !== 'summary') args[k] ??= DEFAULTS[k];
+for (const k of ['seeds', 'folds', 'conds', 'arms'] as const) if (positionals[0] !== 'summary' && positionals[0] !== 'relevance') args[k] ??= DEFAULTS[k];
 
 export interface StudyRecord {
   seed: number;
@@ -297,7 +298,7 @@ function summary(): void {
  * the student's (fine-tuned) features.
  */
 async function hardness(): Promise<void> {
-  const { base, corpus0, per } = truthCorpus('hardness');
+  const { base, corpus0, truth } = truthCorpus('hardness', false);
   await initEngine();
   const out = args.out!;
   const score = scorerFor(corpus0.task, corpus0.numClasses);
@@ -317,9 +318,9 @@ async function hardness(): Promise<void> {
       const { corpus, fold } = prepareFeatures({ corpus: corpus0, fold: fold0, files: { features: FeaturePipeline.exists(studyFeatures) ? studyFeatures : join(dir, 'features') } }, config);
       for (const cond of list(args.conds!) as Condition[]) {
         const avail = conditionAvail(cond);
-        const truthOf = (id: string): number => conditionDifficulty(per.get(id)!, avail);
+        const truthOfId = (id: string): number => truth(id, avail);
         const raw = teacherView({ corpus: corpus0, fold: fold0 }, corpus, fold, { ...config, curriculum: { ...config.curriculum, teacherFeatures: 'raw' } });
-        const ridge = { raw: ridgeReference(raw.fold.train, avail, truthOf), student: ridgeReference(fold.train, avail, truthOf) };
+        const ridge = { raw: ridgeReference(raw.fold.train, avail, truthOfId), student: ridgeReference(fold.train, avail, truthOfId) };
         for (const { features, selection } of variants) {
           const tv = features === 'raw' ? raw : { corpus, fold, input: undefined };
           const cfg = { ...config, conditions: [cond], curriculum: { ...config.curriculum, teacherFeatures: features } };
@@ -341,7 +342,7 @@ async function hardness(): Promise<void> {
               ids.forEach((id, sIdx) => {
                 const i = b * batch.S + sIdx;
                 if (!batch.umask[i]) return;
-                rows.push({ truth: truthOf(id), D: D[i]!, I: I[i]!, dBatch: dn[i]!, hShared: hs.get(id)!.h, hComp: hc.get(id)!.h, setShared: setS.get(id)!.h, setComp: setC.get(id)!.h });
+                rows.push({ truth: truthOfId(id), D: D[i]!, I: I[i]!, dBatch: dn[i]!, hShared: hs.get(id)!.h, hComp: hc.get(id)!.h, setShared: setS.get(id)!.h, setComp: setC.get(id)!.h });
               }),
             );
           }
@@ -510,13 +511,13 @@ function classificationRelevance(dialogues: readonly Dialogue[], avail: readonly
   return { accuracy, lambda, rhoTruth: spearman(difficulty, utts.map((u) => rhoOf(u.id, false))), rhoAvailable: spearman(difficulty, utts.map((u) => rhoOf(u.id, true))) };
 }
 
-/** `--config` resolved and `--data` loaded; the corpus must record per-modality ground truth (the scripted preset). */
-function truthCorpus(cmd: string): { base: RunConfig; corpus0: Corpus; per: Map<string, Record<Modality, number>> } {
+/** `--config` resolved and `--data` loaded; the corpus must record a ground truth (`perModality`: the scripted preset's). */
+function truthCorpus(cmd: string, perModality: boolean): { base: RunConfig; corpus0: Corpus; truth: (id: string, avail: Avail) => number } {
   if (!args.data || !args.config) throw new Error(`${cmd} needs --data and --config (the study's)`);
   const corpus0 = loadCorpus(args.data);
-  const per = corpus0.modalityDifficulty;
-  if (!per) throw new Error(`${args.data}: no per-modality ground truth (use the scripted preset)`);
-  return { base: resolveConfig(readConfigFile(args.config)), corpus0, per };
+  const truth = truthOf(corpus0);
+  if (!truth || (perModality && !corpus0.modalityDifficulty)) throw new Error(`${args.data}: no ${perModality ? 'per-modality ' : ''}ground truth (use the ${perModality ? 'scripted' : 'a synthetic'} preset)`);
+  return { base: resolveConfig(readConfigFile(args.config)), corpus0, truth };
 }
 
 /** The fold's training dialogues on the raw features, standardised on them (what the probes and the ridge read). */
@@ -524,7 +525,8 @@ const rawTrain = (corpus: Corpus, fold: Fold): Dialogue[] => remapFold(fold, sta
 
 /** The ridge reference and the classification relevance of the truth (no training), on the raw standardised features, for every condition given. */
 function ridge(): void {
-  const { base, corpus0, per } = truthCorpus('ridge');
+  const { base, corpus0 } = truthCorpus('ridge', true);
+  const per = corpus0.modalityDifficulty!;
   for (const seed of list(args.seeds!).map(Number)) {
     for (const foldIdx of list(args.folds!).map(Number)) {
       const fold0 = makeFolds(corpus0, { seed, validFraction: base.validFraction, validation: base.validation }).find((f) => f.index === foldIdx)!;
@@ -546,7 +548,7 @@ function ridge(): void {
  * unit, then the mean per condition (Markdown).
  */
 function relevance(): void {
-  const { base, corpus0, per } = truthCorpus('relevance');
+  const { base, corpus0, truth: truthOfId } = truthCorpus('relevance', false);
   const rows: { cond: string; rhoTruth: number; rhoProbe: number; probeTruth: number }[] = [];
   for (const seedDir of readdirSync(args.out!).filter((d) => /^seed-\d+$/.test(d))) {
     const seed = Number(seedDir.slice(5));
@@ -559,8 +561,9 @@ function relevance(): void {
         if (!existsSync(condDir)) continue;
         const avail = conditionAvail(cond);
         const probe = probeDifficulty(train, avail, corpus0.numClasses);
-        const truth = probe.utts.map((u) => conditionDifficulty(per.get(u.id)!, avail));
-        for (const arm of readdirSync(condDir).filter((a) => existsSync(join(condDir, a, 'hardness.json')))) {
+        const truth = probe.utts.map((u) => truthOfId(u.id, avail));
+        const arms = args.arms ? list(args.arms) : readdirSync(condDir);
+        for (const arm of arms.filter((a) => existsSync(join(condDir, a, 'hardness.json')))) {
           const h = JSON.parse(readFileSync(join(condDir, arm, 'hardness.json'), 'utf8')) as Record<string, number>;
           const hs = probe.utts.map((u) => h[u.id]!);
           const row = { seed, fold: fold0.index, cond, arm, utterances: hs.length, rhoTruth: spearman(hs, truth), rhoProbe: spearman(hs, probe.difficulty), probeTruth: spearman(probe.difficulty, truth), probeAccuracy: probe.accuracy };

@@ -182,8 +182,11 @@ export function teacherView(job: Pick<HardyJob, 'corpus' | 'fold'>, corpus: Corp
   return { corpus: raw, fold: rawFold, input: (batch) => withFeatures(batch, byId) };
 }
 
-/** The oracle's truth: the mean recoverability difficulty of the missing modalities, when the corpus records it. */
-function truthOf(corpus: Corpus): ((id: string, avail: Avail) => number) | undefined {
+/**
+ * The oracle's truth, when a synthetic corpus records it: the mean recoverability difficulty of the
+ * missing modalities (`scripted`), else the utterance's overall difficulty (the other presets).
+ */
+export function truthOf(corpus: Corpus): ((id: string, avail: Avail) => number) | undefined {
   const per = corpus.modalityDifficulty;
   if (per) return (id, avail) => conditionDifficulty(per.get(id)!, avail);
   const overall = corpus.difficulty;
