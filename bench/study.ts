@@ -35,7 +35,7 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { initEngine } from '../src/engine/backend.ts';
-import { conditionAvail, conditionDifficulty, loadCorpus, makeBatches, makeFolds, modalityStats, MODALITIES, standardize, type Dialogue, type Utterance } from '../src/data/index.ts';
+import { conditionAvail, loadCorpus, makeBatches, makeFolds, modalityStats, MODALITIES, standardize, type Dialogue, type Utterance } from '../src/data/index.ts';
 import { remapFold } from '../src/train/finetune.ts';
 import { choleskySolve } from '../src/data/calibrate.ts';
 import { batchHardness, minMaxNormalise, setHardness, teacherScores } from '../src/curriculum/hardness.ts';
@@ -59,7 +59,7 @@ const { positionals, values: args } = parseArgs({
     data: { type: 'string' },
     config: { type: 'string' },
     out: { type: 'string', default: 'bench/out/study' },
-    // no defaults here: `summary` reads an absent one as "all"; `run` and `hardness` use DEFAULTS
+    // no defaults here: `summary` and `relevance` read an absent one as "all"; `run`, `hardness` and `ridge` use DEFAULTS
     seeds: { type: 'string' },
     folds: { type: 'string' },
     conds: { type: 'string' },
@@ -76,7 +76,7 @@ const DEFAULTS = {
   conds: 't,av',
   arms: 'self-views,hardy,same-label,oracle,keep-dialogue,keep-dialogue@oracle,shuffled-hardness,no-curriculum,momke,fixed-k,centred',
 };
-for (const k of ['seeds', 'folds', 'conds', 'arms'] as const) if (positionals[0] !== 'summary' && positionals[0] !== 'relevance') args[k] ??= DEFAULTS[k];
+for (const k of ['seeds', 'folds', 'conds', 'arms'] as const) if (!['summary', 'relevance'].includes(positionals[0]!)) args[k] ??= DEFAULTS[k];
 
 export interface StudyRecord {
   seed: number;
@@ -525,7 +525,7 @@ const rawTrain = (corpus: Corpus, fold: Fold): Dialogue[] => remapFold(fold, sta
 
 /** The ridge reference and the classification relevance of the truth (no training), on the raw standardised features, for every condition given. */
 function ridge(): void {
-  const { base, corpus0 } = truthCorpus('ridge', true);
+  const { base, corpus0, truth } = truthCorpus('ridge', true);
   const per = corpus0.modalityDifficulty!;
   for (const seed of list(args.seeds!).map(Number)) {
     for (const foldIdx of list(args.folds!).map(Number)) {
@@ -533,7 +533,7 @@ function ridge(): void {
       const train = rawTrain(corpus0, fold0);
       for (const cond of list(args.conds!) as Condition[]) {
         const avail = conditionAvail(cond);
-        const r = ridgeReference(train, avail, (id) => conditionDifficulty(per.get(id)!, avail));
+        const r = ridgeReference(train, avail, (id) => truth(id, avail));
         const relevance = classificationRelevance(train, avail, corpus0.numClasses, per);
         process.stdout.write(JSON.stringify({ seed, fold: foldIdx, cond, ...r, relevance }) + '\n');
       }
@@ -548,7 +548,7 @@ function ridge(): void {
  * unit, then the mean per condition (Markdown).
  */
 function relevance(): void {
-  const { base, corpus0, truth: truthOfId } = truthCorpus('relevance', false);
+  const { base, corpus0, truth } = truthCorpus('relevance', false);
   const rows: { cond: string; rhoTruth: number; rhoProbe: number; probeTruth: number }[] = [];
   for (const seedDir of readdirSync(args.out!).filter((d) => /^seed-\d+$/.test(d))) {
     const seed = Number(seedDir.slice(5));
@@ -561,12 +561,12 @@ function relevance(): void {
         if (!existsSync(condDir)) continue;
         const avail = conditionAvail(cond);
         const probe = probeDifficulty(train, avail, corpus0.numClasses);
-        const truth = probe.utts.map((u) => truthOfId(u.id, avail));
+        const truths = probe.utts.map((u) => truth(u.id, avail));
         const arms = args.arms ? list(args.arms) : readdirSync(condDir);
         for (const arm of arms.filter((a) => existsSync(join(condDir, a, 'hardness.json')))) {
           const h = JSON.parse(readFileSync(join(condDir, arm, 'hardness.json'), 'utf8')) as Record<string, number>;
           const hs = probe.utts.map((u) => h[u.id]!);
-          const row = { seed, fold: fold0.index, cond, arm, utterances: hs.length, rhoTruth: spearman(hs, truth), rhoProbe: spearman(hs, probe.difficulty), probeTruth: spearman(probe.difficulty, truth), probeAccuracy: probe.accuracy };
+          const row = { seed, fold: fold0.index, cond, arm, utterances: hs.length, rhoTruth: spearman(hs, truths), rhoProbe: spearman(hs, probe.difficulty), probeTruth: spearman(probe.difficulty, truths), probeAccuracy: probe.accuracy };
           rows.push(row);
           process.stdout.write(JSON.stringify(row) + '\n');
         }

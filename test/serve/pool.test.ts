@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { createServer, type RunningServer } from '../../src/serve/server.ts';
 import { PredictorPool, type PoolOptions } from '../../src/serve/pool.ts';
 import { validatePredictRequest } from '../../src/serve/validate.ts';
-import { makeFakePredictor, threadNice, type FakeOptions } from '../support/fake-predictor.ts';
+import { makeFakePredictor, type FakeOptions } from '../support/fake-predictor.ts';
+import { threadNice } from '../../src/serve/threads.ts';
 
 const FAKE = new URL('../support/fake-predictor.ts', import.meta.url).href;
 const vec = (n: number, s: number) => Array.from({ length: n }, (_, i) => Math.sin(i * 0.7 + s));

@@ -8,7 +8,8 @@ import { Ajv } from 'ajv';
 import { createServer, type RunningServer } from '../../src/serve/server.ts';
 import { validatePredictRequest } from '../../src/serve/validate.ts';
 import { VERSION } from '../../src/util/version.ts';
-import { makeFakePredictor, threadNice, type FakeOptions } from '../support/fake-predictor.ts';
+import { makeFakePredictor, type FakeOptions } from '../support/fake-predictor.ts';
+import { threadNice } from '../../src/serve/threads.ts';
 
 const dims = { a: 16, t: 24, v: 8 };
 const vec = (n: number, s: number) => Array.from({ length: n }, (_, i) => Math.sin(i * 0.7 + s));

@@ -102,5 +102,3 @@ export async function createPredictor(o: FakeOptions): Promise<Predictor> {
   const info = p.info();
   return Object.assign(p, { info: () => ({ ...info, models: info.models.map((m) => ({ ...m, threadNice: nice })) }) });
 }
-
-export { threadNice };
