@@ -298,7 +298,7 @@ function summary(): void {
  * the student's (fine-tuned) features.
  */
 async function hardness(): Promise<void> {
-  const { base, corpus0, truth } = truthCorpus('hardness', false);
+  const { base, corpus0, truth } = truthCorpus('hardness');
   await initEngine();
   const out = args.out!;
   const score = scorerFor(corpus0.task, corpus0.numClasses);
@@ -511,12 +511,12 @@ function classificationRelevance(dialogues: readonly Dialogue[], avail: readonly
   return { accuracy, lambda, rhoTruth: spearman(difficulty, utts.map((u) => rhoOf(u.id, false))), rhoAvailable: spearman(difficulty, utts.map((u) => rhoOf(u.id, true))) };
 }
 
-/** `--config` resolved and `--data` loaded; the corpus must record a ground truth (`perModality`: the scripted preset's). */
-function truthCorpus(cmd: string, perModality: boolean): { base: RunConfig; corpus0: Corpus; truth: (id: string, avail: Avail) => number } {
+/** `--config` resolved and `--data` loaded; the corpus must record a ground truth (a synthetic preset's). */
+function truthCorpus(cmd: string): { base: RunConfig; corpus0: Corpus; truth: (id: string, avail: Avail) => number } {
   if (!args.data || !args.config) throw new Error(`${cmd} needs --data and --config (the study's)`);
   const corpus0 = loadCorpus(args.data);
   const truth = truthOf(corpus0);
-  if (!truth || (perModality && !corpus0.modalityDifficulty)) throw new Error(`${args.data}: no ${perModality ? 'per-modality ' : ''}ground truth (use the ${perModality ? 'scripted' : 'a synthetic'} preset)`);
+  if (!truth) throw new Error(`${args.data}: no ground truth (use a synthetic preset)`);
   return { base: resolveConfig(readConfigFile(args.config)), corpus0, truth };
 }
 
@@ -525,8 +525,9 @@ const rawTrain = (corpus: Corpus, fold: Fold): Dialogue[] => remapFold(fold, sta
 
 /** The ridge reference and the classification relevance of the truth (no training), on the raw standardised features, for every condition given. */
 function ridge(): void {
-  const { base, corpus0, truth } = truthCorpus('ridge', true);
-  const per = corpus0.modalityDifficulty!;
+  const { base, corpus0, truth } = truthCorpus('ridge');
+  const per = corpus0.modalityDifficulty;
+  if (!per) throw new Error(`${args.data}: no per-modality ground truth (use the scripted preset)`);
   for (const seed of list(args.seeds!).map(Number)) {
     for (const foldIdx of list(args.folds!).map(Number)) {
       const fold0 = makeFolds(corpus0, { seed, validFraction: base.validFraction, validation: base.validation }).find((f) => f.index === foldIdx)!;
@@ -548,7 +549,7 @@ function ridge(): void {
  * unit, then the mean per condition (Markdown).
  */
 function relevance(): void {
-  const { base, corpus0, truth } = truthCorpus('relevance', false);
+  const { base, corpus0, truth } = truthCorpus('relevance');
   const rows: { cond: string; rhoTruth: number; rhoProbe: number; probeTruth: number }[] = [];
   for (const seedDir of readdirSync(args.out!).filter((d) => /^seed-\d+$/.test(d))) {
     const seed = Number(seedDir.slice(5));
